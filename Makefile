@@ -1,0 +1,56 @@
+# Switchboard. `make run` and `make test` are the two commands a new machine needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install preflight migrate seed contract contract-check lock lint bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+PORT ?= 8000
+run: export DJANGO_SETTINGS_MODULE ?= config.settings.local_dev
+run: export SWITCHBOARD_WEB_PORT = $(PORT)
+run: install
+	$(BIN)/python deploy/preflight.py
+	$(BIN)/python manage.py migrate_schemas --shared --noinput -v 0
+	$(BIN)/python manage.py migrate_schemas --tenant --noinput -v 0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	@mkdir -p var
+	PATH=$(abspath $(BIN)):$$PATH exec $(BIN)/honcho -f deploy/Procfile -d . start
+
+test: export DJANGO_SETTINGS_MODULE = config.settings.local_test
+test: install
+	SWITCHBOARD_FRESH_DB=1 $(BIN)/python deploy/preflight.py
+	$(BIN)/python manage.py migrate_schemas --shared --noinput -v 0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py export_contract --check
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
+
+bench: export DJANGO_SETTINGS_MODULE = config.settings.local_test
+bench: install
+	$(BIN)/python deploy/preflight.py
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m bench -s tests/bench $(PYTEST_ARGS)
+
+contract: install
+	$(BIN)/python manage.py export_contract
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Regenerate the lock from pyproject.toml (needs the registry).
+lock:
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --extra test --output-file requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""The message API: envelope, index (registry), gateways, pipeline, tasks, action records."""

@@ -1,0 +1,1 @@
+"""Action implementations, one module per domain. Only actions.registry imports this package."""

@@ -1,0 +1,84 @@
+"""Shapes shared by the catalog modules: list results, time windows, common field types."""
+
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from actions.payloads import ObjectId, PageInfo, Payload, Result
+
+# Longest list any single answer or request carries (matches Page.limit's upper bound).
+MAX_ITEMS = 200
+
+# Names of actions as the index spells them (`domain.verb`, see actions.registry).
+ActionName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)
+]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ().-]{2,31}$", max_length=32)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]  # ISO 4217 code
+CodeHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+IdList = Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_ITEMS)]
+
+# Closed vocabularies of the platform, spelled as JSON Schema enums. A unit test keeps
+# them equal to the enums they mirror (actions.registry.State, actions.errors.ErrorCode).
+ActionState = Literal[
+    "dummy",
+    "erroring",
+    "under_dev",
+    "potential_release",
+    "under_user_test",
+    "released",
+    "reverted",
+]
+ErrorCodeName = Literal[
+    "invalid_envelope",
+    "validation_error",
+    "rejected_input",
+    "unauthenticated",
+    "forbidden",
+    "unknown_action",
+    "not_released",
+    "not_implemented",
+    "not_subscribed",
+    "connector_error",
+    "rate_limited",
+    "not_found",
+    "conflict",
+    "timeout",
+    "internal_error",
+]
+ChannelName = Literal["user", "admin"]
+Environment = Literal["local_dev", "local_test", "local_qa", "hosted_test", "hosted_live"]
+ResponseStatus = Literal["ok", "error", "pending"]
+TenantRole = Literal["member", "owner", "primary_owner"]
+# Things of a tenant that feeds and notifications point at.
+SubjectType = Literal[
+    "lead", "conversation", "message", "automation", "flow", "run", "invoice", "workspace"
+]
+
+T = TypeVar("T")
+
+
+class ById(Payload):
+    """Names one object of the tenant by its id."""
+
+    id: ObjectId
+
+
+class ListResult(Result, Generic[T]):
+    """One page of a list action: subclass as `class LeadList(ListResult[Lead])`."""
+
+    items: list[T] = Field(max_length=MAX_ITEMS)
+    page: PageInfo
+
+
+class TimeWindow(Payload):
+    """An optional time window; `since` is inclusive, `until` exclusive, both with a zone."""
+
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.since and self.until and self.since >= self.until:
+            raise ValueError("`since` must be before `until`")
+        return self

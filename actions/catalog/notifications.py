@@ -1,0 +1,62 @@
+"""Notifications: what the calling member is told about, and marking it read (user channel)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from actions.catalog._common import IdList, ListResult, SubjectType
+from actions.payloads import FreeText, ObjectId, Page, Payload, Result, ShortText
+from actions.registry import MEMBERS, dummy
+
+NotificationKind = Literal[
+    "mention", "assignment", "message", "run_failed", "automation_failed", "invite", "system"
+]
+
+
+class NotificationQuery(Page):
+    unread_only: bool = False
+    kind: NotificationKind | None = None
+
+
+class Notification(Result):
+    id: ObjectId
+    kind: NotificationKind
+    title: ShortText
+    body: FreeText | None
+    subject_type: SubjectType | None  # what it is about, for the front end to link to
+    subject_id: ObjectId | None
+    read: bool
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationList(ListResult[Notification]):
+    unread_count: int = Field(ge=0)
+
+
+class MarkRead(Payload):
+    ids: IdList
+
+
+class MarkedRead(Result):
+    updated: int = Field(ge=0)  # ids not yours, or already read, are skipped
+    unread_count: int = Field(ge=0)
+
+
+dummy(  # TODO
+    "notifications.list",
+    channel="user",
+    roles=MEMBERS,
+    summary="List your notifications, newest first.",
+    input=NotificationQuery,
+    output=NotificationList,
+)
+dummy(  # TODO
+    "notifications.mark_read",
+    channel="user",
+    roles=MEMBERS,
+    summary="Mark some of your notifications read.",
+    input=MarkRead,
+    output=MarkedRead,
+)

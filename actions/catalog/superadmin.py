@@ -1,0 +1,43 @@
+"""Super admin: a developer's time-boxed, audited promotion on one tenant (admin channel)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from actions.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
+from actions.registry import dummy
+
+
+class Promote(Payload):
+    """Promotes the calling developer to super admin on the envelope's tenant."""
+
+    reason: Annotated[FreeText, StringConstraints(min_length=10, max_length=500)]
+    expires_in_minutes: int = Field(default=60, ge=1, le=480)
+
+
+class Grant(Result):
+    id: ObjectId
+    tenant: TenantSlug
+    reason: Annotated[FreeText, StringConstraints(max_length=500)]
+    granted_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None  # set by demotion; None while the grant is live or just expired
+
+
+dummy(  # TODO
+    "superadmin.promote",
+    channel="admin",
+    roles=("developer",),
+    summary="Promote yourself to super admin on this tenant, with a reason and an expiry.",
+    input=Promote,
+    output=Grant,
+)
+dummy(  # TODO
+    "superadmin.demote",
+    channel="admin",
+    roles=("developer", "super_admin"),
+    summary="End your live super-admin grant on this tenant.",
+    input=Empty,
+    output=Grant,
+)

@@ -1,0 +1,57 @@
+"""system.*: health and the index, as actions."""
+
+from typing import Any, Literal
+
+from actions.payloads import Empty, Result
+from actions.registry import MEMBERS, action
+
+
+class PartState(Result):
+    ok: bool
+    ms: float | None = None
+    error: str | None = None
+    workers: list[str] | None = None
+
+
+class Health(Result):
+    status: Literal["ok", "degraded"]
+    failing: list[str]
+    environment: str
+    parts: dict[str, PartState]
+
+
+@action(
+    "system.health",
+    channel="user",
+    summary="Health of database, broker and workers.",
+    input=Empty,
+    output=Health,
+    roles=MEMBERS,
+    state="released",
+)
+def system_health(ctx, payload: Empty) -> Health:
+    from actions.health import report
+
+    return Health.model_validate(report())
+
+
+class IndexOut(Result):
+    api: str
+    environment: str
+    error_codes: list[str]
+    actions: list[dict[str, Any]]
+
+
+@action(
+    "system.index",
+    channel="user",
+    summary="The index: every action and its schemas.",
+    input=Empty,
+    output=IndexOut,
+    roles=MEMBERS,
+    state="released",
+)
+def system_index(ctx, payload: Empty) -> IndexOut:
+    from actions.index import index_document
+
+    return IndexOut.model_validate(index_document())

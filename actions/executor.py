@@ -1,0 +1,175 @@
+"""Steps 10-11 of the pipeline, on a worker: run the action inside its tenant's schema,
+record the result, write the tenant action log line, reply to AMQP clients.
+
+Tasks take a schema and a record id and re-read the record; running twice is harmless
+(a finished record is never run again).
+"""
+
+import logging
+import time
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from pydantic import BaseModel, ValidationError
+
+from actions.context import ActionContext
+from actions.errors import ActionError, ErrorCode
+from actions.models import ActionRecord, RecordStatus
+from actions.redaction import redact_for
+from actions.registry import registry
+from actions.replies import reply
+from audit import services as audit
+from tenants.identity import Actor
+
+log = logging.getLogger(__name__)
+NOT_IMPLEMENTED = "to be implemented"
+
+
+def execute(*, channel: str, schema: str, record_id: str, worker: str, redelivered: bool) -> str:
+    """Run one record. Returns the record's status afterwards (or `skipped`)."""
+    with schema_context(schema):
+        record = _claim(record_id, channel=channel, worker=worker, redelivered=redelivered)
+        if record is None:
+            return "skipped"
+        spec = registry.get(record.action, record.version)
+        started = time.monotonic()
+        try:
+            result = _run(spec, record, schema)
+            status, error = RecordStatus.OK, None
+        except ActionError as err:
+            status, result, error = RecordStatus.ERROR, None, err.as_error()
+            if err.code == ErrorCode.INTERNAL_ERROR or err.code == ErrorCode.CONNECTOR_ERROR:
+                _log_error(record, schema, err.code, err.message, exc_info=False)
+        except Exception as exc:  # a bug in an action: never leak it, log it with its trace id
+            _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
+            status, result = RecordStatus.ERROR, None
+            error = ActionError(
+                ErrorCode.INTERNAL_ERROR,
+                f"The action failed unexpectedly; trace id {record.trace_id}.",
+            ).as_error()
+        record.status, record.result, record.error = status, result, error
+        record.finished_at = timezone.now()
+        record.duration_ms = int((time.monotonic() - started) * 1000)
+        record.payload = redact_for(spec, record.payload)  # secrets are not kept once used
+        with transaction.atomic():
+            # Lock so that a duplicate request adding a reply target is not lost.
+            targets = (
+                ActionRecord.objects.select_for_update()
+                .values_list("reply_to", flat=True)
+                .get(id=record.id)
+            )
+            record.reply_to = targets
+            record.save(
+                update_fields=[
+                    "status",
+                    "result",
+                    "error",
+                    "finished_at",
+                    "duration_ms",
+                    "payload",
+                    "reply_to",
+                ]
+            )
+        audit.action_log_write(tenant=_tenant_slug(schema), record=record)
+    _reply_all(record, schema)
+    return record.status
+
+
+def _claim(record_id, *, channel, worker, redelivered) -> ActionRecord | None:
+    """Mark the record running; None when it is finished or already being run."""
+    claimable = [RecordStatus.ACCEPTED] + ([RecordStatus.RUNNING] if redelivered else [])
+    with transaction.atomic():
+        record = (
+            ActionRecord.objects.select_for_update()
+            .filter(id=record_id, status__in=claimable)
+            .first()
+        )
+        if record is None:
+            return None
+        if record.channel != channel:
+            # Routing makes this impossible; refuse rather than run on the wrong worker.
+            log.error(
+                "record %s of channel %s reached a %s worker", record_id, record.channel, channel
+            )
+            return None
+        record.status = RecordStatus.RUNNING
+        record.attempts += 1
+        record.started_at = timezone.now()
+        record.executed_by = worker
+        if record.published_at is None:
+            record.published_at = record.started_at  # it reached us, so it was published
+        record.save(
+            update_fields=["status", "attempts", "started_at", "executed_by", "published_at"]
+        )
+    return record
+
+
+def _run(spec, record: ActionRecord, schema: str) -> dict:
+    deadline_ms = (record.meta or {}).get("deadline_ms")
+    if deadline_ms and (timezone.now() - record.created_at).total_seconds() * 1000 > deadline_ms:
+        raise ActionError(ErrorCode.TIMEOUT, "The deadline passed before the action could run.")
+    if spec.handler is None:  # a dummy
+        raise ActionError(
+            ErrorCode.NOT_IMPLEMENTED,
+            NOT_IMPLEMENTED,
+            details={"action": spec.name, "state": spec.state.value},
+        )
+    from tenants.services import roles_for, tenant_get
+
+    actor = None
+    if record.actor_id is not None:
+        actor = Actor(id=record.actor_id, email=record.actor_email)
+    ctx = ActionContext(
+        tenant=_tenant_slug(schema),
+        schema=schema,
+        actor=actor,
+        message_id=str(record.id),
+        action=spec.name,
+        version=spec.version,
+        channel=spec.channel.value,
+        trace_id=record.trace_id,
+        roles=roles_for(actor=actor, tenant=tenant_get(slug=schema)),
+    )
+    payload = spec.input.model_validate(record.payload)
+    with transaction.atomic():
+        output = spec.handler(ctx, payload)
+    try:
+        model = output if isinstance(output, BaseModel) else spec.output.model_validate(output)
+    except ValidationError as exc:
+        raise RuntimeError(f"{spec.name} returned output that does not fit its schema") from exc
+    return model.model_dump(mode="json")
+
+
+def _tenant_slug(schema: str) -> str:
+    return "platform" if schema == "public" else schema
+
+
+def _log_error(record, schema, code, message, *, exc_info) -> None:
+    audit.error_record(
+        component="worker",
+        trace_id=record.trace_id,
+        code=code,
+        message=message,
+        tenant=_tenant_slug(schema),
+        actor=record.actor_email or None,
+        action=record.action,
+        message_id=str(record.id),
+        exc_info=exc_info,
+    )
+
+
+def _reply_all(record: ActionRecord, schema: str) -> None:
+    if not record.reply_to:
+        return
+    from actions.pipeline import outcome_for
+
+    for reply_to, correlation_id in record.reply_to:
+        request = {"tenant": _tenant_slug(schema)}
+        if correlation_id:
+            request["meta"] = {"correlation_id": correlation_id}
+        reply(
+            reply_to=reply_to,
+            correlation_id=correlation_id,
+            envelope=outcome_for(record, request, schema=schema).envelope,
+        )

@@ -1,0 +1,234 @@
+"""REST transport: thin views over actions.pipeline. Every answer is a response envelope.
+
+Plain Django views rather than DRF's: the pipeline parses, authenticates and formats
+errors for both transports alike, and the body must be read raw and bounded.
+"""
+
+import time
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_tenants.utils import schema_context
+
+from actions import envelope, health
+from actions.errors import ActionError, ErrorCode
+from actions.index import index_document
+from actions.models import ActionRecord
+from actions.pipeline import Ingress, outcome_for, submit
+from actions.registry import Channel
+from audit import services as audit
+from tenants import services as tenants
+from tenants.tokens import InvalidToken, actor_from_authorization
+
+
+def _methods(*allowed: str):
+    """Like require_http_methods, but the refusal is a response envelope."""
+
+    def decorate(view):
+        def wrapped(request, *args, **kwargs):
+            if request.method not in allowed:
+                err = ActionError(
+                    ErrorCode.INVALID_ENVELOPE, f"Use {' or '.join(allowed)} here.", http_status=405
+                )
+                response = _error({}, err, "gateway.rest")
+                response["Allow"] = ", ".join(allowed)
+                return response
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        return wrapped
+
+    return decorate
+
+
+def _envelope_response(env: dict, status: int) -> JsonResponse:
+    response = JsonResponse(env, status=status)
+    location = (env.get("meta") or {}).get("location")
+    if status == 202 and location:
+        response["Location"] = location
+    return response
+
+
+def _error(request_fields: dict, err: ActionError, component: str) -> JsonResponse:
+    trace_id = envelope.new_trace_id()
+    audit.error_record(
+        component=component,
+        trace_id=trace_id,
+        code=err.code,
+        message=err.message,
+        tenant=request_fields.get("tenant"),
+        message_id=request_fields.get("id"),
+    )
+    return _envelope_response(
+        envelope.error_response(request_fields, err, trace_id=trace_id), err.status
+    )
+
+
+def _wait_seconds(request: HttpRequest) -> float:
+    raw = request.GET.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        wait = float(raw)
+    except ValueError:
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            "`wait` must be a number of seconds.",
+            details={"path": "?wait"},
+        ) from None
+    if not 0 <= wait <= settings.SWITCHBOARD["MAX_WAIT_SECONDS"]:
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            f"`wait` must be between 0 and {settings.SWITCHBOARD['MAX_WAIT_SECONDS']} seconds.",
+            details={"path": "?wait"},
+        )
+    return wait
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    limit = settings.SWITCHBOARD["MAX_BODY_BYTES"]
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            f"The body is larger than {limit} bytes.",
+            http_status=413,
+            details={"limit_bytes": limit},
+        )
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            f"The body is larger than {limit} bytes.",
+            http_status=413,
+            details={"limit_bytes": limit},
+        )
+    return body
+
+
+def _post(request: HttpRequest, channel: Channel) -> JsonResponse:
+    try:
+        wait = _wait_seconds(request)
+        body = _read_body(request)
+    except ActionError as err:
+        return _error({}, err, "gateway.rest")
+    outcome = submit(
+        Ingress(
+            channel=channel,
+            body=body,
+            authorization=request.headers.get("Authorization"),
+            transport="rest",
+            source=request.META.get("REMOTE_ADDR", ""),
+        )
+    )
+    if not outcome.finished and wait > 0:
+        outcome = _await(outcome, wait)
+    return _envelope_response(outcome.envelope, outcome.http_status)
+
+
+def _await(outcome, wait: float):
+    """Poll the record until it finishes or `wait` runs out (backing off 10 ms -> 100 ms)."""
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    request = {k: outcome.envelope.get(k) for k in ("id", "action", "version", "tenant")}
+    request["meta"] = {"correlation_id": outcome.envelope["meta"].get("correlation_id")}
+    while time.monotonic() < deadline:
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, 0.1)
+        with schema_context(outcome.schema):
+            record = ActionRecord.objects.get(id=outcome.record.id)
+        if record.finished:
+            return outcome_for(record, request, schema=outcome.schema)
+    return outcome
+
+
+def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse:
+    slug = request.GET.get("tenant", "")
+    fields = {"id": record_id, "tenant": slug}
+    try:
+        try:
+            actor = actor_from_authorization(request.headers.get("Authorization"))
+        except InvalidToken as exc:
+            raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
+        schema = _schema_for(slug, actor)
+        with schema_context(schema):
+            record = ActionRecord.objects.filter(id=record_id, channel=channel.value).first()
+        # Only the actor who sent it may read a record; an anonymous action's record is
+        # readable by whoever holds its (random, unguessable) id.
+        if record is None or (
+            record.actor_id is not None and (actor is None or record.actor_id != actor.id)
+        ):
+            raise ActionError(ErrorCode.NOT_FOUND, "No such action message.")
+    except ActionError as err:
+        return _error(fields, err, "gateway.rest")
+    outcome = outcome_for(record, {"tenant": slug}, schema=schema)
+    return _envelope_response(outcome.envelope, outcome.http_status)
+
+
+def _schema_for(slug: str, actor) -> str:
+    if slug == tenants.PLATFORM:
+        return settings.PUBLIC_SCHEMA_NAME
+    tenant = tenants.tenant_get(slug=slug) if slug else None
+    if tenant is None:
+        raise ActionError(ErrorCode.NOT_FOUND, "No such action message.")
+    return tenant.schema_name
+
+
+@csrf_exempt
+@_methods("POST")
+def post_user(request):
+    return _post(request, Channel.USER)
+
+
+@csrf_exempt
+@_methods("POST")
+def post_admin(request):
+    return _post(request, Channel.ADMIN)
+
+
+@_methods("GET")
+def get_user(request, record_id):
+    return _get(request, str(record_id), Channel.USER)
+
+
+@_methods("GET")
+def get_admin(request, record_id):
+    return _get(request, str(record_id), Channel.ADMIN)
+
+
+@_methods("GET")
+def index(request):
+    return JsonResponse(index_document())
+
+
+@_methods("GET")
+def health_view(request):
+    state = health.report()
+    return JsonResponse(state, status=200 if state["status"] == "ok" else 503)
+
+
+def not_found(request, exception=None):
+    err = ActionError(ErrorCode.NOT_FOUND, f"No endpoint at {request.path[:200]!r}.")
+    return _error({}, err, "gateway.rest")
+
+
+def server_error(request):
+    err = ActionError(ErrorCode.INTERNAL_ERROR, "Internal error.")
+    trace_id = envelope.new_trace_id()
+    audit.error_record(
+        component="gateway.rest",
+        trace_id=trace_id,
+        code=err.code,
+        message="unhandled error in a view",
+        exc_info=True,
+    )
+    err.message = f"Internal error; trace id {trace_id}."
+    return JsonResponse(envelope.error_response({}, err, trace_id=trace_id), status=500)
+
+
+def bad_request(request, exception=None):
+    return _error({}, ActionError(ErrorCode.INVALID_ENVELOPE, "Bad request."), "gateway.rest")

@@ -1,0 +1,64 @@
+"""Action records: one row per accepted action message, in the tenant's own schema.
+
+The record is the outbox (stored before it is published; `published_at` stays null until
+the broker confirmed it) and the result store (status, result or error, timings).
+"""
+
+import uuid
+
+from django.db import models
+
+
+class RecordStatus(models.TextChoices):
+    ACCEPTED = "accepted"  # stored, maybe not yet published
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+
+
+FINISHED = (RecordStatus.OK, RecordStatus.ERROR)
+
+
+class ActionRecord(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)  # the envelope id
+    action = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    channel = models.CharField(max_length=10)
+    transport = models.CharField(max_length=10)  # rest | amqp
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    # Secret fields are removed once the action has run (actions/redaction.py).
+    payload = models.JSONField(default=dict)
+    payload_hash = models.CharField(max_length=64)  # HMAC: same id + other payload = conflict
+    meta = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACCEPTED
+    )
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    trace_id = models.CharField(max_length=32)
+    reply_to = models.JSONField(default=list, blank=True)  # AMQP [reply_to, correlation_id]s
+    attempts = models.PositiveIntegerField(default=0)
+    executed_by = models.CharField(max_length=200, blank=True)  # worker hostname
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="record_unpublished",
+                condition=models.Q(published_at__isnull=True),
+            ),
+            models.Index(fields=["-created_at"], name="record_newest"),
+        ]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.id} {self.status}"

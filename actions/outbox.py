@@ -1,0 +1,101 @@
+"""Publishing accepted actions to RabbitMQ, after the record is committed (the outbox).
+
+`publish` sends the Celery task for a stored record and marks it published once the
+broker confirmed it; `sweep` republishes records that were stored but never marked,
+which covers a broker outage or a crash between commit and publish.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import get_tenant_model, schema_context
+from kombu import Connection
+from kombu.pools import producers
+
+from actions.models import ActionRecord, RecordStatus
+
+log = logging.getLogger(__name__)
+
+
+def task_name(channel: str) -> str:
+    return f"switchboard.{channel}.execute"
+
+
+def routing_key(*, channel: str, tenant: str, action: str) -> str:
+    """Routing keys carry channel, tenant and action: `user.acme.leads.create`."""
+    return f"{channel}.{tenant}.{action}"
+
+
+def _broker_url(channel: str) -> str:
+    return settings.BROKER_URL_ADMIN if channel == "admin" else settings.BROKER_URL_USER
+
+
+_connections: dict[str, Connection] = {}
+
+
+def _connection(channel: str) -> Connection:
+    url = _broker_url(channel)
+    if url not in _connections:
+        _connections[url] = Connection(
+            url,
+            transport_options=dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
+            connect_timeout=5,
+        )
+    return _connections[url]
+
+
+def publish(*, schema: str, record: ActionRecord) -> bool:
+    """Publish the task for `record` with a publisher confirm; True once confirmed."""
+    from config.celery import app
+
+    tenant = "platform" if schema == settings.PUBLIC_SCHEMA_NAME else schema
+    try:
+        with producers[_connection(record.channel)].acquire(block=True, timeout=5) as producer:
+            app.send_task(
+                task_name(record.channel),
+                args=[schema, str(record.id)],
+                producer=producer,
+                queue=f"switchboard.{record.channel}.actions",  # declared before publishing
+                routing_key=routing_key(
+                    channel=record.channel, tenant=tenant, action=record.action
+                ),
+                headers={"tenant": schema, "action": record.action},
+                retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+            )
+    except Exception:  # the sweep publishes it later; the client already has its answer
+        log.warning("publish of %s deferred to the outbox sweep", record.id, exc_info=True)
+        return False
+    with schema_context(schema):
+        ActionRecord.objects.filter(id=record.id, published_at__isnull=True).update(
+            published_at=timezone.now()
+        )
+    return True
+
+
+def sweep(*, older_than_s: float | None = None) -> int:
+    """Republish every stored-but-unpublished record in every schema. Returns the count."""
+    grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
+    cutoff = timezone.now() - timedelta(seconds=grace)
+    schemas = [settings.PUBLIC_SCHEMA_NAME] + list(
+        get_tenant_model()
+        .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .values_list("schema_name", flat=True)
+    )
+    count = 0
+    for schema in schemas:
+        with schema_context(schema):
+            stale = list(
+                ActionRecord.objects.filter(
+                    published_at__isnull=True,
+                    status=RecordStatus.ACCEPTED,
+                    created_at__lt=cutoff,
+                ).order_by("created_at")[:500]
+            )
+        for record in stale:
+            count += publish(schema=schema, record=record)
+    connection.close_if_unusable_or_obsolete()
+    return count

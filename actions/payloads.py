@@ -1,0 +1,72 @@
+"""Building blocks for action input and output models.
+
+Every action declares a pydantic model for its payload and one for its result; the
+published JSON Schemas are generated from them. Models refuse unknown keys and every
+string and list is bounded. Two field markers feed the pipeline through the schema:
+`x-secret` (redacted from records and logs) and `x-free-text` (free prose: checked by
+the guard's free-text rules instead of the identifier rules).
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Safe identifiers: slugs, names of things, ids.
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+TenantSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$", max_length=254
+    ),
+]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Url = Annotated[
+    str,
+    StringConstraints(pattern=r"^https?://", max_length=2048),
+    Field(json_schema_extra={"format": "uri", "x-url": True}),
+]
+Secret = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1024),
+    Field(json_schema_extra={"x-secret": True}),
+]
+FreeText = Annotated[
+    str, StringConstraints(max_length=20_000), Field(json_schema_extra={"x-free-text": True})
+]
+Timestamp = datetime
+JsonObject = Annotated[dict[str, Any], Field(json_schema_extra={"maxProperties": 200})]
+
+
+class Payload(BaseModel):
+    """Base of every action input: unknown keys are refused, strings bounded."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=20_000, frozen=True)
+
+
+class Result(BaseModel):
+    """Base of every action output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Empty(Payload):
+    """No fields."""
+
+
+class Page(Payload):
+    """Pagination for list actions: newest first."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class PageInfo(Result):
+    next_cursor: str | None = None
+
+
+class Deleted(Result):
+    id: str
+    deleted: bool = True

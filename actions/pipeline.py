@@ -1,0 +1,240 @@
+"""The action pipeline (ARCHITECTURE.md section 5), shared by both channels and both
+transports. `submit` runs steps 1-9 at the edge; `actions.executor` runs 10-11 on a worker.
+
+Every failure becomes a response envelope with its code; nothing here raises to a
+transport except bugs, which the transports turn into `internal_error`.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django_tenants.utils import schema_context
+from pydantic import ValidationError
+
+from actions import envelope, guard, outbox
+from actions.errors import ActionError, ErrorCode
+from actions.models import ActionRecord, RecordStatus
+from actions.redaction import redact_for
+from actions.registry import Channel, Scope, registry
+from audit import services as audit
+from release.policy import is_released
+from tenants import services as tenants
+from tenants.tokens import InvalidToken, actor_from_authorization
+
+log = logging.getLogger(__name__)
+TENANT_ROLES = frozenset({"member", "owner", "primary_owner", "super_admin"})
+
+
+@dataclass
+class Ingress:
+    """One request as a transport received it."""
+
+    channel: Channel
+    body: bytes | str | dict
+    authorization: str | None = None
+    transport: str = "rest"  # rest | amqp
+    source: str = ""  # client address (REST) or "amqp"
+    reply_to: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    envelope: dict
+    http_status: int
+    record: ActionRecord | None = None
+    schema: str | None = None
+    finished: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def submit(ingress: Ingress) -> Outcome:
+    trace_id = envelope.new_trace_id()
+    request: dict = {}
+    try:
+        request = envelope.parse_request(ingress.body)  # 1
+        return _accept(ingress, request, trace_id)
+    except ActionError as err:
+        request = request or envelope.peek(ingress.body)
+        audit.error_record(
+            component=f"gateway.{ingress.transport}",
+            trace_id=trace_id,
+            code=err.code,
+            message=err.message,
+            tenant=request.get("tenant"),
+            action=request.get("action"),
+            message_id=request.get("id"),
+            details=err.details,
+        )
+        return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
+
+
+def _accept(ingress: Ingress, request: dict, trace_id: str) -> Outcome:
+    try:  # 2
+        actor = actor_from_authorization(ingress.authorization)
+    except InvalidToken as exc:
+        raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
+
+    spec = registry.get(request["action"], request.get("version"))  # 4 (first: needs scope)
+    request = {**request, "version": spec.version}
+    if spec.channel != ingress.channel:
+        raise ActionError(
+            ErrorCode.UNKNOWN_ACTION,
+            f"{spec.name} is an action of the {spec.channel} channel, not the "
+            f"{ingress.channel} channel.",
+        )
+
+    tenant, schema = _resolve_tenant(spec, request["tenant"])  # 3
+    roles = tenants.roles_for(actor=actor, tenant=tenant)
+    public = "anonymous" in spec.roles
+    if not public and actor is None:
+        raise ActionError(ErrorCode.UNAUTHENTICATED, "This action needs a bearer token.")
+    if not public and not roles & (TENANT_ROLES | set(spec.roles)):
+        raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {request['tenant']!r}.")
+    if not is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV):
+        raise ActionError(
+            ErrorCode.NOT_RELEASED,
+            f"{spec.name} v{spec.version} is not released in {settings.SWITCHBOARD_ENV}.",
+        )
+
+    try:  # 5
+        payload = spec.input.model_validate(request["payload"])
+    except ValidationError as exc:
+        raise ActionError(
+            ErrorCode.VALIDATION_ERROR,
+            "The payload does not fit the action's input schema.",
+            details={"errors": _validation_errors(exc)},
+        ) from None
+    guard.inspect(spec, request["payload"])  # 6
+    if not roles & set(spec.roles):  # 7
+        raise ActionError(
+            ErrorCode.FORBIDDEN, f"Your roles on {request['tenant']} do not allow {spec.name}."
+        )
+    # 8 (rate limits) plugs in here.
+    record, created = _store(ingress, request, spec, schema, actor, payload, trace_id)  # 9
+    if created:
+        outbox.publish(schema=schema, record=record)
+    return outcome_for(record, request, schema=schema)
+
+
+def _resolve_tenant(spec, slug: str):
+    if spec.scope == Scope.PLATFORM:
+        if slug != tenants.PLATFORM:
+            raise ActionError(
+                ErrorCode.VALIDATION_ERROR,
+                f"{spec.name} is platform-scoped: send it with tenant `platform`.",
+                details={"errors": [{"path": "tenant", "reason": "must be `platform`"}]},
+            )
+        return None, settings.PUBLIC_SCHEMA_NAME
+    tenant = tenants.tenant_get(slug=slug)
+    if tenant is None:
+        # Same answer as for a tenant one is not a member of: no probing for tenant names.
+        raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {slug!r}.")
+    return tenant, tenant.schema_name
+
+
+def _validation_errors(exc: ValidationError) -> list[dict]:
+    """Pydantic's errors without the offending input (never echo what a client sent)."""
+    errors = []
+    for error in exc.errors(include_input=False, include_url=False)[:20]:
+        path = "/".join(str(p) for p in ("payload", *error["loc"]))
+        errors.append({"path": path, "reason": error["msg"]})
+    return errors
+
+
+def payload_hash(action: str, version: int, actor_id, payload: dict) -> str:
+    material = json.dumps([action, version, actor_id, payload], sort_keys=True, default=str)
+    return hmac.new(settings.SECRET_KEY.encode(), material.encode(), hashlib.sha256).hexdigest()
+
+
+def _store(ingress, request, spec, schema, actor, payload, trace_id):
+    """Persist the record (the outbox) or find the one this id already made."""
+    digest = payload_hash(spec.name, spec.version, actor and actor.id, request["payload"])
+    reply = [[ingress.reply_to, ingress.correlation_id]] if ingress.reply_to else []
+    with schema_context(schema):
+        try:
+            with transaction.atomic():
+                record = ActionRecord.objects.create(
+                    id=request["id"],
+                    action=spec.name,
+                    version=spec.version,
+                    channel=spec.channel.value,
+                    transport=ingress.transport,
+                    actor_id=actor and actor.id,
+                    actor_email=actor.email if actor else "",
+                    payload=payload.model_dump(mode="json"),
+                    payload_hash=digest,
+                    meta=request.get("meta") or {},
+                    trace_id=trace_id,
+                    reply_to=reply,
+                )
+            return record, True
+        except IntegrityError:
+            pass
+        with transaction.atomic():
+            record = ActionRecord.objects.select_for_update().get(id=request["id"])
+            if (record.action, record.version, record.payload_hash) != (
+                spec.name,
+                spec.version,
+                digest,
+            ):
+                raise ActionError(
+                    ErrorCode.CONFLICT,
+                    "This id was already used for a different message.",
+                    details={"id": request["id"]},
+                )
+            if reply and not record.finished:
+                # Answer this request too when the action completes.
+                record.reply_to = [*record.reply_to, *reply]
+                record.save(update_fields=["reply_to"])
+            return record, False
+
+
+def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
+    """The response envelope a record stands for now."""
+    spec = registry.get(record.action, record.version)
+    request = {**request, "id": str(record.id), "action": record.action, "version": record.version}
+    state = spec.state.value
+    if record.status == RecordStatus.OK:
+        env = envelope.response(
+            request,
+            status="ok",
+            result=record.result,
+            trace_id=record.trace_id,
+            state=state,
+            duration_ms=record.duration_ms,
+        )
+        return Outcome(env, 200, record, schema)
+    if record.status == RecordStatus.ERROR:
+        err = ActionError(ErrorCode(record.error["code"]), record.error["message"])
+        env = envelope.response(
+            request,
+            status="error",
+            error=record.error,
+            trace_id=record.trace_id,
+            state=state,
+            duration_ms=record.duration_ms,
+        )
+        return Outcome(env, err.status, record, schema)
+    location = f"{_poll_path(record.channel)}{record.id}?tenant={request['tenant']}"
+    env = envelope.response(
+        request,
+        status="pending",
+        trace_id=record.trace_id,
+        state=state,
+        extra_meta={"location": location},
+    )
+    return Outcome(env, 202, record, schema, finished=False)
+
+
+def _poll_path(channel: str) -> str:
+    return "/api/v1/admin/actions/" if channel == Channel.ADMIN else "/api/v1/actions/"
+
+
+def redacted_payload(record: ActionRecord) -> dict:
+    return redact_for(registry.get(record.action, record.version), record.payload)

@@ -1,0 +1,37 @@
+"""Celery tasks: thin entry points over actions.executor and actions.outbox."""
+
+from celery import shared_task
+
+from actions import executor, outbox, worker_steps
+
+
+def _run(task, channel: str, schema: str, record_id: str) -> str:
+    if worker_steps.served_channel not in (None, channel):
+        # A worker of the other channel must never run this; put it back for the right one.
+        from celery.exceptions import Reject
+
+        raise Reject(f"{channel} task on a {worker_steps.served_channel} worker", requeue=True)
+    worker_steps.served_count[channel] += 1
+    delivery = task.request.delivery_info or {}
+    return executor.execute(
+        channel=channel,
+        schema=schema,
+        record_id=record_id,
+        worker=task.request.hostname or "",
+        redelivered=bool(delivery.get("redelivered")),
+    )
+
+
+@shared_task(name="switchboard.user.execute", bind=True)
+def execute_user(self, schema: str, record_id: str) -> str:
+    return _run(self, "user", schema, record_id)
+
+
+@shared_task(name="switchboard.admin.execute", bind=True)
+def execute_admin(self, schema: str, record_id: str) -> str:
+    return _run(self, "admin", schema, record_id)
+
+
+@shared_task(name="switchboard.maintenance.outbox_sweep")
+def outbox_sweep() -> int:
+    return outbox.sweep()

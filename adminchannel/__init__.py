@@ -1,0 +1,1 @@
+"""The admin channel: its worker, exchange and queue, and the operator dashboard."""

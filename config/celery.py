@@ -1,0 +1,30 @@
+"""The Celery app. Workers run one channel each: `celery -A config worker --channel user`.
+
+Queues and exchanges are declared once, in settings (CELERY_TASK_QUEUES); the channel
+option makes a worker consume its channel's action queue and AMQP ingress queue only.
+"""
+
+import os
+
+from celery import Celery
+from click import Choice, Option
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local_dev")
+
+app = Celery("switchboard")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["actions", "audit", "adminchannel"])
+
+app.user_options["worker"].add(
+    Option(
+        ["--channel"],
+        type=Choice(["user", "admin"]),
+        default=None,
+        help="Serve one Switchboard channel: its action queue and its AMQP ingress.",
+    )
+)
+
+from actions import worker_steps  # noqa: E402  (needs `app`)
+
+app.steps["worker"].add(worker_steps.ChannelStep)
+app.steps["consumer"].add(worker_steps.IngressConsumer)

@@ -1,0 +1,190 @@
+"""Base settings shared by every environment. Environment modules override a few names."""
+
+import os
+from pathlib import Path
+
+from kombu import Exchange, Queue
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+SWITCHBOARD_ENV = "local_dev"
+SECRET_KEY = env(
+    "SWITCHBOARD_SECRET_KEY", "insecure-local-key-change-me-for-any-hosted-environment"
+)
+DEBUG = env("SWITCHBOARD_DEBUG", "0") == "1"  # error pages stay JSON envelopes unless set
+ALLOWED_HOSTS = env("SWITCHBOARD_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+
+# --- Apps: django-tenants splits shared (public schema) and per-tenant apps -----------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "actions",  # platform-scoped action records live in the public schema
+    "audit",
+    "release",
+    "connectors",
+    "adminchannel",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "actions",  # each tenant's action records live in its own schema
+]
+INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+# The tenant comes from the message envelope, never from the host name, so no
+# TenantMainMiddleware: requests run in `public` and the pipeline switches schema.
+PUBLIC_SCHEMA_NAME = "public"
+# One `SET search_path` per connection and tenant switch instead of one per query.
+TENANT_LIMIT_SET_CALLS = True
+AUTH_USER_MODEL = "tenants.User"
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Database ----------------------------------------------------------------------------
+DATABASES = {
+    "default": {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": env("SWITCHBOARD_DB_NAME", "switchboard"),
+        "USER": env("SWITCHBOARD_DB_USER", "postgres"),
+        "PASSWORD": env("SWITCHBOARD_DB_PASSWORD", ""),
+        "HOST": env("SWITCHBOARD_DB_HOST", "127.0.0.1"),
+        "PORT": env("SWITCHBOARD_DB_PORT", "5432"),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("SWITCHBOARD_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+VAR_DIR = Path(env("SWITCHBOARD_VAR_DIR", str(BASE_DIR / "var")))
+
+# --- Message API ---------------------------------------------------------------------------
+SWITCHBOARD = {
+    "MAX_BODY_BYTES": 256 * 1024,
+    "MAX_WAIT_SECONDS": 30,
+    "JWT_ACCESS_TTL_SECONDS": 3600,
+    "JWT_REFRESH_TTL_SECONDS": 7 * 24 * 3600,
+    "JWT_ISSUER": "switchboard",
+    # A record stored but not published after this long is republished by the sweep.
+    "OUTBOX_GRACE_SECONDS": 5,
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
+
+# --- Celery and RabbitMQ ---------------------------------------------------------------------
+# Two credentials on one vhost: the user channel's cannot write to the admin exchanges
+# (deploy/preflight.py provisions both with rabbitmqctl). Override the URLs to use others.
+BROKER_HOST = env("SWITCHBOARD_BROKER_HOST", "127.0.0.1:5672")
+BROKER_VHOST = env("SWITCHBOARD_BROKER_VHOST", "switchboard")
+BROKER_USER_PASSWORD = env("SWITCHBOARD_BROKER_USER_PASSWORD", "switchboard-user-local")
+BROKER_ADMIN_PASSWORD = env("SWITCHBOARD_BROKER_ADMIN_PASSWORD", "switchboard-admin-local")
+
+
+def broker_urls(vhost: str) -> tuple[str, str]:
+    user = env(
+        "SWITCHBOARD_BROKER_URL_USER",
+        f"amqp://switchboard_user:{BROKER_USER_PASSWORD}@{BROKER_HOST}/{vhost}",
+    )
+    admin = env(
+        "SWITCHBOARD_BROKER_URL_ADMIN",
+        f"amqp://switchboard_admin:{BROKER_ADMIN_PASSWORD}@{BROKER_HOST}/{vhost}",
+    )
+    return user, admin
+
+
+BROKER_URL_USER, BROKER_URL_ADMIN = broker_urls(BROKER_VHOST)
+# Web, beat and the user worker connect as the user channel; the admin worker switches
+# to BROKER_URL_ADMIN (actions/worker_steps.py), the web server publishes admin actions
+# with it (actions/outbox.py).
+CELERY_BROKER_URL = BROKER_URL_USER
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # the action record is the result
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# Celery's Django fix-up closes DB connections around every task unless this is set;
+# a new PostgreSQL connection costs ~15 ms (ARCHITECTURE.md section 10).
+CELERY_DB_REUSE_MAX = 1000
+
+# The one place that declares exchanges and queues (actions/routing.py reads these).
+USER_EXCHANGE = Exchange("switchboard.user", type="topic", durable=True)
+ADMIN_EXCHANGE = Exchange("switchboard.admin", type="topic", durable=True)
+CELERY_TASK_QUEUES = (
+    Queue("switchboard.user.actions", USER_EXCHANGE, routing_key="user.#", durable=True),
+    Queue("switchboard.admin.actions", ADMIN_EXCHANGE, routing_key="admin.#", durable=True),
+    Queue("switchboard.maintenance", USER_EXCHANGE, routing_key="maintenance.#", durable=True),
+)
+CELERY_TASK_DEFAULT_QUEUE = "switchboard.maintenance"
+CELERY_TASK_DEFAULT_EXCHANGE = "switchboard.user"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "maintenance.default"
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {
+        "task": "switchboard.maintenance.outbox_sweep",
+        "schedule": 10.0,
+        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.outbox"},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("SWITCHBOARD_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

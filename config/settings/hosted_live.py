@@ -1,0 +1,8 @@
+"""Settings for the `hosted_live` environment."""
+
+from .base import *  # noqa: F403
+
+SWITCHBOARD_ENV = "hosted_live"
+import os  # noqa: E402
+
+SECRET_KEY = os.environ["SWITCHBOARD_SECRET_KEY"]  # hosted environments must set their own

@@ -1,0 +1,5 @@
+"""Settings for the `local_qa` environment."""
+
+from .base import *  # noqa: F403
+
+SWITCHBOARD_ENV = "local_qa"

@@ -1,0 +1,17 @@
+"""Settings for the `local_test` environment."""
+
+from .base import *  # noqa: F403
+
+SWITCHBOARD_ENV = "local_test"
+_NS = env("SWITCHBOARD_TEST_NS", "")  # noqa: F405  (parallel runs: own database and vhost)
+DATABASES["default"]["NAME"] = env(  # noqa: F405
+    "SWITCHBOARD_DB_NAME", "switchboard_test" + (f"_{_NS}" if _NS else "")
+)
+BROKER_VHOST = env("SWITCHBOARD_BROKER_VHOST", "switchboard_test" + (f"_{_NS}" if _NS else ""))  # noqa: F405
+BROKER_URL_USER, BROKER_URL_ADMIN = broker_urls(BROKER_VHOST)  # noqa: F405
+CELERY_BROKER_URL = BROKER_URL_USER
+VAR_DIR = BASE_DIR / "var" / ("test" + (f"_{_NS}" if _NS else ""))  # noqa: F405
+PASSWORD_HASHERS = [  # argon2 stays first, with cheap parameters so the suite stays fast
+    "tests.hashers.FastArgon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]

@@ -1,0 +1,1 @@
+"""Connectors to outside systems, their DTOs and traces, and the subscription gate."""

@@ -1,0 +1,1 @@
+"""Release: function lifecycle states and per-environment release manifests."""

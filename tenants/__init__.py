@@ -1,0 +1,1 @@
+"""Tenants: one PostgreSQL schema each, their users, memberships and roles."""
