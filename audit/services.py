@@ -60,3 +60,59 @@ def action_log_write(*, tenant: str, record) -> None:
             "duration_ms": record.duration_ms,
         },
     )
+
+
+def admin_audit_write(
+    *,
+    actor: str | None,
+    tenant: str | None,
+    action: str,
+    outcome: str,
+    payload_summary: dict[str, Any] | None = None,
+    reason: str | None = None,
+    as_super_admin: bool = False,
+) -> None:
+    """One entry in the admin audit log (append-only, hash-chained: see issue 4)."""
+    logging.getLogger("switchboard.audit").info(
+        "%s %s %s",
+        tenant,
+        action,
+        outcome,
+        extra={
+            "actor": actor,
+            "tenant": tenant,
+            "action": action,
+            "outcome": outcome,
+            "payload_summary": payload_summary or {},
+            "reason": reason,
+            "as_super_admin": as_super_admin,
+        },
+    )
+
+
+def security_event(
+    *,
+    category: str,
+    path: str | None,
+    tenant: str | None,
+    actor: str | None,
+    action: str | None,
+    source: str,
+    code: str,
+) -> None:
+    """A refused request (hostile input, rate limit): never the raw value."""
+    logging.getLogger("switchboard.security").warning(
+        "%s %s %s",
+        code,
+        category,
+        path,
+        extra={
+            "category": category,
+            "path": path,
+            "tenant": tenant,
+            "actor": actor,
+            "action": action,
+            "source": source,
+            "code": code,
+        },
+    )
