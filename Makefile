@@ -32,6 +32,7 @@ test: install
 	SWITCHBOARD_FRESH_DB=1 $(BIN)/python deploy/preflight.py
 	$(BIN)/python manage.py migrate_schemas --shared --noinput -v 0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py export_contract --check
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)

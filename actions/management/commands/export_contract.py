@@ -28,10 +28,18 @@ class Command(BaseCommand):
                 for rel, doc in contract_files().items()
                 if not (directory / rel).exists() or (directory / rel).read_text() != render(doc)
             ]
+            expected = set(contract_files())
+            stale += sorted(  # files of actions that are no longer in the index
+                p.relative_to(directory).as_posix()
+                for p in directory.rglob("*.json")
+                if p.relative_to(directory).as_posix() not in expected
+            )
             if stale:
                 self.stderr.write("contract drift (run `make contract`): " + ", ".join(stale[:20]))
                 sys.exit(1)
             self.stdout.write("contract matches the index")
             return
+        for old in directory.rglob("*.json"):  # start clean: removed actions leave no file
+            old.unlink()
         written = export(directory)
         self.stdout.write(f"wrote {len(written)} files to {directory}")
