@@ -1,0 +1,302 @@
+"""Detection rules of the hostile-input guard, one small set per category.
+
+Hand-written on purpose (docs/security.md, "Library decision"): the only libinjection
+bindings on PyPI are GPLv3 (`libinjection-python`) or unmaintained since 2014-2019, and
+libinjection covers SQL and HTML only. Each rule is a named regular expression over the
+*normalised* text (NFKC, URL- and HTML-entity-decoded, inline SQL comments removed), so
+`%27%20OR%201%3D1`, `&#x3c;script&#x3e;` and `UN/**/ION SEL/**/ECT` are seen as what a
+decoder downstream would see.
+
+Two strengths of each category:
+- STRICT: names, titles, search terms, identifiers, values inside open JSON objects.
+  These never legitimately contain markup, template syntax, `../` or SQL statements.
+- FREE_TEXT: prose fields (`x-free-text`). SQL words, quotes, semicolons, `<`, code
+  snippets pass; only forms that have no place in prose and are what an attack needs
+  (a `<script>` tag, an event handler, a quote-tautology, `; DROP TABLE`, `$(...)`)
+  are refused.
+Every string is first checked for control characters (a separate, stricter check in
+identifiers: bidirectional controls are refused there, kept in prose except overrides).
+"""
+
+import html
+import re
+import unicodedata
+from urllib.parse import unquote
+
+SQL = "sql_injection"
+SCRIPT = "script_injection"
+COMMAND = "command_injection"
+TRAVERSAL = "path_traversal"
+TEMPLATE = "template_injection"
+NOSQL = "nosql_injection"
+PROTOTYPE = "prototype_pollution"
+SSRF = "ssrf"
+CONTROL = "control_characters"
+OVERSIZE = "oversize"
+TOO_DEEP = "too_deep"
+CATEGORIES = (
+    SQL,
+    SCRIPT,
+    COMMAND,
+    TRAVERSAL,
+    TEMPLATE,
+    NOSQL,
+    PROTOTYPE,
+    SSRF,
+    CONTROL,
+    OVERSIZE,
+    TOO_DEEP,
+)
+
+_I = re.IGNORECASE
+
+# --- control characters --------------------------------------------------------------
+# C0 (but tab, LF, CR), DEL, C1, zero-width joiners used for spoofing, bidi controls.
+_CONTROL_ALWAYS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e\ufeff]")
+_CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def has_control(text: str, *, prose: bool) -> bool:
+    """Prose keeps tab/newline and the bidi embeddings/isolates RTL text needs."""
+    return bool((_CONTROL_ALWAYS if prose else _CONTROL_STRICT).search(text))
+
+
+# --- normalisation -----------------------------------------------------------------------
+_SQL_INLINE_COMMENT = re.compile(r"/\*!?\d*(.*?)\*/", re.DOTALL)
+_PLAIN = re.compile(r"[\w .,@+\-]*")  # nothing any rule below can match in such text
+
+
+def normalise(text: str) -> str:
+    """What a lenient decoder downstream might turn `text` into (comments left in)."""
+    out = unicodedata.normalize("NFKC", text)
+    for _ in range(3):  # double- and triple-encoding
+        decoded = html.unescape(unquote(out))
+        if decoded == out:
+            break
+        out = decoded
+    return out
+
+
+def _sql_comment_forms(text: str) -> tuple[str, ...]:
+    """A comment is whitespace to SQL (`1/**/OR/**/1=1`; MySQL runs `/*!50000SELECT*/`),
+    and filters that strip comments rebuild keywords (`UN/**/ION` -> `UNION`)."""
+    return (
+        _SQL_INLINE_COMMENT.sub(lambda m: f" {m.group(1)} ", text),
+        _SQL_INLINE_COMMENT.sub(lambda m: m.group(1), text),
+    )
+
+
+def is_plain(text: str) -> bool:
+    return _PLAIN.fullmatch(text) is not None and ".." not in text and "union" not in text.lower()
+
+
+def _rx(*parts: str, flags: int = _I) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in parts), flags)
+
+
+# --- SQL injection -------------------------------------------------------------------------
+_Q = r"['\"`]"
+_OR = r"\s*\)*\s*(?:or|and|xor|\|\||&&)"
+# ' OR 'a'='a   " or ""="   ') OR ('1'='1   ' or 1=1--   (both sides the same: a tautology)
+_TAUTOLOGY = (
+    _Q + _OR + r"\s*\(*\s*(['\"]?)(\w*)\1\s*\)*\s*(?:=|==|<=>|\blike\b)\s*\(*\s*\1\2(?:\1|$)"
+)
+_SQL_COMMON = (
+    _TAUTOLOGY,
+    # ' or 2>1   ' AND 1<2
+    _Q + _OR + r"\s+\(*\d+\s*(?:=|==|<=>|<>|!=|>=?|<=?)\s*\d+",
+    # ' OR TRUE   ' or 1#   ' AND EXISTS(   ' or (select   ' and sleep(
+    _Q + _OR + r"\s+\(*\s*(?:true|false|exists\s*\(|\(*\s*select\b|sleep\s*\(|\d+\s*(?:--|#|;|$))",
+    # '||(SELECT ...)||'   ' + char(39) +
+    _Q + r"\s*(?:\|\||\+)\s*\(*\s*(?:select|char|chr|concat|sleep|pg_sleep)\b",
+    # UNION [ALL] SELECT
+    r"\bunion\b[\s(]+(?:all\s+|distinct\s+)?\(*\s*select\b",
+    # stacked destructive statements
+    r";\s*(?:drop|truncate|alter)\s+(?:table|database|schema|index|view|user|function)\b",
+    r";\s*(?:delete\s+from|insert\s+into|update\s+\S+\s+set\b|shutdown\b|declare\s+@"
+    r"|exec(?:ute)?\s+(?:master|xp_|sp_|\())",
+    # time-based blind and out-of-band primitives
+    r"\b(?:sleep|pg_sleep|benchmark|dbms_lock\.sleep|randomblob)\s*\(\s*\d",
+    r"\bwaitfor\s+(?:delay|time)\s+" + _Q,
+    r"\b(?:xp_cmdshell|sp_oacreate|sp_executesql|xp_dirtree|dbms_pipe\.receive_message"
+    r"|utl_http\.request|utl_inaddr|load_file\s*\(|into\s+(?:out|dump)file\b)",
+    r"\b(?:extractvalue|updatexml)\s*\(.{0,200}\bconcat\b",
+)
+SQL_STRICT = _rx(
+    *_SQL_COMMON,
+    # ' AND x=y   ' or a like b   ') or ('x' is null: any boolean operator after a quote
+    _Q + _OR + r"\s+\(*\s*['\"]?\w+['\"]?\s*\)*\s*(?:=|<>|!=|<=>|>=?|<=?|\blike\b|\bregexp\b"
+    r"|\bis\s+(?:not\s+)?null\b|\bbetween\b)",
+    _Q + _OR + r"\s+not\b",
+    # admin'--   admin' #   ' /*   ';
+    _Q + r"\s*\)*\s*(?:(?:--|#)[\s\-+]*$|/\*|;\s*$)",
+    # 1 OR 1=1   1 AND 2>1
+    r"\b(?:or|and|xor)\s+\d+\s*(?:=|==|<=>|<>|!=|>=?|<=?|\blike\b)\s*\d+\b",
+    r";\s*(?:select|update|delete|insert|create|alter|drop|exec|execute|declare|grant"
+    r"|revoke|call|copy|truncate|shutdown)\b",
+    r"\bselect\b[^;]{0,200}?\bfrom\s+[\w.\[\]\"`]+",
+    r"\b(?:insert\s+into|delete\s+from|drop\s+(?:table|database)|truncate\s+table"
+    r"|alter\s+table)\b",
+    r"\border\s+by\s+\d+\s*(?:--|#|,|$)",
+    r"\bgroup\s+by\b.{0,100}\bhaving\b",
+    r"\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sysobjects|syscolumns"
+    r"|mysql\.user)\b",
+    r"@@(?:version|datadir|hostname|servername)\b",
+    r"\b(?:char|chr|concat|group_concat|unhex|ascii|substring|substr|ord|hex)\s*\("
+    r"[^)]{0,100}\)\s*(?:=|,|\|\||\+|\))",
+    r"\b0x[0-9a-f]{6,}\b.{0,40}\b(?:select|union|from|where)\b",
+)
+SQL_FREE_TEXT = _rx(*_SQL_COMMON)
+
+# --- script / markup injection ------------------------------------------------------------
+_SCRIPT_COMMON = (
+    r"<\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|base|meta|link|style"
+    r"|svg|math|form|isindex|template|xml|xss|img|video|audio|source|body|html|marquee"
+    r"|details|input|button|textarea|select|keygen|plaintext|xmp|noscript|portal)\b",
+    r"<[^>]*[\s/\"'](?:on[a-z]{3,}|formaction|srcdoc|xlink:href|style)\s*=",
+    r"\bon(?:error|load|click|mouse\w+|focus|blur|key\w+|submit|change|input|toggle|begin"
+    r"|end|animation\w+|transition\w+|pointer\w+|wheel|scroll|resize|unload|pageshow"
+    r"|message|hashchange|copy|paste|drag\w*|drop|play\w*|auxclick|dblclick|contextmenu"
+    r"|select\w*|search|invalid|beforeunload|readystatechange)\s*=\s*[\"'`]?[\w$(]",
+    r"(?:java|vb|live)script\s*:",
+    r"\bdata\s*:\s*(?:text/html|image/svg\+xml|application/(?:x-)?javascript)",
+    r"\bexpression\s*\(",
+    r"-moz-binding\s*:",
+    r"<!\[CDATA\[|<\?xml|<!ENTITY|<!DOCTYPE",
+    r"\bdocument\s*\.\s*(?:cookie|domain|write)|\bwindow\s*\.\s*location\b|\balert\s*\(|"
+    r"\bprompt\s*\(|\bconfirm\s*\(|\beval\s*\(|\batob\s*\(|\bstring\.fromcharcode\s*\(",
+)
+# Any tag in a strict field; `<ann@example.com>` (a name with its address) is not one.
+SCRIPT_STRICT = _rx(*_SCRIPT_COMMON, r"<\s*/?\s*[a-z!?][^<>@]*>", r"<\s*[a-z]+[^<>@]*$")
+SCRIPT_FREE_TEXT = _rx(*_SCRIPT_COMMON[:-1], r"\bdocument\s*\.\s*cookie\b|\balert\s*\(\s*\S")
+
+# --- OS command injection ---------------------------------------------------------------------
+# Shell words are matched case-sensitively: "Smith & Cat Ltd" is not `cat`. Words that are
+# also English ("cat", "find", "type") count only with the shape of an argument after them.
+_SEP = r"(?:[;|\n`]|&&|\|\||&|\$\()\s*"
+_SHELL_CLEAR = (
+    r"(?:whoami|uname|wget|curl|ncat|netcat|bash|zsh|ksh|powershell|pwsh|cmd\.exe|nslookup"
+    r"|chmod|chown|mkfifo|telnet|socat|base64|ifconfig|ipconfig|systeminfo|tasklist|crontab"
+    r"|useradd|nohup|certutil|bitsadmin|mshta|rundll32|regsvr32|wscript|cscript|python[23]?"
+    r"|perl|php|sudo|passwd|pwd|sleep\s+\d+|net\s+(?:user|localgroup|use|share))\b"
+)
+_SHELL_AMBIGUOUS = (
+    r"(?:cat|ls|id|rm|echo|ping|sleep|sh|nc|cmd|dir|type|net|env|printf|head|tail|more|kill"
+    r"|reboot|shutdown|find|grep|awk|sed|touch|cp|mv|ssh|scp|ftp|tftp|dig|host|node|ruby"
+    r"|lua|export|set)(?:\s+[-/$\\~.%'\"]|\s*[;|&>`)]|\s+\w+\s*[;|&>])"
+)
+_COMMAND_COMMON = (
+    r"\$\(\s*(?:" + _SHELL_CLEAR + "|" + _SHELL_AMBIGUOUS + ")",
+    r"[;|&\n]\s*(?:/usr)?/bin/(?:ba|z|k|da|c)?sh\b",
+    r"(?:^|[;|&\n])\s*(?:rm\s+-[rf]{1,2}\s+/|wget\s+\S+\s*[;|&]|curl\s+\S+.*\|\s*(?:ba)?sh\b"
+    r"|nc\s+(?:-[a-z]+\s+)*\S+\s+\d+\s+-e\b|mkfifo\b|bash\s+-i\b)",
+    r">\s*&?\s*/dev/(?:tcp|udp)/",
+    r"\$\{IFS\}|\$IFS\$\d|\$\{PATH:0:1\}",
+    r"[;|&]\s*(?:cat|type|more)\s+(?:/etc/|c:\\)",
+    r"[;|&]\s*(?:dir|type|copy|del|cd)\s+[a-z]:\\",
+)
+COMMAND_STRICT = re.compile(
+    "|".join(
+        [
+            *(f"(?:{p})" for p in _COMMAND_COMMON),
+            _SEP + _SHELL_CLEAR,
+            _SEP + _SHELL_AMBIGUOUS,
+            _SEP + r"(?:id|ls|dir|set|env|reboot)\s*$",
+            r"`[^`]*`|\$\([^)]*\)",
+        ]
+    )
+)
+COMMAND_FREE_TEXT = re.compile("|".join(f"(?:{p})" for p in _COMMAND_COMMON))
+
+# --- path traversal ---------------------------------------------------------------------------
+_TRAVERSAL_COMMON = (
+    r"(?:\.{2,}[/\\]+){2,}|(?:[/\\]\.\.){2,}",
+    r"(?:^|[\s\"'=:])(?:/|\\)?(?:etc/(?:passwd|shadow|hosts|group|issue)|proc/self/"
+    r"|windows[/\\](?:win\.ini|system32)|boot\.ini|\.ssh/|\.aws/credentials|\.env\b"
+    r"|var/log/|WEB-INF/web\.xml)",
+    r"(?:^|[\s\"'=])[a-z]:\\(?:windows|winnt|users|inetpub|boot\.ini)",
+    r"\bfile:/{1,3}",
+    r"\.\.(?:%2f|%5c|0x2f|0x5c|\\x2f|%c0%af|%e0%80%af|%u2215|/)",
+    r"\x00",
+    r"\bphp://(?:filter|input)|\bzip://|\bphar://|\bexpect://",
+)
+TRAVERSAL_STRICT = _rx(
+    *_TRAVERSAL_COMMON,
+    r"(?:^|[/\\])\.\.(?:[/\\]|$)",
+    r"^(?:/|\\\\|[a-z]:\\)",
+)
+TRAVERSAL_FREE_TEXT = _rx(*_TRAVERSAL_COMMON[:2], *_TRAVERSAL_COMMON[4:])
+
+# --- server-side template injection -----------------------------------------------------------
+_TEMPLATE_COMMON = (
+    r"\{\{.*?(?:__\w+__|\bconfig\b|\brequest\b|\bself\b|\bcycler\b|\bjoiner\b|\blipsum\b"
+    r"|\bnamespace\b|\battr\s*\(|\bimport\b|\bos\.|\bpopen\b|\bsubprocess\b|\bgetattr\b"
+    r"|\|\s*(?:attr|safe|e|format|join|map|select)\b|\[\s*['\"]|[*+/%-]|\(\)).*?\}\}",
+    r"\{%-?\s*(?:import|include|extends|set|load|debug|raw|from|macro|call|filter|for"
+    r"|if|with|block|autoescape|csrf_token|url|now|templatetag|ssi)\b",
+    r"\$\{.*?(?:\bT\s*\(|getClass|Runtime|ProcessBuilder|exec|\bclass\b|\bnew\b|[*+/-]|\().*?\}",
+    r"#\{.*?\}|\*\{.*?\}|@\{.*?\}|<%=?.*?%>|\[\[.*?\]\]|\{\{=.*?\}\}",
+    r"<#(?:assign|import|include|if|list)\b|\$\{?\s*(?:class|freemarker)\.",
+    r"\{php\}|\{\$smarty|\{/?literal\}|#set\s*\(\s*\$|#foreach\s*\(|\$\w+\.getClass\(",
+    r"__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|reduce)__",
+)
+TEMPLATE_STRICT = _rx(*_TEMPLATE_COMMON, r"\{\{|\}\}|\{%|%\}|\$\{")
+TEMPLATE_FREE_TEXT = _rx(*_TEMPLATE_COMMON)
+
+# --- NoSQL operator injection (strings; keys are checked in the guard) ---------------------------
+NOSQL_STRICT = _rx(
+    r"[\{,]\s*[\"']?\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor"
+    r"|expr|function|accumulator|elemMatch|size|type|mod|all|jsonSchema|text|lookup"
+    r"|merge|out)\b[\"']?\s*:",
+    r"\bthis\.\w+\s*(?:==|!=|\.match\s*\()|\bsleep\s*\(\s*\d+\s*\)\s*(?:\|\||&&|;)",
+    r"(?:^|[;'\"])\s*(?:\|\||&&)\s*(?:'|\")?\s*\d*\s*(?:==|!=)",
+    r"\[\s*\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*\]",
+    r"^\s*\$(?:where|ne|gt|regex|expr|function)\b",
+    # JavaScript for a `$where` clause: '; return true; var x='
+    r"['\"]\s*;\s*return\s+(?:true|false|\d+|this\b)|;\s*var\s+\w+\s*=\s*['\"]",
+)
+NOSQL_FREE_TEXT = _rx(r"\[\s*\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*\]")
+
+STRICT = (
+    (SQL, SQL_STRICT),
+    (SCRIPT, SCRIPT_STRICT),
+    (TEMPLATE, TEMPLATE_STRICT),
+    (COMMAND, COMMAND_STRICT),
+    (TRAVERSAL, TRAVERSAL_STRICT),
+    (NOSQL, NOSQL_STRICT),
+)
+FREE_TEXT = (
+    (SQL, SQL_FREE_TEXT),
+    (SCRIPT, SCRIPT_FREE_TEXT),
+    (TEMPLATE, TEMPLATE_FREE_TEXT),
+    (COMMAND, COMMAND_FREE_TEXT),
+    (TRAVERSAL, TRAVERSAL_FREE_TEXT),
+    (NOSQL, NOSQL_FREE_TEXT),
+)
+
+# --- keys ----------------------------------------------------------------------------------------
+POLLUTING_KEYS = frozenset({"__proto__", "constructor", "prototype"})
+# Keys that mean something to Django's ORM if a dict ever reached filter(**...) (CVE-2025-64459)
+# or to MongoDB-style query engines: no legitimate payload key looks like them.
+_NOSQL_KEY = re.compile(r"^\s*\$|^(?:_connector|_negated)$|\w__(?:[a-z]+)$|\[\s*\$")
+
+
+def key_category(key: str) -> str | None:
+    if key in POLLUTING_KEYS or key.strip().lower() in POLLUTING_KEYS or "__proto__" in key:
+        return PROTOTYPE
+    if _NOSQL_KEY.search(key):
+        return NOSQL
+    return None
+
+
+def category_of(text: str, *, prose: bool) -> str | None:
+    """The first category whose rules match `text` (a string value), else None."""
+    if is_plain(text):
+        return None
+    candidates = (text,) if (norm := normalise(text)) == text else (text, norm)
+    if "/*" in norm:
+        candidates = (*candidates, *_sql_comment_forms(norm))
+    for name, pattern in FREE_TEXT if prose else STRICT:
+        if any(pattern.search(candidate) for candidate in candidates):
+            return name
+    return None
