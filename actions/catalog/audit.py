@@ -1,7 +1,8 @@
 """Audit: the tenant's append-only admin audit log, queried (admin channel)."""
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
 from pydantic import Field
@@ -13,10 +14,23 @@ from actions.catalog._common import (
     ResponseStatus,
     TimeWindow,
 )
-from actions.payloads import Email, FreeText, JsonObject, ObjectId, Page, Result
-from actions.registry import OWNERS, dummy
+from actions.errors import ActionError, ErrorCode
+from actions.payloads import (
+    Email,
+    FreeText,
+    JsonObject,
+    ObjectId,
+    Page,
+    PageInfo,
+    Result,
+    ShortText,
+)
+from actions.registry import OWNERS, action
 
 ActorRole = Literal["member", "owner", "primary_owner", "super_admin", "developer"]
+
+
+_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 class AuditQuery(Page, TimeWindow):
@@ -28,17 +42,19 @@ class AuditQuery(Page, TimeWindow):
 
 
 class AuditEntry(Result):
-    """One admin-channel command or super-admin action (payload secrets redacted)."""
+    """One admin-channel command or super-admin action (payload: its shape, secrets
+    redacted). `status` is `error` when the entry carries an error code."""
 
-    id: ObjectId
+    id: ObjectId  # the entry's position in the hash chain
     at: datetime
     request_id: UUID | None
-    actor: Email
-    actor_role: ActorRole
+    actor: Email | None  # None: the system (a command, a scheduled job)
+    actor_role: ActorRole | None
     grant_id: ObjectId | None  # the super-admin grant the actor acted under
-    action: ActionName
-    version: int = Field(ge=1)
+    action: ActionName | None  # None: a refused message whose action could not be read
+    version: int | None = Field(ge=1)
     status: ResponseStatus
+    outcome: ShortText  # as recorded: ok, error, refused, granted, ...
     code: ErrorCodeName | None
     payload: JsonObject
     reason: FreeText | None  # as given, for promotions
@@ -48,11 +64,57 @@ class AuditList(ListResult[AuditEntry]):
     pass
 
 
-dummy(  # TODO
+@action(
     "audit.admin.query",
     channel="admin",
     roles=OWNERS,
     summary="Search the tenant's admin audit log, newest first.",
     input=AuditQuery,
     output=AuditList,
+    state="under_dev",
 )
+def audit_admin_query(ctx, payload: AuditQuery) -> AuditList:
+    from audit.selectors import admin_audit_query
+
+    # The pipeline checked the roles on this tenant; again here, failing closed, because
+    # this reads the audit log.
+    if not ctx.roles & set(OWNERS):
+        raise ActionError(ErrorCode.FORBIDDEN, "Your roles do not allow audit.admin.query.")
+    entries, next_cursor = admin_audit_query(
+        tenant=ctx.tenant,  # only the tenant the message was sent to
+        since=payload.since,
+        until=payload.until,
+        action=payload.action,
+        actor=payload.actor,
+        status=payload.status,
+        code=payload.code,
+        super_admin_only=payload.super_admin_only,
+        limit=payload.limit,
+        cursor=payload.cursor,
+    )
+    return AuditList(items=[_entry(e) for e in entries], page=PageInfo(next_cursor=next_cursor))
+
+
+def _entry(e) -> AuditEntry:
+    return AuditEntry(
+        id=str(e.seq),
+        at=e.at,
+        request_id=_uuid_or_none(e.message_id),
+        actor=e.actor or None,
+        actor_role=e.actor_role if e.actor_role in get_args(ActorRole) else None,
+        grant_id=e.grant_id or None,
+        action=e.action if _ACTION_NAME.match(e.action) else None,
+        version=e.version,
+        status="error" if e.code else "ok",
+        outcome=e.outcome,
+        code=e.code or None,
+        payload=e.payload_summary if isinstance(e.payload_summary, dict) else {},
+        reason=e.reason or None,
+    )
+
+
+def _uuid_or_none(value: str) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
