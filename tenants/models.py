@@ -15,6 +15,7 @@ class Tenant(TenantMixin):
 
     name = models.CharField(max_length=200)
     config = models.JSONField(default=dict, blank=True)  # overrides only; see tenants/config.py
+    config_version = models.PositiveIntegerField(default=0)  # TenantConfigVersion.version
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -56,6 +57,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)  # may enter the Django admin site
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Tokens issued before this instant are dead (logout, password change or reset):
+    # checked in the same query that loads the actor, so it costs nothing per request.
+    tokens_valid_after = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
     USERNAME_FIELD = "email"
@@ -90,6 +94,78 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant}: {self.role}"
+
+
+class TenantConfigVersion(models.Model):
+    """Every change of a tenant's config overrides, kept with who and when."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="config_versions")
+    version = models.PositiveIntegerField()
+    overrides = models.JSONField(default=dict)
+    changed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "version"], name="config_version_unique")
+        ]
+        ordering = ["tenant", "-version"]
+
+
+class GrantEnd(models.TextChoices):
+    DEMOTED = "demoted"
+    EXPIRED = "expired"
+
+
+class SuperAdminGrant(models.Model):
+    """A developer's time-boxed promotion to super admin on one tenant."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="super_admin_grants")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="super_admin_grants")
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Set on demotion, or when the expiry was noticed and audited (sweep or next use).
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=GrantEnd.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "tenant", "expires_at"], name="grant_live_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "tenant"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_grant_per_user_tenant",
+            )
+        ]
+
+
+class RevokedToken(models.Model):
+    """A JWT id that may not be used again (a rotated refresh token)."""
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField()  # past this the row can be swept: the token is dead
+
+
+class PasswordResetToken(models.Model):
+    """A single-use password reset token; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in; recent ones throttle further attempts on the email."""
+
+    email = models.CharField(max_length=254)
+    source = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "at"], name="login_failure_idx")]
 
 
 slug_validator = RegexValidator(TENANT_SLUG_PATTERN)

@@ -1,4 +1,10 @@
-"""JWT bearer tokens (PyJWT, HS256). The actor of every action comes from here."""
+"""JWT bearer tokens (PyJWT, HS256). The actor of every action comes from here.
+
+A token is dead when it expired, when its id is in RevokedToken (a used refresh token:
+refresh tokens rotate and are single-use) or when it was issued before the user's
+`tokens_valid_after` (logout, password change or reset). All of it is checked in the one
+indexed query that loads the actor.
+"""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -35,6 +41,8 @@ def token_issue_pair(*, user) -> dict:
             "typ": kind,
             "jti": uuid.uuid4().hex,
             "iat": now,
+            # `iat` has whole seconds; logout must also kill a token issued this second.
+            "ts": now.timestamp(),
             "exp": now + timedelta(seconds=ttl),
         }
         return jwt.encode(claims, _key(), algorithm=ALGORITHM)
@@ -73,15 +81,55 @@ def actor_from_authorization(header: str | None) -> Actor | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Use `Authorization: Bearer <token>`.")
     claims = token_decode(token.strip())
-    from tenants.models import User
+    user = _live_user(claims)
+    return Actor(
+        id=user.pk, email=user.email, is_developer=user.is_developer, token_id=claims["jti"]
+    )
+
+
+def _live_user(claims: dict, *, reuse_is_theft: bool = False):
+    """The token's user if the token is still live: one query (user by pk + revoked jti)."""
+    from django.db.models import Exists
+
+    from tenants.models import RevokedToken, User
 
     user = (
         User.objects.filter(pk=claims["sub"], is_active=True)
-        .only("id", "email", "is_developer")
+        .annotate(revoked=Exists(RevokedToken.objects.filter(jti=claims["jti"])))
+        .only("id", "email", "is_developer", "tokens_valid_after")
         .first()
     )
     if user is None:
         raise InvalidToken("The token's user is not active.")
-    return Actor(
-        id=user.pk, email=user.email, is_developer=user.is_developer, token_id=claims["jti"]
-    )
+    issued = claims.get("ts", claims["iat"])
+    if user.revoked and reuse_is_theft:
+        from tenants.accounts import tokens_revoke_all
+
+        tokens_revoke_all(user_id=user.pk)
+        raise InvalidToken("This refresh token was used already; sign in again.")
+    if user.revoked or (user.tokens_valid_after and issued < user.tokens_valid_after.timestamp()):
+        raise InvalidToken("The token has been revoked.")
+    return user
+
+
+def token_refresh(refresh_token: str) -> dict:
+    """New tokens for a live refresh token, which is used up (rotation).
+
+    A refresh token presented twice was copied: every token of the user is revoked.
+    """
+    from django.db import IntegrityError, transaction
+
+    from tenants.accounts import tokens_revoke_all
+    from tenants.models import RevokedToken
+
+    claims = token_decode(refresh_token, kind="refresh")
+    user = _live_user(claims, reuse_is_theft=True)
+    try:
+        with transaction.atomic():
+            RevokedToken.objects.create(
+                jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC)
+            )
+    except IntegrityError:
+        tokens_revoke_all(user_id=user.pk)
+        raise InvalidToken("This refresh token was used already; sign in again.") from None
+    return token_issue_pair(user=user)

@@ -1,9 +1,11 @@
 """Shapes shared by the catalog modules: list results, time windows, common field types."""
 
+from contextlib import contextmanager
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
+from actions.errors import ActionError, ErrorCode
 from actions.payloads import ObjectId, PageInfo, Payload, Result
 
 # Longest list any single answer or request carries (matches Page.limit's upper bound).
@@ -82,3 +84,24 @@ class TimeWindow(Payload):
         if self.since and self.until and self.since >= self.until:
             raise ValueError("`since` must be before `until`")
         return self
+
+
+@contextmanager
+def service_errors():
+    """Turn the expected failures of tenant services into ActionErrors."""
+    from tenants.config import ConfigInvalid
+    from tenants.errors import TenancyError
+    from tenants.tokens import InvalidToken
+
+    try:
+        yield
+    except TenancyError as err:
+        raise ActionError(ErrorCode(err.code), err.message, details=err.details) from None
+    except ConfigInvalid as err:
+        raise ActionError(
+            ErrorCode.VALIDATION_ERROR,
+            "The config does not fit the tenant config schema.",
+            details={"errors": err.errors},
+        ) from None
+    except InvalidToken as err:
+        raise ActionError(ErrorCode.UNAUTHENTICATED, str(err)) from None

@@ -1,8 +1,8 @@
 """auth.*: sign-in and the account's own credentials."""
 
-from actions.errors import ActionError, ErrorCode
+from actions.catalog._common import service_errors
 from actions.payloads import Email, Empty, Payload, Result, Secret, TenantSlug
-from actions.registry import MEMBERS, PUBLIC, action, dummy
+from actions.registry import MEMBERS, PUBLIC, action, non_atomic
 
 
 class LoginIn(Payload):
@@ -38,23 +38,20 @@ class LoginOut(Tokens):
     roles=PUBLIC,
     state="released",
 )
+@non_atomic  # a failed sign-in is counted (throttling) although the action fails
 def auth_login(ctx, payload: LoginIn) -> LoginOut:
-    from tenants.services import user_authenticate
+    from tenants.accounts import user_login
+    from tenants.services import memberships_of
     from tenants.tokens import token_issue_pair
 
-    user = user_authenticate(email=payload.email, password=payload.password)
-    if user is None:
-        raise ActionError(ErrorCode.UNAUTHENTICATED, "Wrong email or password.")
-    memberships = [
-        Membership(tenant=m.tenant.schema_name, role=m.role)
-        for m in user.memberships.select_related("tenant").order_by("tenant_id")
-    ]
+    with service_errors():
+        user = user_login(email=payload.email, password=payload.password)
     return LoginOut(
         **token_issue_pair(user=user),
         user_id=user.pk,
         email=user.email,
         is_developer=user.is_developer,
-        memberships=memberships,
+        memberships=memberships_of(user=user),
     )
 
 
@@ -88,51 +85,113 @@ class Me(Result):
     memberships: list[Membership]
 
 
-dummy(  # TODO
+@action(
     "auth.refresh",
     channel="user",
     summary="Exchange a refresh token for new tokens.",
     input=RefreshIn,
     output=Tokens,
     roles=PUBLIC,
+    state="under_dev",
 )
-dummy(  # TODO
+@non_atomic  # a replayed refresh token revokes every session even though it fails
+def auth_refresh(ctx, payload: RefreshIn) -> Tokens:
+    from tenants.tokens import token_refresh
+
+    with service_errors():
+        return Tokens(**token_refresh(payload.refresh_token))
+
+
+@action(
     "auth.logout",
     channel="user",
     summary="Revoke the current token.",
     input=Empty,
     output=Accepted,
     roles=MEMBERS,
+    state="under_dev",
 )
-dummy(  # TODO
+def auth_logout(ctx, payload: Empty) -> Accepted:
+    """Signs the account out everywhere: every token issued until now stops working
+    (the worker does not see which token carried the request, only its account)."""
+    from tenants.accounts import tokens_revoke_all
+
+    tokens_revoke_all(user_id=ctx.actor.id)
+    return Accepted()
+
+
+@action(
     "auth.forgot",
     channel="user",
     summary="Email a single-use password reset token.",
     input=ForgotIn,
     output=Accepted,
     roles=PUBLIC,
+    state="under_dev",
 )
-dummy(  # TODO
+def auth_forgot(ctx, payload: ForgotIn) -> Accepted:
+    from tenants.accounts import password_reset_request
+
+    password_reset_request(email=payload.email)
+    return Accepted()  # the same answer whether the address exists or not
+
+
+@action(
     "auth.reset",
     channel="user",
     summary="Set a new password with a reset token.",
     input=ResetIn,
     output=Accepted,
     roles=PUBLIC,
+    state="under_dev",
 )
-dummy(  # TODO
+def auth_reset(ctx, payload: ResetIn) -> Accepted:
+    from tenants.accounts import password_reset
+
+    with service_errors():
+        password_reset(token=payload.reset_token, new_password=payload.new_password)
+    return Accepted()
+
+
+@action(
     "auth.change_password",
     channel="user",
     summary="Change the password, given the current one.",
     input=ChangePasswordIn,
     output=Accepted,
     roles=MEMBERS,
+    state="under_dev",
 )
-dummy(  # TODO
+def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
+    from tenants.accounts import password_change
+
+    with service_errors():
+        password_change(
+            user_id=ctx.actor.id,
+            current_password=payload.current_password,
+            new_password=payload.new_password,
+        )
+    return Accepted()
+
+
+@action(
     "auth.me",
     channel="user",
     summary="The signed-in user and memberships.",
     input=Empty,
     output=Me,
     roles=MEMBERS,
+    state="under_dev",
 )
+def auth_me(ctx, payload: Empty) -> Me:
+    from tenants.services import memberships_of, user_get
+
+    with service_errors():
+        user = user_get(user_id=ctx.actor.id)
+    return Me(
+        user_id=user.pk,
+        email=user.email,
+        name=user.name,
+        is_developer=user.is_developer,
+        memberships=memberships_of(user=user),
+    )

@@ -5,8 +5,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from actions.catalog._common import service_errors
 from actions.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
-from actions.registry import dummy
+from actions.registry import action
 
 
 class Promote(Payload):
@@ -25,19 +26,51 @@ class Grant(Result):
     ended_at: datetime | None  # set by demotion; None while the grant is live or just expired
 
 
-dummy(  # TODO
+def _grant(grant) -> Grant:
+    return Grant(
+        id=str(grant.pk),
+        tenant=grant.tenant.schema_name,
+        reason=grant.reason,
+        granted_at=grant.granted_at,
+        expires_at=grant.expires_at,
+        ended_at=grant.ended_at,
+    )
+
+
+@action(
     "superadmin.promote",
     channel="admin",
     roles=("developer",),
     summary="Promote yourself to super admin on this tenant, with a reason and an expiry.",
     input=Promote,
     output=Grant,
+    state="under_dev",
 )
-dummy(  # TODO
+def superadmin_promote(ctx, payload: Promote) -> Grant:
+    from tenants.services import superadmin_promote as promote
+
+    with service_errors():
+        grant = promote(
+            developer=ctx.actor,
+            tenant=ctx.tenant_obj,
+            reason=payload.reason,
+            minutes=payload.expires_in_minutes,
+        )
+    return _grant(grant)
+
+
+@action(
     "superadmin.demote",
     channel="admin",
     roles=("developer", "super_admin"),
     summary="End your live super-admin grant on this tenant.",
     input=Empty,
     output=Grant,
+    state="under_dev",
 )
+def superadmin_demote(ctx, payload: Empty) -> Grant:
+    from tenants.services import superadmin_demote as demote
+
+    with service_errors():
+        grant = demote(developer=ctx.actor, tenant=ctx.tenant_obj)
+    return _grant(grant)

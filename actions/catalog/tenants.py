@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from actions.catalog._common import ListResult, TenantRole
+from actions.catalog._common import ListResult, TenantRole, service_errors
 from actions.payloads import (
     Deleted,
     Email,
@@ -18,7 +18,7 @@ from actions.payloads import (
     ShortText,
     TenantSlug,
 )
-from actions.registry import DEVELOPERS, OWNERS, PRIMARY_OWNER, dummy
+from actions.registry import DEVELOPERS, OWNERS, PRIMARY_OWNER, action
 
 
 class TenantCreate(Payload):
@@ -95,7 +95,16 @@ class Invitation(Result):
     expires_at: datetime | None
 
 
-dummy(  # TODO
+def _as_super_admin(ctx) -> bool:
+    """Acting by virtue of a super-admin grant rather than a membership of the tenant."""
+    return "super_admin" in ctx.roles and not ctx.roles & {"owner", "primary_owner"}
+
+
+def _by(ctx) -> dict:
+    return {"by": ctx.actor, "as_super_admin": _as_super_admin(ctx)}
+
+
+@action(
     "tenants.create",
     channel="admin",
     scope="platform",
@@ -104,8 +113,23 @@ dummy(  # TODO
     input=TenantCreate,
     output=Tenant,
     timeout_s=120,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_create(ctx, payload: TenantCreate) -> Tenant:
+    from tenants import services
+
+    with service_errors():
+        tenant = services.tenant_provision(
+            slug=payload.slug,
+            name=payload.name,
+            primary_owner_email=payload.primary_owner_email,
+            config=payload.config,
+            **_by(ctx),
+        )
+    return Tenant(**services.tenant_describe(tenant=tenant))
+
+
+@action(
     "tenants.list",
     channel="admin",
     scope="platform",
@@ -113,76 +137,172 @@ dummy(  # TODO
     summary="List the tenants of the platform.",
     input=TenantQuery,
     output=TenantList,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_list(ctx, payload: TenantQuery) -> TenantList:
+    from tenants import services
+
+    return TenantList(
+        **services.tenant_list(search=payload.search, limit=payload.limit, cursor=payload.cursor)
+    )
+
+
+@action(
     "tenants.get",
     channel="admin",
     roles=OWNERS,
     summary="Describe the current tenant.",
     input=Empty,
     output=Tenant,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_get(ctx, payload: Empty) -> Tenant:
+    from tenants import services
+
+    return Tenant(**services.tenant_describe(tenant=ctx.tenant_obj))
+
+
+@action(
     "tenants.config.get",
     channel="admin",
     roles=OWNERS,
     summary="Read the tenant's config: its overrides and the effective config.",
     input=Empty,
     output=TenantConfig,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_config_get(ctx, payload: Empty) -> TenantConfig:
+    from tenants import services
+
+    return TenantConfig(**services.config_get(tenant=ctx.tenant_obj))
+
+
+@action(
     "tenants.config.set",
     channel="admin",
     roles=OWNERS,
     summary="Replace the tenant's config overrides (validated, versioned).",
     input=TenantConfigSet,
     output=TenantConfig,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_config_set(ctx, payload: TenantConfigSet) -> TenantConfig:
+    from tenants import services
+
+    with service_errors():
+        config = services.config_set(
+            tenant=ctx.tenant_obj,
+            overrides=payload.overrides,
+            expected_version=payload.expected_version,
+            **_by(ctx),
+        )
+    return TenantConfig(**config)
+
+
+@action(
     "tenants.owners.list",
     channel="admin",
     roles=OWNERS,
     summary="List the owners of the tenant, primary owner included.",
     input=Page,
     output=MemberList,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_owners_list(ctx, payload: Page) -> MemberList:
+    from tenants import services
+
+    return MemberList(
+        **services.owner_list(tenant=ctx.tenant_obj, limit=payload.limit, cursor=payload.cursor)
+    )
+
+
+@action(
     "tenants.owners.delegate",
     channel="admin",
     roles=PRIMARY_OWNER,
     summary="Make a member of the tenant a (secondary) owner.",
     input=MemberEmail,
     output=Member,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_owners_delegate(ctx, payload: MemberEmail) -> Member:
+    from tenants import services
+
+    with service_errors():
+        membership = services.owner_delegate(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
+    return Member(**services.member_describe(membership))
+
+
+@action(
     "tenants.owners.revoke",
     channel="admin",
     roles=PRIMARY_OWNER,
     summary="Make a secondary owner a plain member again.",
     input=MemberEmail,
     output=Member,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_owners_revoke(ctx, payload: MemberEmail) -> Member:
+    from tenants import services
+
+    with service_errors():
+        membership = services.owner_revoke(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
+    return Member(**services.member_describe(membership))
+
+
+@action(
     "tenants.primary.transfer",
     channel="admin",
     roles=PRIMARY_OWNER,
     summary="Hand the primary ownership to an existing owner.",
     input=MemberEmail,
     output=PrimaryTransfer,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_primary_transfer(ctx, payload: MemberEmail) -> PrimaryTransfer:
+    from tenants import services
+
+    with service_errors():
+        previous, current = services.primary_transfer(
+            tenant=ctx.tenant_obj, email=payload.email, **_by(ctx)
+        )
+    return PrimaryTransfer(
+        previous=Member(**services.member_describe(previous)),
+        current=Member(**services.member_describe(current)),
+    )
+
+
+@action(
     "tenants.members.invite",
     channel="admin",
     roles=OWNERS,
     summary="Invite a person to the tenant as a member.",
     input=MemberInvite,
     output=Invitation,
+    state="under_dev",
 )
-dummy(  # TODO
+def tenants_members_invite(ctx, payload: MemberInvite) -> Invitation:
+    from tenants import services
+
+    with service_errors():
+        invitation = services.member_invite(
+            tenant=ctx.tenant_obj, email=payload.email, name=payload.name, **_by(ctx)
+        )
+    return Invitation(**invitation)
+
+
+@action(
     "tenants.members.remove",
     channel="admin",
     roles=OWNERS,
     summary="Remove a member from the tenant (not an owner: revoke first).",
     input=MemberEmail,
     output=Deleted,
+    state="under_dev",
 )
+def tenants_members_remove(ctx, payload: MemberEmail) -> Deleted:
+    from tenants import services
+
+    with service_errors():
+        removed = services.member_remove(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
+    return Deleted(id=removed)

@@ -1,0 +1,42 @@
+"""The tenant-scoped Django admin site (the default site, see tenants.apps). Kept apart
+from tenants/admin.py: the lazy default site imports this module, and registering models
+in the module that defines the site would register them on a discarded instance."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+
+from tenants import services
+
+
+def admin_scope(request) -> list[int]:
+    """Tenant ids the signed-in user may manage (computed once per request)."""
+    if not hasattr(request, "_switchboard_admin_scope"):
+        user = request.user
+        scope: list[int] = []
+        if user.is_authenticated and user.is_active:
+            scope = services.admin_tenants_for(user=user)
+        request._switchboard_admin_scope = scope
+    return request._switchboard_admin_scope
+
+
+class TenantAdminAuthenticationForm(AdminAuthenticationForm):
+    """Admits owners and live super admins instead of Django's `is_staff` users."""
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not (user.is_superuser or services.admin_tenants_for(user=user)):
+            raise forms.ValidationError(
+                "This account does not manage any tenant.", code="invalid_login"
+            )
+
+
+class SwitchboardAdminSite(admin.AdminSite):
+    site_header = "Switchboard tenant admin"
+    site_title = "Switchboard"
+    login_form = TenantAdminAuthenticationForm
+
+    def has_permission(self, request):
+        user = request.user
+        return bool(
+            user.is_active and user.is_authenticated and (user.is_superuser or admin_scope(request))
+        )

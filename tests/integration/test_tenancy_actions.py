@@ -1,0 +1,332 @@
+"""The tenancy actions for real: owners, members, config, super admin, auth. Run inline
+(the executor in this process) so that mails and audit entries can be looked at."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from audit import services as audit_services
+from tenants import services
+from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
+from tenants.tokens import InvalidToken, actor_from_authorization
+from tests.tenancy import PASSWORD, bearer, make_tenant, make_user, run_inline, submit
+
+
+@pytest.fixture
+def audited(monkeypatch):
+    """The admin-audit entries written during the test (the log itself is audit's)."""
+    entries = []
+    real = audit_services.admin_audit_write
+
+    def record(**entry):
+        entries.append(entry)
+        real(**entry)
+
+    monkeypatch.setattr(audit_services, "admin_audit_write", record)
+    return entries
+
+
+def ok(record):
+    assert record.status == "ok", record.error
+    return record.result
+
+
+def code(record):
+    assert record.status == "error", record.result
+    return record.error["code"]
+
+
+def test_delegation_revocation_and_transfer_keep_one_primary_owner(audited):
+    t = make_tenant()
+    slug, primary, owner, member = t["slug"], t["primary_owner"], t["owner"], t["member"]
+    delegated = ok(
+        run_inline("tenants.owners.delegate", {"email": member.email}, schema=slug, user=primary)
+    )
+    assert delegated["role"] == "owner"
+    # A secondary owner may not delegate: that is the primary owner's right.
+    refused = submit(
+        "tenants.owners.revoke", {"email": member.email}, tenant=slug, user=owner, admin=True
+    )
+    assert refused.envelope["error"]["code"] == "forbidden"
+    moved = ok(
+        run_inline("tenants.primary.transfer", {"email": owner.email}, schema=slug, user=primary)
+    )
+    assert (moved["previous"]["role"], moved["current"]["role"]) == ("owner", "primary_owner")
+    roles = dict(Membership.objects.filter(tenant=t["tenant"]).values_list("user_id", "role"))
+    assert list(roles.values()).count("primary_owner") == 1 and roles[owner.pk] == "primary_owner"
+    # The old primary is a secondary owner now: the new primary revokes them.
+    ok(run_inline("tenants.owners.revoke", {"email": primary.email}, schema=slug, user=owner))
+    # The worker re-reads the roles: a secondary owner's transfer is refused there too.
+    again = run_inline(
+        "tenants.primary.transfer", {"email": member.email}, schema=slug, user=member
+    )
+    assert code(again) == "forbidden"
+    actions = [e["action"] for e in audited]
+    assert {"tenants.owners.delegate", "tenants.primary.transfer", "tenants.owners.revoke"} <= set(
+        actions
+    )
+    transfer = next(
+        e
+        for e in audited
+        if e["action"] == "tenants.primary.transfer" and "to" in e["payload_summary"]
+    )
+    assert transfer["payload_summary"] == {"from": primary.email, "to": owner.email}
+
+
+def test_owners_invite_and_remove_members_but_not_owners(audited):
+    t = make_tenant()
+    slug, owner = t["slug"], t["owner"]
+    mail.outbox.clear()
+    invited = ok(
+        run_inline(
+            "tenants.members.invite", {"email": f"new.{slug}@tenancy.test"}, schema=slug, user=owner
+        )
+    )
+    assert invited["status"] == "pending" and invited["expires_at"]
+    assert mail.outbox and mail.outbox[-1].to == [f"new.{slug}@tenancy.test"]
+    again = run_inline(
+        "tenants.members.invite", {"email": f"new.{slug}@tenancy.test"}, schema=slug, user=owner
+    )
+    assert code(again) == "conflict"
+    removed = run_inline(
+        "tenants.members.remove", {"email": f"new.{slug}@tenancy.test"}, schema=slug, user=owner
+    )
+    assert ok(removed)["deleted"] is True
+    not_owner = run_inline(
+        "tenants.members.remove", {"email": t["owner"].email}, schema=slug, user=owner
+    )
+    assert code(not_owner) == "conflict"
+    listed = ok(run_inline("tenants.owners.list", {}, schema=slug, user=owner))
+    assert {m["role"] for m in listed["items"]} == {"owner", "primary_owner"}
+
+
+def test_config_is_validated_versioned_and_merged(audited):
+    t = make_tenant()
+    slug, owner = t["slug"], t["owner"]
+    start = ok(run_inline("tenants.config.get", {}, schema=slug, user=owner))
+    assert start["version"] == 0 and start["overrides"] == {}
+    assert start["effective"]["branding"]["brand_name"] == "Switchboard"
+    overrides = {
+        "branding": {"brand_name": "Acme Blue", "primary_colour": "#0000ff"},
+        "messages": {"not_subscribed": "Ask your Acme admin to switch this on."},
+    }
+    done = ok(
+        run_inline(
+            "tenants.config.set",
+            {"overrides": overrides, "expected_version": 0},
+            schema=slug,
+            user=owner,
+        )
+    )
+    assert done["version"] == 1 and done["overrides"] == overrides
+    assert done["effective"]["branding"]["brand_name"] == "Acme Blue"
+    assert done["effective"]["branding"]["secondary_colour"] == "#0d1117"  # default kept
+    stale = run_inline(
+        "tenants.config.set",
+        {"overrides": {}, "expected_version": 0},
+        schema=slug,
+        user=owner,
+    )
+    assert code(stale) == "conflict"
+    bad = run_inline(
+        "tenants.config.set",
+        {"overrides": {"branding": {"brand_colour": "red", "primary_colour": 7}}},
+        schema=slug,
+        user=owner,
+    )
+    assert code(bad) == "validation_error"
+    paths = {e["path"] for e in bad.error["details"]["errors"]}
+    assert paths == {"config/branding", "config/branding/primary_colour"}
+    history = TenantConfigVersion.objects.filter(tenant=t["tenant"]).order_by("version")
+    assert [(v.version, v.changed_by_id) for v in history] == [(1, owner.pk)]
+    assert Tenant.objects.get(pk=t["tenant"].pk).config_version == 1
+    entry = next(
+        e for e in audited if e["action"] == "tenants.config.set" and "keys" in e["payload_summary"]
+    )
+    assert entry["actor"] == owner.email and entry["as_super_admin"] is False
+
+
+def test_super_admin_promotion_is_bounded_audited_and_ends(audited):
+    t = make_tenant()
+    dev = make_user(f"dev.{t['slug']}@tenancy.test", developer=True)
+    slug = t["slug"]
+    assert code(run_inline("tenants.get", {}, schema=slug, user=dev)) == "forbidden"
+    assert "super_admin" not in services.roles_for(
+        actor=actor_from_authorization(bearer(dev)), tenant=t["tenant"]
+    )
+    grant = ok(
+        run_inline(
+            "superadmin.promote",
+            {"reason": "customer ticket 4711: broken config", "expires_in_minutes": 30},
+            schema=slug,
+            user=dev,
+        )
+    )
+    assert grant["ended_at"] is None
+    roles = services.roles_for(actor=actor_from_authorization(bearer(dev)), tenant=t["tenant"])
+    assert {"super_admin", "developer"} <= roles and not roles & {"member", "owner"}
+    # As super admin: an owner action runs and is audited as such.
+    ok(run_inline("tenants.config.set", {"overrides": {}}, schema=slug, user=dev))
+    entry = next(
+        e for e in audited if e["action"] == "tenants.config.set" and "keys" in e["payload_summary"]
+    )
+    assert entry["as_super_admin"] is True and entry["actor"] == dev.email
+    ok(run_inline("superadmin.demote", {}, schema=slug, user=dev))
+    assert "super_admin" not in services.roles_for(
+        actor=actor_from_authorization(bearer(dev)), tenant=t["tenant"]
+    )
+    # A second promotion, left to expire: the sweep closes and audits it once.
+    ok(run_inline("superadmin.promote", {"reason": "second look at it"}, schema=slug, user=dev))
+    SuperAdminGrant.objects.filter(user=dev, ended_at__isnull=True).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.superadmin_expire_due(user_id=dev.pk) == 1
+    assert services.superadmin_expire_due(user_id=dev.pk) == 0
+    # The executor audits every admin action too; the grant's own entries name the grant.
+    actions = [e["action"] for e in audited if "grant_id" in (e["payload_summary"] or {})]
+    assert actions.count("superadmin.promote") == 2
+    assert actions.count("superadmin.demote") == 1 and actions.count("superadmin.expire") == 1
+    for entry in audited:
+        if "grant_id" in (entry["payload_summary"] or {}):
+            assert entry["reason"] and entry["tenant"] == slug and entry["outcome"] == "ok"
+    assert services.superadmin_promote.__defaults__ is None  # keyword-only, bounded below
+    with pytest.raises(Exception, match="expiry"):
+        services.superadmin_promote(
+            developer=actor_from_authorization(bearer(dev)),
+            tenant=t["tenant"],
+            reason="too long a promotion",
+            minutes=services.MAX_PROMOTION_MINUTES + 1,
+        )
+
+
+def test_tenant_create_provisions_schema_owner_and_config(audited):
+    dev = make_user("dev@switchboard.test", developer=True)
+    slug = f"made_{Tenant.objects.count()}_{dev.pk}"
+    mail.outbox.clear()
+    created = ok(
+        run_inline(
+            "tenants.create",
+            {
+                "slug": slug,
+                "name": "Made Here",
+                "primary_owner_email": f"boss@{slug.replace('_', '-')}.test",
+                "config": {"branding": {"brand_name": "Made"}},
+            },
+            schema="public",
+            user=dev,
+        )
+    )
+    assert created["primary_owner_email"] == f"boss@{slug.replace('_', '-')}.test"
+    tenant = Tenant.objects.get(schema_name=slug)
+    assert services.config_get(tenant=tenant)["effective"]["branding"]["brand_name"] == "Made"
+    assert mail.outbox and "invited" in mail.outbox[-1].body
+    again = run_inline(
+        "tenants.create",
+        {"slug": slug, "name": "Again", "primary_owner_email": "x@tenancy.test"},
+        schema="public",
+        user=dev,
+    )
+    assert code(again) == "conflict"
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+def test_logout_kills_the_token_and_refresh_rotates():
+    t = make_tenant()
+    user = t["member"]
+    login = ok(
+        run_inline(
+            "auth.login", {"email": user.email, "password": PASSWORD}, schema=t["slug"], user=None
+        )
+    )
+    token = "Bearer " + login["access_token"]
+    assert actor_from_authorization(token).id == user.pk
+    me = ok(run_inline("auth.me", {}, schema=t["slug"], user=user))
+    assert me["memberships"] == [{"tenant": t["slug"], "role": "member"}]
+    refreshed = ok(
+        run_inline(
+            "auth.refresh",
+            {"refresh_token": login["refresh_token"]},
+            schema=t["slug"],
+            user=None,
+        )
+    )
+    assert refreshed["access_token"] != login["access_token"]
+    # The used refresh token is dead; presenting it again revokes every session.
+    replay = run_inline(
+        "auth.refresh", {"refresh_token": login["refresh_token"]}, schema=t["slug"], user=None
+    )
+    assert code(replay) == "unauthenticated"
+    with pytest.raises(InvalidToken):
+        actor_from_authorization("Bearer " + refreshed["access_token"])
+    fresh = ok(
+        run_inline(
+            "auth.login", {"email": user.email, "password": PASSWORD}, schema=t["slug"], user=None
+        )
+    )
+    ok(run_inline("auth.logout", {}, schema=t["slug"], user=user))
+    with pytest.raises(InvalidToken, match="revoked"):
+        actor_from_authorization("Bearer " + fresh["access_token"])
+
+
+def test_repeated_failed_logins_are_throttled():
+    t = make_tenant()
+    user = t["member"]
+    for _ in range(5):
+        wrong = run_inline(
+            "auth.login", {"email": user.email, "password": "wrong"}, schema=t["slug"], user=None
+        )
+        assert code(wrong) == "unauthenticated"
+    # Even the right password is refused while throttled.
+    right = run_inline(
+        "auth.login", {"email": user.email, "password": PASSWORD}, schema=t["slug"], user=None
+    )
+    assert code(right) == "rate_limited"
+
+
+def test_forgot_and_reset_are_single_use_and_do_not_reveal_accounts():
+    t = make_tenant()
+    user = t["member"]
+    mail.outbox.clear()
+    unknown = run_inline(
+        "auth.forgot", {"email": "nobody@tenancy.test"}, schema=t["slug"], user=None
+    )
+    known = run_inline("auth.forgot", {"email": user.email}, schema=t["slug"], user=None)
+    assert ok(unknown) == ok(known) == {"accepted": True}
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
+    token = mail.outbox[0].body.split("\n\n")[1].strip()
+    old = bearer(user)
+    payload = {"reset_token": token, "new_password": "a-brand-new-password"}
+    ok(run_inline("auth.reset", payload, schema=t["slug"], user=None))
+    assert code(run_inline("auth.reset", payload, schema=t["slug"], user=None)) == (
+        "unauthenticated"
+    )
+    with pytest.raises(InvalidToken):
+        actor_from_authorization(old)  # a reset ends every session
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-password")
+
+
+def test_change_password_needs_the_current_one():
+    t = make_tenant()
+    user = t["member"]
+    wrong = run_inline(
+        "auth.change_password",
+        {"current_password": "nope", "new_password": "another-good-password"},
+        schema=t["slug"],
+        user=user,
+    )
+    assert code(wrong) == "forbidden"
+    ok(
+        run_inline(
+            "auth.change_password",
+            {"current_password": PASSWORD, "new_password": "another-good-password"},
+            schema=t["slug"],
+            user=user,
+        )
+    )
+    user.refresh_from_db()
+    assert user.check_password("another-good-password")
