@@ -5,6 +5,7 @@ Tasks take a schema and a record id and re-read the record; running twice is har
 (a finished record is never run again).
 """
 
+import contextlib
 import logging
 import time
 
@@ -131,8 +132,15 @@ def _run(spec, record: ActionRecord, schema: str) -> dict:
         trace_id=record.trace_id,
         roles=roles_for(actor=actor, tenant=tenant_get(slug=schema)),
     )
+    if not ctx.roles & set(spec.roles):
+        # Roles are re-read here: a grant may have expired or a role been revoked since
+        # the pipeline accepted the message.
+        raise ActionError(ErrorCode.FORBIDDEN, f"Your roles do not allow {spec.name} (any more).")
     payload = spec.input.model_validate(record.payload)
-    with transaction.atomic():
+    # A handler marked `atomic = False` (see actions.registry.non_atomic) commits what it
+    # must keep even when it then fails, e.g. a failed sign-in that counts for throttling.
+    atomic = getattr(spec.handler, "atomic", True)
+    with transaction.atomic() if atomic else contextlib.nullcontext():
         output = spec.handler(ctx, payload)
     try:
         model = output if isinstance(output, BaseModel) else spec.output.model_validate(output)
@@ -147,7 +155,8 @@ def _tenant_slug(schema: str) -> str:
 
 def _log_error(record, schema, code, message, *, exc_info) -> None:
     audit.error_record(
-        component="worker",
+        # A connector's failure surfaces as connector_error: file it under the connector.
+        component="connector" if code == ErrorCode.CONNECTOR_ERROR else "worker",
         trace_id=record.trace_id,
         code=code,
         message=message,

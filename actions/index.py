@@ -256,11 +256,18 @@ def contract_files() -> dict[str, dict]:
         "envelope.response.json": _envelope_schema("response"),
         "openapi.json": openapi_document(),
         "asyncapi.json": asyncapi_document(),
+        "tenant-config.schema.json": _tenant_config_schema(),
     }
     for spec in registry.all():
         files[f"actions/{_id(spec)}.input.json"] = spec.input_schema
         files[f"actions/{_id(spec)}.output.json"] = spec.output_schema
     return files
+
+
+def _tenant_config_schema() -> dict:
+    from tenants.config import SCHEMA
+
+    return SCHEMA
 
 
 def render(document: dict) -> str:

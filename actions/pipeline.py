@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
-from actions import envelope, guard, outbox
+from actions import envelope, guard, outbox, ratelimit
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord, RecordStatus
 from actions.redaction import redact_for
@@ -53,14 +53,29 @@ class Outcome:
     extra: dict = field(default_factory=dict)
 
 
+# Refusals that are security events (docs/security.md): logged with who, where and why.
+SECURITY_CODES = frozenset(
+    {
+        ErrorCode.INVALID_ENVELOPE,
+        ErrorCode.VALIDATION_ERROR,
+        ErrorCode.REJECTED_INPUT,
+        ErrorCode.RATE_LIMITED,
+    }
+)
+
+
 def submit(ingress: Ingress) -> Outcome:
     trace_id = envelope.new_trace_id()
     request: dict = {}
+    seen: dict = {}  # what _accept learnt before refusing (the actor), for the security event
     try:
         request = envelope.parse_request(ingress.body)  # 1
-        return _accept(ingress, request, trace_id)
+        guard.inspect_envelope(request)
+        return _accept(ingress, request, trace_id, seen)
     except ActionError as err:
         request = request or envelope.peek(ingress.body)
+        if err.code in SECURITY_CODES:
+            _security_event(ingress, request, err, seen.get("actor"))
         audit.error_record(
             component=f"gateway.{ingress.transport}",
             trace_id=trace_id,
@@ -71,14 +86,50 @@ def submit(ingress: Ingress) -> Outcome:
             message_id=request.get("id"),
             details=err.details,
         )
+        audit.action_log_refusal(  # the tenant's action log and, for admin, the audit log
+            request=request,
+            code=err.code,
+            message=err.message,
+            trace_id=trace_id,
+            channel=str(ingress.channel),
+            transport=ingress.transport,
+            actor=_actor_email(ingress),
+        )
         return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
 
 
-def _accept(ingress: Ingress, request: dict, trace_id: str) -> Outcome:
+def _actor_email(ingress: Ingress) -> str | None:
+    """Who sent a refused message, for the logs only (None if the credential is bad)."""
+    try:
+        actor = actor_from_authorization(ingress.authorization)
+    except Exception:
+        return None
+    return actor.email if actor else None
+
+
+def _security_event(ingress: Ingress, request: dict, err: ActionError, actor) -> None:
+    """Never the value: the category, the field path and who sent it from where."""
+    details = err.details or {}
+    path = details.get("path")
+    if path is None and details.get("errors"):
+        path = details["errors"][0].get("path")
+    audit.security_event(
+        category=getattr(err, "category", None) or details.get("category") or str(err.code),
+        path=path,
+        tenant=request.get("tenant"),
+        actor=actor.email if actor else None,
+        action=request.get("action"),
+        source=ingress.source or ingress.transport,
+        code=str(err.code),
+    )
+
+
+def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outcome:
     try:  # 2
         actor = actor_from_authorization(ingress.authorization)
     except InvalidToken as exc:
         raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
+    seen["actor"] = actor
 
     spec = registry.get(request["action"], request.get("version"))  # 4 (first: needs scope)
     request = {**request, "version": spec.version}
@@ -94,8 +145,15 @@ def _accept(ingress: Ingress, request: dict, trace_id: str) -> Outcome:
     public = "anonymous" in spec.roles
     if not public and actor is None:
         raise ActionError(ErrorCode.UNAUTHENTICATED, "This action needs a bearer token.")
-    if not public and not roles & (TENANT_ROLES | set(spec.roles)):
+    admitted = roles & ((TENANT_ROLES | set(spec.roles)) - {"anonymous"})
+    # A credential is good only on the tenants its holder belongs to, public actions
+    # included: a member of B gets nothing from A, whatever the action.
+    if not admitted and (not public or (actor is not None and tenant is not None)):
         raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {request['tenant']!r}.")
+    if not roles & set(spec.roles):  # 7, before the payload is read: a refusal tells nothing
+        raise ActionError(
+            ErrorCode.FORBIDDEN, f"Your roles on {request['tenant']} do not allow {spec.name}."
+        )
     if not is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV):
         raise ActionError(
             ErrorCode.NOT_RELEASED,
@@ -110,12 +168,14 @@ def _accept(ingress: Ingress, request: dict, trace_id: str) -> Outcome:
             "The payload does not fit the action's input schema.",
             details={"errors": _validation_errors(exc)},
         ) from None
-    guard.inspect(spec, request["payload"])  # 6
-    if not roles & set(spec.roles):  # 7
-        raise ActionError(
-            ErrorCode.FORBIDDEN, f"Your roles on {request['tenant']} do not allow {spec.name}."
-        )
-    # 8 (rate limits) plugs in here.
+    guard.inspect(spec, request["payload"])  # 6 (7, the role, was checked above)
+    ratelimit.check(  # 8
+        tenant=tenant,
+        tenant_slug=request["tenant"],
+        actor=actor,
+        source=ingress.source,
+        anonymous=actor is None,
+    )
     record, created = _store(ingress, request, spec, schema, actor, payload, trace_id)  # 9
     if created:
         outbox.publish(schema=schema, record=record)

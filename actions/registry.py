@@ -229,6 +229,13 @@ def action(
     return decorate
 
 
+def non_atomic(handler: Handler) -> Handler:
+    """Run the handler outside the executor's transaction (it commits its own writes):
+    for actions whose refusal must still leave a trace. Put it under `@action`."""
+    handler.atomic = False  # type: ignore[attr-defined]
+    return handler
+
+
 def dummy(
     name: str,
     *,

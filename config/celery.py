@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local_dev")
 
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["actions", "audit", "adminchannel"])
+app.autodiscover_tasks(["actions", "audit", "adminchannel", "tenants"])
 
 app.user_options["worker"].add(
     Option(

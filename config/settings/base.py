@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -27,7 +28,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "tenants.apps.SwitchboardAdminConfig",  # django.contrib.admin with tenant-scoped site
     "django.contrib.staticfiles",
     "actions",  # platform-scoped action records live in the public schema
     "audit",
@@ -117,8 +118,22 @@ SWITCHBOARD = {
     "JWT_ISSUER": "switchboard",
     # A record stored but not published after this long is republished by the sweep.
     "OUTBOX_GRACE_SECONDS": 5,
+    # Rate limits (actions/ratelimit.py): counters in Redis, limits per fixed window; a
+    # tenant's config `rate_limits` overrides them per scope. `source` applies to actions
+    # anyone may call (login, forgot password, webhooks), per client address.
+    "REDIS_URL": env("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "REDIS_PREFIX": env("SWITCHBOARD_REDIS_PREFIX", "switchboard"),
+    "RATE_LIMITS_ENABLED": True,
+    "RATE_LIMITS": {
+        "tenant": {"limit": 3000, "window_s": 60},
+        "actor": {"limit": 300, "window_s": 60},
+        "source": {"limit": 30, "window_s": 60},
+    },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
+# Password reset and invitation mails (tenants/accounts.py). Hosted environments set SMTP.
+EMAIL_BACKEND = env("SWITCHBOARD_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env("SWITCHBOARD_FROM_EMAIL", "Switchboard <no-reply@switchboard.local>")
 
 # --- Celery and RabbitMQ ---------------------------------------------------------------------
 # Two credentials on one vhost: the user channel's cannot write to the admin exchanges
@@ -173,12 +188,32 @@ CELERY_TASK_DEFAULT_QUEUE = "switchboard.maintenance"
 CELERY_TASK_DEFAULT_EXCHANGE = "switchboard.user"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "maintenance.default"
 CELERY_BEAT_SCHEDULE = {
+    # Super-admin grants past their expiry are closed and audited (tenants/tasks.py).
+    "superadmin-expire": {
+        "task": "switchboard.maintenance.superadmin_expire",
+        "schedule": 30.0,
+        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.superadmin"},
+    },
     "outbox-sweep": {
         "task": "switchboard.maintenance.outbox_sweep",
         "schedule": 10.0,
         "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.outbox"},
     },
+    # Closes each log file under yesterday's date, removes those older than 7 days
+    # (audit/services.py, docs/logging.md).
+    "logs-rotate": {
+        "task": "switchboard.maintenance.logs_rotate",
+        "schedule": crontab(minute=0, hour=0),
+        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.logs"},
+    },
 }
+CELERY_TIMEZONE = TIME_ZONE  # "midnight" is midnight in TIME_ZONE
+
+# --- Logs and Sentry (audit/, docs/logging.md) -----------------------------------------------
+# JSON-lines logs live under VAR_DIR/logs unless this names another directory.
+SWITCHBOARD_LOGS_DIR = env("SWITCHBOARD_LOGS_DIR", "") or None
+SENTRY_DSN = env("SENTRY_DSN", "")  # empty: Sentry is not initialised, nothing is sent
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
 LOGGING = {
     "version": 1,

@@ -3,3 +3,6 @@
 from .base import *  # noqa: F403
 
 SWITCHBOARD_ENV = "local_dev"
+# Mails (password reset, invitations) land as files under var/mail.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"  # noqa: F405

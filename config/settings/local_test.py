@@ -15,3 +15,15 @@ PASSWORD_HASHERS = [  # argon2 stays first, with cheap parameters so the suite s
     "tests.hashers.FastArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Own Redis key prefix per run (parallel runs must not share rate-limit counters), and
+# limits the whole suite stays under; tests of the limits set low ones themselves.
+SWITCHBOARD = {  # noqa: F405
+    **SWITCHBOARD,  # noqa: F405
+    "REDIS_PREFIX": "switchboard_test" + (f"_{_NS}" if _NS else ""),
+    "RATE_LIMITS": {
+        "tenant": {"limit": 100_000, "window_s": 60},
+        "actor": {"limit": 100_000, "window_s": 60},
+        "source": {"limit": 100_000, "window_s": 60},
+    },
+}
