@@ -16,7 +16,8 @@ from actions.errors import ActionError, ErrorCode
 from actions.index import index_document
 from actions.models import ActionRecord
 from actions.pipeline import Ingress, outcome_for, submit
-from actions.registry import Channel
+from actions.redaction import redact_for
+from actions.registry import Channel, registry
 from audit import services as audit
 from tenants import services as tenants
 from tenants.tokens import InvalidToken, actor_from_authorization
@@ -158,7 +159,7 @@ def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse
         with schema_context(schema):
             record = ActionRecord.objects.filter(id=record_id, channel=channel.value).first()
         # Only the actor who sent it may read a record; an anonymous action's record is
-        # readable by whoever holds its (random, unguessable) id.
+        # readable, secrets redacted, by whoever holds its id.
         if record is None or (
             record.actor_id is not None and (actor is None or record.actor_id != actor.id)
         ):
@@ -166,6 +167,11 @@ def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse
     except ActionError as err:
         return _error(fields, err, "gateway.rest")
     outcome = outcome_for(record, {"tenant": slug}, schema=schema)
+    if record.actor_id is None and outcome.envelope["result"] is not None:
+        # Knowing an anonymous message's id is no proof of who sent it: its secrets (the
+        # tokens of auth.login) are only answered to a repeat of the whole message.
+        spec = registry.get(record.action, record.version)
+        outcome.envelope["result"] = redact_for(spec, outcome.envelope["result"])
     return _envelope_response(outcome.envelope, outcome.http_status)
 
 

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from actions import envelope, guard, outbox, ratelimit
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord, RecordStatus
-from actions.redaction import redact_for
 from actions.registry import Channel, Scope, registry
 from audit import services as audit
 from release.policy import is_released
@@ -74,8 +73,9 @@ def submit(ingress: Ingress) -> Outcome:
         return _accept(ingress, request, trace_id, seen)
     except ActionError as err:
         request = request or envelope.peek(ingress.body)
+        actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
         if err.code in SECURITY_CODES:
-            _security_event(ingress, request, err, seen.get("actor"))
+            _security_event(ingress, request, err, actor)
         audit.error_record(
             component=f"gateway.{ingress.transport}",
             trace_id=trace_id,
@@ -93,18 +93,17 @@ def submit(ingress: Ingress) -> Outcome:
             trace_id=trace_id,
             channel=str(ingress.channel),
             transport=ingress.transport,
-            actor=_actor_email(ingress),
+            actor=actor.email if actor else None,
         )
         return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
 
 
-def _actor_email(ingress: Ingress) -> str | None:
-    """Who sent a refused message, for the logs only (None if the credential is bad)."""
+def _actor_or_none(ingress: Ingress):
+    """Who sent a message refused before authentication, for the logs (None if unknown)."""
     try:
-        actor = actor_from_authorization(ingress.authorization)
+        return actor_from_authorization(ingress.authorization)
     except Exception:
         return None
-    return actor.email if actor else None
 
 
 def _security_event(ingress: Ingress, request: dict, err: ActionError, actor) -> None:
@@ -144,6 +143,10 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     roles = tenants.roles_for(actor=actor, tenant=tenant)
     public = "anonymous" in spec.roles
     if not public and actor is None:
+        if spec.channel == Channel.ADMIN:
+            # Admin functions answer `forbidden` to everyone who is not an owner of the
+            # tenant, anonymous callers included (issue 3's role matrix).
+            raise ActionError(ErrorCode.FORBIDDEN, "Admin actions need an owner's token.")
         raise ActionError(ErrorCode.UNAUTHENTICATED, "This action needs a bearer token.")
     admitted = roles & ((TENANT_ROLES | set(spec.roles)) - {"anonymous"})
     # A credential is good only on the tenants its holder belongs to, public actions
@@ -294,7 +297,3 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
 
 def _poll_path(channel: str) -> str:
     return "/api/v1/admin/actions/" if channel == Channel.ADMIN else "/api/v1/actions/"
-
-
-def redacted_payload(record: ActionRecord) -> dict:
-    return redact_for(registry.get(record.action, record.version), record.payload)

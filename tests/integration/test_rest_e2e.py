@@ -176,3 +176,20 @@ def test_unknown_ids_are_not_found(client, tokens):
     response = client.get(f"/api/v1/actions/{new_id()}?tenant=acme", **auth)
     assert response.status_code == 404
     assert assert_envelope(response.json())["error"]["code"] == "not_found"
+
+
+def test_polling_an_anonymous_login_does_not_hand_out_its_tokens(api, client):
+    env = envelope("auth.login", {"email": "member@beta.test", "password": DEMO_PASSWORD})
+    assert api(env).json()["status"] == "ok"
+    polled = assert_envelope(client.get(f"/api/v1/actions/{env['id']}?tenant=acme").json())
+    assert polled["status"] == "ok"
+    assert polled["result"]["access_token"] == "[redacted]"
+    assert polled["result"]["refresh_token"] == "[redacted]"
+    again = api(env).json()  # the whole message again (password included) is the proof
+    assert again["result"]["access_token"].startswith("eyJ")
+
+
+def test_an_anonymous_admin_call_is_forbidden(api):
+    response = api(envelope("tenants.get", {}), admin=True)
+    assert response.status_code == 403
+    assert assert_envelope(response.json())["error"]["code"] == "forbidden"

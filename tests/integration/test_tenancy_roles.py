@@ -1,5 +1,5 @@
 """The role matrix: every persona x every admin-channel action. A refusal is `forbidden`
-(`unauthenticated` without a credential) and changes nothing; an allowed persona gets
+(anonymous callers included) and changes nothing; an allowed persona gets
 past authorisation (shown by reaching payload validation, which runs after it)."""
 
 from datetime import timedelta
@@ -117,8 +117,7 @@ def test_admin_action_role_matrix(world, spec, persona):
     outcome = submit(
         spec.name, valid_payload(spec.name, world), tenant=tenant, user=user, admin=True
     )
-    expected = "unauthenticated" if user is None else "forbidden"
-    assert outcome.envelope["error"]["code"] == expected, (persona, outcome.envelope)
+    assert outcome.envelope["error"]["code"] == "forbidden", (persona, outcome.envelope)
     assert outcome.record is None
     assert snapshot(world) == before
 
