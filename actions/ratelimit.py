@@ -1,10 +1,20 @@
 """Rate limits, step 8 of the pipeline (docs/security.md#rate-limits).
 
 Fixed-window counters in Redis: one INCR + EXPIRE per scope and message, in one round
-trip. Scopes: the tenant, the actor on that tenant, and the client address for actions
-anyone may call (login, forgot password, webhooks), which have no actor to count.
-Limits come from the tenant's config (`rate_limits`) over the defaults in
-settings.SWITCHBOARD["RATE_LIMITS"].
+trip. Who is counted where:
+- a member (an authenticated actor): the tenant's bucket and the actor's bucket on that
+  tenant, with the limits of the tenant's config (`rate_limits.per_tenant_per_minute`,
+  `per_actor_per_minute`, read through `tenants.config.config_effective`, whose DEFAULTS
+  are the only defaults);
+- an anonymous caller over REST (login, forgot password, webhooks): its client address
+  only, never the members' tenant bucket, so one anonymous client cannot lock a tenant's
+  members out (settings.SWITCHBOARD["RATE_LIMITS"]["source"]: not per tenant);
+- an anonymous message with no client address (AMQP): the tenant's anonymous bucket
+  (settings ...["anonymous"]), again apart from the members' bucket.
+
+Refused messages also count (`refusal_budget`, `count_refusal`): a source or actor whose
+messages were refused (`invalid_envelope`, `validation_error`, `rejected_input`) too often
+in the window is refused before its next payload is validated or inspected.
 
 Redis down fails OPEN: the API keeps answering, each skipped check is logged to the
 central error log, and the circuit stays open for a few seconds so a dead Redis costs
@@ -21,30 +31,45 @@ import redis
 from django.conf import settings
 
 from actions.errors import ActionError, ErrorCode
+from tenants.config import DEFAULTS, config_effective
 
 log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
 _local = threading.local()
 _down_until = 0.0
+NO_ADDRESS = frozenset({"", "amqp"})  # AMQP publishers are authenticated by the broker
+REFUSAL_CODES = frozenset(
+    {ErrorCode.INVALID_ENVELOPE, ErrorCode.VALIDATION_ERROR, ErrorCode.REJECTED_INPUT}
+)
 
 
 @dataclass(frozen=True)
 class Limit:
-    scope: str  # tenant | actor | source
+    scope: str  # tenant | actor | source | anonymous | refusals
     limit: int
     window_s: int
 
 
 class RateLimited(ActionError):
     def __init__(self, limit: Limit, retry_after_s: int) -> None:
+        what = "refused messages" if limit.scope == "refusals" else "requests"
         super().__init__(
             ErrorCode.RATE_LIMITED,
-            f"Too many requests for this {limit.scope}: at most {limit.limit} per "
+            f"Too many {what} for this {_SUBJECT[limit.scope]}: at most {limit.limit} per "
             f"{limit.window_s} s. Try again in {retry_after_s} s.",
             details={"scope": limit.scope, "retry_after_s": retry_after_s},
         )
         self.category = f"rate_limit_{limit.scope}"
         self.retry_after_s = retry_after_s
+
+
+_SUBJECT = {
+    "tenant": "tenant",
+    "actor": "user",
+    "source": "address",
+    "anonymous": "tenant's anonymous callers",
+    "refusals": "sender",
+}
 
 
 def _client() -> redis.Redis:
@@ -62,29 +87,50 @@ def _key(*parts: str) -> str:
     return ":".join([settings.SWITCHBOARD["REDIS_PREFIX"], "rl", *parts])
 
 
-def limits_for(tenant, *, anonymous: bool) -> list[Limit]:
-    """The limits that apply, from the tenant's config over the settings' defaults.
+def _setting(scope: str) -> Limit:
+    """A limit that is not per tenant (source, anonymous, refusals): from the settings."""
+    own = settings.SWITCHBOARD.get("RATE_LIMITS", {}).get(scope) or {}
+    fallback = _SETTING_FALLBACK[scope]
+    return Limit(
+        scope,
+        _positive(own.get("limit"), fallback["limit"]),
+        _positive(own.get("window_s"), fallback["window_s"], upper=86_400),
+    )
 
-    The config is read defensively: it is edited by owners and its schema may lag.
+
+# Used only when the settings lack the key (the settings are where they are set).
+_SETTING_FALLBACK = {
+    "source": {"limit": 30, "window_s": 60},
+    "anonymous": {"limit": 600, "window_s": 60},
+    "refusals": {"limit": 60, "window_s": 60},
+}
+
+
+def limits_for(tenant, *, anonymous: bool, address: bool = True) -> list[Limit]:
+    """The limits that apply to one message (see the module docstring).
+
+    `tenant` is None for platform actions: the config DEFAULTS apply. The config is
+    validated when set; it is still read defensively (a bad value takes the default).
     """
-    defaults = settings.SWITCHBOARD["RATE_LIMITS"]
-    overrides = {}
-    config = getattr(tenant, "config", None)
-    if isinstance(config, dict) and isinstance(config.get("rate_limits"), dict):
-        overrides = config["rate_limits"]
-    scopes = ["tenant", "actor"] + (["source"] if anonymous else [])
-    out = []
-    for scope in scopes:
-        base = defaults[scope]
-        mine = overrides.get(scope) if isinstance(overrides.get(scope), dict) else {}
-        out.append(
-            Limit(
-                scope=scope,
-                limit=_positive(mine.get("limit"), base["limit"]),
-                window_s=_positive(mine.get("window_s"), base["window_s"], upper=86_400),
-            )
-        )
-    return out
+    if anonymous:
+        return [_setting("source" if address else "anonymous")]
+    defaults = DEFAULTS["rate_limits"]
+    effective = defaults
+    if tenant is not None:
+        try:
+            effective = config_effective(tenant=tenant).get("rate_limits") or defaults
+        except (TypeError, ValueError, AttributeError):  # not a dict: defaults
+            effective = defaults
+        if not isinstance(effective, dict):
+            effective = defaults
+    return [
+        Limit("tenant", _per_minute(effective, defaults, "per_tenant_per_minute"), 60),
+        Limit("actor", _per_minute(effective, defaults, "per_actor_per_minute"), 60),
+    ]
+
+
+def _per_minute(effective: dict, defaults: dict, key: str) -> int:
+    return _positive(effective.get(key), defaults[key])
 
 
 def _positive(value, default: int, upper: int = 10**9) -> int:
@@ -93,26 +139,40 @@ def _positive(value, default: int, upper: int = 10**9) -> int:
     return default
 
 
+def _enabled(now: float) -> bool:
+    return settings.SWITCHBOARD.get("RATE_LIMITS_ENABLED", True) and now >= _down_until
+
+
+def _redis_down(now: float, exc: Exception) -> None:
+    global _down_until
+    _down_until = now + _CIRCUIT_OPEN_S
+    log.error("rate limits skipped for %.0f s: Redis unavailable (%s)", _CIRCUIT_OPEN_S, exc)
+
+
+def _retry_after(limit: Limit, window: int, now: float) -> int:
+    return max(1, int((window + 1) * limit.window_s - now + 0.999))
+
+
 def check(*, tenant, tenant_slug: str, actor, source: str, anonymous: bool) -> None:
     """Count this message against every limit that applies; raise RateLimited if over.
 
-    `source` is the client address over REST; over AMQP it is "amqp" (publishers are
-    authenticated by the broker), and the per-address limit is not applied.
+    `source` is the client address over REST; over AMQP it is "amqp" (no address).
     """
-    global _down_until
-    if not settings.SWITCHBOARD.get("RATE_LIMITS_ENABLED", True):
-        return
     now = time.time()
-    if now < _down_until:
+    if not _enabled(now):
         return
-    limits = limits_for(tenant, anonymous=anonymous and bool(source) and source != "amqp")
-    subjects = {"tenant": tenant_slug, "actor": f"{tenant_slug}:{actor.id}" if actor else None}
-    subjects["source"] = source
+    address = source not in NO_ADDRESS
+    subjects = {
+        "tenant": tenant_slug,
+        "actor": f"{tenant_slug}:{actor.id}" if actor is not None else None,
+        "source": source,
+        "anonymous": tenant_slug,
+    }
     counted = []
     try:
         pipe = _client().pipeline(transaction=False)
-        for limit in limits:
-            subject = subjects.get(limit.scope)
+        for limit in limits_for(tenant, anonymous=anonymous or actor is None, address=address):
+            subject = subjects[limit.scope]
             if subject is None:
                 continue
             window = int(now // limit.window_s)
@@ -122,13 +182,58 @@ def check(*, tenant, tenant_slug: str, actor, source: str, anonymous: bool) -> N
             counted.append((limit, window))
         replies = pipe.execute()
     except redis.RedisError as exc:
-        _down_until = now + _CIRCUIT_OPEN_S
-        log.error("rate limits skipped for %.0f s: Redis unavailable (%s)", _CIRCUIT_OPEN_S, exc)
+        _redis_down(now, exc)
         return
     for (limit, window), count in zip(counted, replies[::2], strict=True):
         if count > limit.limit:
-            retry = max(1, int((window + 1) * limit.window_s - now + 0.999))
-            raise RateLimited(limit, retry)
+            raise RateLimited(limit, _retry_after(limit, window, now))
+
+
+# --- refused messages ----------------------------------------------------------------------
+def _refusal_subjects(*, actor, source: str) -> list[str]:
+    subjects = [f"source:{source}"] if source not in NO_ADDRESS else []
+    if actor is not None:
+        subjects.append(f"actor:{actor.id}")
+    return subjects
+
+
+def refusal_budget(*, actor, source: str) -> None:
+    """Raise RateLimited (scope `refusals`) if this source or actor had more messages
+    refused in the current window than the budget: called before the payload is
+    validated and inspected, so a flood of hostile messages stops costing guard time."""
+    now = time.time()
+    subjects = _refusal_subjects(actor=actor, source=source)
+    if not subjects or not _enabled(now):
+        return
+    limit = _setting("refusals")
+    window = int(now // limit.window_s)
+    keys = [_key("refusals", s, str(limit.window_s), str(window)) for s in subjects]
+    try:
+        counts = _client().mget(keys)
+    except redis.RedisError as exc:
+        _redis_down(now, exc)
+        return
+    if any(int(c or 0) >= limit.limit for c in counts):
+        raise RateLimited(limit, _retry_after(limit, window, now))
+
+
+def count_refusal(*, code, actor, source: str) -> None:
+    """Count one refused message (codes in REFUSAL_CODES) against its source and actor."""
+    now = time.time()
+    subjects = _refusal_subjects(actor=actor, source=source)
+    if code not in REFUSAL_CODES or not subjects or not _enabled(now):
+        return
+    limit = _setting("refusals")
+    window = int(now // limit.window_s)
+    try:
+        pipe = _client().pipeline(transaction=False)
+        for subject in subjects:
+            key = _key("refusals", subject, str(limit.window_s), str(window))
+            pipe.incr(key)
+            pipe.expire(key, limit.window_s + 1)
+        pipe.execute()
+    except redis.RedisError as exc:
+        _redis_down(now, exc)
 
 
 def reset() -> None:

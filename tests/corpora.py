@@ -628,3 +628,135 @@ def benign() -> list[tuple[str, str]]:
         for f, last in product(FIRST[:6], LAST[:8])
     ]
     return values
+
+
+# --- adversarial (ReDoS) ---------------------------------------------------------------------
+# Strings built to make a backtracking rule retry a long scan from many starting points: an
+# opening token of a rule repeated, or followed by a long run of a filler, up to the
+# longest string the guard takes (20 000). tests/unit/test_guard_redos.py and the benchmark.
+REPORTED = {  # found by the review and the outside test (seconds to minutes each, before)
+    "quote + spaces": "'" + " " * 19_999,
+    "{{- repeated": "{{-" * 1333,
+    "{{- repeated, 20 000": "{{-" * 6666,
+    "‹ repeated": "\u2039" * 20_000,
+    "‹% repeated": "\u2039%" * 10_000,
+    "[[ repeated": "[[" * 10_000,
+    "&# + digits": "&#" + "1" * 19_998,  # html.unescape: int() of 19 998 digits
+    "line breaks": "\n" * 20_000,
+}
+# Openings no rule starts with literally, or that a filler may extend (whitespace, parens,
+# quotes, encodings, NFKC forms of the openers).
+EXTRA_OPENINGS = [
+    "')",
+    "' or",
+    "' or (",
+    "' or 'a",
+    "' ||",
+    "' &&",
+    "or 1=",
+    "union (",
+    "; update ",
+    "select ",
+    "sleep(",
+    "waitfor ",
+    "0xaaaaaa",
+    "< ",
+    "<a",
+    "</",
+    "onmouse",
+    "{{-",
+    "{%-",
+    "${-",
+    "\u2039",
+    "\u2039%",
+    "; curl x |",
+    ";nc -a ",
+    "> &",
+    "this.a",
+    "/*",
+    "/*!",
+    "*/",
+    "%",
+    "%25",
+    "&#",
+    "&#x",
+    "&amp;",
+    "\uff1c",
+    "&lt;",
+    "%3c",
+    "' -- ",
+    "\n ",
+    " \n",
+    "\t",
+    "\r\n",
+    "(",
+    ")",
+    "'='",
+    "order by 1",
+    "group by",
+    "\u3002",
+    "\uff0e",
+    "\u2474",
+    "\ufdfa",
+    "-",
+]
+FILLERS = (" ", "a")
+
+
+def _openings(items, budget: int = 3) -> list[str]:
+    """The literal openings (up to `budget` characters) of a parsed regular expression."""
+    from re import _constants as op  # the stdlib parser: test code, no API promise needed
+
+    outs = [""]
+    for code, arg in items:
+        if all(len(o) >= budget for o in outs):
+            break
+        if code is op.LITERAL:
+            alts = [chr(arg)]
+        elif code is op.IN:
+            alts = [chr(a) for c, a in arg if c is op.LITERAL][:2]
+            alts += [chr(a[0]) for c, a in arg if c is op.RANGE][:1]
+            if not alts:
+                break
+        elif code is op.SUBPATTERN:
+            alts = _openings(arg[-1], budget)
+        elif code is op.BRANCH:
+            alts = [x for branch in arg[1] for x in _openings(branch, budget)]
+        elif code in (op.MAX_REPEAT, op.MIN_REPEAT, op.POSSESSIVE_REPEAT) and arg[0] > 0:
+            alts = _openings(arg[2], budget)
+        elif code in (op.AT, op.ASSERT, op.ASSERT_NOT):
+            continue
+        else:
+            break
+        outs = [o + a for o in outs for a in alts][:64]
+    return [o[:budget] for o in outs]
+
+
+def rule_openings() -> list[str]:
+    """Every literal opening of every rule of the guard (both strengths)."""
+    from re import _parser
+
+    from actions.guard import rules
+
+    found = set()
+    for _, pattern in rules.STRICT + rules.FREE_TEXT:
+        found.update(_openings(_parser.parse(pattern.pattern, pattern.flags)))
+    return sorted(o for o in found if o)
+
+
+def adversarial_groups(n: int = 20_000) -> dict[str, list[str]]:
+    """Strings of n characters by what they start with: each reported string on its own,
+    and each opening repeated, repeated with a filler, and followed by a run of a filler."""
+    out = {label: [text[:n]] for label, text in REPORTED.items()}
+    for opening in dict.fromkeys([*rule_openings(), *EXTRA_OPENINGS]):
+        texts = [(opening * (n // len(opening) + 1))[:n]]
+        for filler in FILLERS:
+            unit = opening + filler
+            texts.append((unit * (n // len(unit) + 1))[:n])
+            texts.append((opening + filler * n)[:n])
+        out[f"opening {opening!r}"] = texts
+    return out
+
+
+def adversarial(n: int = 20_000) -> list[str]:
+    return [text for texts in adversarial_groups(n).values() for text in texts]

@@ -62,15 +62,21 @@ def has_control(text: str, *, prose: bool) -> bool:
 
 
 # --- normalisation -----------------------------------------------------------------------
-_SQL_INLINE_COMMENT = re.compile(r"/\*!?\d*(.*?)\*/", re.DOTALL)
+_SQL_COMMENT_VERSION = re.compile(r"!?\d*+")
 _PLAIN = re.compile(r"[\w .,@+\-]*")  # nothing any rule below can match in such text
+
+
+# A numeric character reference beyond U+10FFFF (7 significant decimal or hex digits
+# and more, zero padding allowed) decodes to U+FFFD; html.unescape would first int() it,
+# which refuses more than 4 300 digits (ValueError) and is quadratic below that.
+_HUGE_CHARREF = re.compile(r"&#(?:[xX]0*+[0-9a-fA-F]{7,}+|0*+[0-9]{8,}+);?")
 
 
 def normalise(text: str) -> str:
     """What a lenient decoder downstream might turn `text` into (comments left in)."""
     out = unicodedata.normalize("NFKC", text)
     for _ in range(3):  # double- and triple-encoding
-        decoded = html.unescape(unquote(out))
+        decoded = html.unescape(_HUGE_CHARREF.sub("\ufffd", unquote(out)))
         if decoded == out:
             break
         out = decoded
@@ -79,121 +85,180 @@ def normalise(text: str) -> str:
 
 def _sql_comment_forms(text: str) -> tuple[str, ...]:
     """A comment is whitespace to SQL (`1/**/OR/**/1=1`; MySQL runs `/*!50000SELECT*/`),
-    and filters that strip comments rebuild keywords (`UN/**/ION` -> `UNION`)."""
-    return (
-        _SQL_INLINE_COMMENT.sub(lambda m: f" {m.group(1)} ", text),
-        _SQL_INLINE_COMMENT.sub(lambda m: m.group(1), text),
-    )
+    and filters that strip comments rebuild keywords (`UN/**/ION` -> `UNION`).
+
+    A scan with str.find, not a regular expression: `/*(.*?)*/` retried from every `/*`
+    of an unclosed run is quadratic. Once no `*/` follows, no later comment can close."""
+    spaced, joined, start = [], [], 0
+    while (opening := text.find("/*", start)) != -1:
+        closing = text.find("*/", opening + 2)
+        if closing == -1:
+            break
+        inner = text[opening + 2 : closing]
+        inner = inner[_SQL_COMMENT_VERSION.match(inner).end() :]  # `/*!50000` is MySQL's
+        spaced += [text[start:opening], f" {inner} "]
+        joined += [text[start:opening], inner]
+        start = closing + 2
+    return "".join([*spaced, text[start:]]), "".join([*joined, text[start:]])
 
 
 def is_plain(text: str) -> bool:
-    return _PLAIN.fullmatch(text) is not None and ".." not in text and "union" not in text.lower()
+    """Text no rule can match, judged as normalise() would leave it: only when NFKC does
+    not change it (`pg_sleep⑸` is `pg_sleep(5)` after NFKC, and `⑸` is a word character).
+    URL and entity decoding need `%` or `&`, comments `/*`: none of them is plain."""
+    return (
+        _PLAIN.fullmatch(text) is not None
+        and ".." not in text
+        and "union" not in text.lower()
+        and unicodedata.is_normalized("NFKC", text)
+    )
 
 
 def _rx(*parts: str, flags: int = _I) -> re.Pattern:
     return re.compile("|".join(f"(?:{p})" for p in parts), flags)
 
 
+# --- linear time ------------------------------------------------------------------------------
+# Every rule runs on strings of up to 20 000 characters, a message holds many, and Python's
+# `re` backtracks. So no rule may retry an unbounded scan: runs of whitespace, parens and
+# word characters are possessive (`\s*+`, `\w++`: nothing after them can start with what
+# they take), wildcards are bounded (`.{0,200}`) or stop at the next opening token
+# (`_span`), so no character is scanned from many starting points. tests/unit/
+# test_guard_redos.py runs pathological strings through every rule.
+_CLOSE = r"\s*+(?:\)\s*+)*+"  # ` ) )` after a value
+_OPEN = r"\s*+(?:\(\s*+)*+"  # `( (` before one
+
+
+def _span(opening: str, closing: str, inner: str = "") -> str:
+    """`opening .*? closing` on one line (with `inner` somewhere between), in linear time:
+    the scan stops at the next `opening`, which is tried from its own start, so the
+    innermost span is the one judged. A match of the old form always contains one."""
+    stop = f"(?!{opening}|{closing})."
+    if not inner:
+        return f"{opening}(?:{stop})*+{closing}"
+    return (
+        f"{opening}(?=(?:{stop})*+{closing})"  # the span closes ...
+        f"(?:(?!{opening}|{closing}|{inner}).)*+(?:{inner})"  # ... and holds `inner`
+    )
+
+
 # --- SQL injection -------------------------------------------------------------------------
 _Q = r"['\"`]"
-_OR = r"\s*\)*\s*(?:or|and|xor|\|\||&&)"
+_OR = _CLOSE + r"(?:or|and|xor|\|\||&&)"
 # ' OR 'a'='a   " or ""="   ') OR ('1'='1   ' or 1=1--   (both sides the same: a tautology)
 _TAUTOLOGY = (
-    _Q + _OR + r"\s*\(*\s*(['\"]?)(\w*)\1\s*\)*\s*(?:=|==|<=>|\blike\b)\s*\(*\s*\1\2(?:\1|$)"
+    _Q
+    + _OR
+    + _OPEN
+    + r"(['\"]?)(\w*+)\1"
+    + _CLOSE
+    + r"(?:=|==|<=>|\blike\b)"
+    + _OPEN
+    + r"\1\2(?:\1|$)"
 )
 _SQL_COMMON = (
-    _TAUTOLOGY,
+    _TAUTOLOGY,  # first: its groups are \1 and \2 of the combined pattern
     # ' or 2>1   ' AND 1<2
-    _Q + _OR + r"\s+\(*\d+\s*(?:=|==|<=>|<>|!=|>=?|<=?)\s*\d+",
+    _Q + _OR + r"\s++\(*+\d++\s*+(?:=|==|<=>|<>|!=|>=?|<=?)\s*+\d",
     # ' OR TRUE   ' or 1#   ' AND EXISTS(   ' or (select   ' and sleep(
-    _Q + _OR + r"\s+\(*\s*(?:true|false|exists\s*\(|\(*\s*select\b|sleep\s*\(|\d+\s*(?:--|#|;|$))",
+    _Q
+    + _OR
+    + r"\s++\(*+\s*+(?:true|false|exists\s*+\(|\(*+\s*+select\b|sleep\s*+\("
+    + r"|\d++\s*+(?:--|#|;|$))",
     # '||(SELECT ...)||'   ' + char(39) +
-    _Q + r"\s*(?:\|\||\+)\s*\(*\s*(?:select|char|chr|concat|sleep|pg_sleep)\b",
+    _Q + r"\s*+(?:\|\||\+)\s*+\(*+\s*+(?:select|char|chr|concat|sleep|pg_sleep)\b",
     # UNION [ALL] SELECT
-    r"\bunion\b[\s(]+(?:all\s+|distinct\s+)?\(*\s*select\b",
+    r"\bunion\b[\s(]++(?:all\s++|distinct\s++)?\(*+\s*+select\b",
     # stacked destructive statements
-    r";\s*(?:drop|truncate|alter)\s+(?:table|database|schema|index|view|user|function)\b",
-    r";\s*(?:delete\s+from|insert\s+into|update\s+\S+\s+set\b|shutdown\b|declare\s+@"
-    r"|exec(?:ute)?\s+(?:master|xp_|sp_|\())",
+    r";\s*+(?:drop|truncate|alter)\s++(?:table|database|schema|index|view|user|function)\b",
+    r";\s*+(?:delete\s++from|insert\s++into|update\s++\S++\s++set\b|shutdown\b|declare\s++@"
+    r"|exec(?:ute)?\s++(?:master|xp_|sp_|\())",
     # time-based blind and out-of-band primitives
-    r"\b(?:sleep|pg_sleep|benchmark|dbms_lock\.sleep|randomblob)\s*\(\s*\d",
-    r"\bwaitfor\s+(?:delay|time)\s+" + _Q,
+    r"\b(?:sleep|pg_sleep|benchmark|dbms_lock\.sleep|randomblob)\s*+\(\s*+\d",
+    r"\bwaitfor\s++(?:delay|time)\s++" + _Q,
     r"\b(?:xp_cmdshell|sp_oacreate|sp_executesql|xp_dirtree|dbms_pipe\.receive_message"
-    r"|utl_http\.request|utl_inaddr|load_file\s*\(|into\s+(?:out|dump)file\b)",
-    r"\b(?:extractvalue|updatexml)\s*\(.{0,200}\bconcat\b",
+    r"|utl_http\.request|utl_inaddr|load_file\s*+\(|into\s++(?:out|dump)file\b)",
+    r"\b(?:extractvalue|updatexml)\s*+\(.{0,200}\bconcat\b",
 )
 SQL_STRICT = _rx(
     *_SQL_COMMON,
     # ' AND x=y   ' or a like b   ') or ('x' is null: any boolean operator after a quote
-    _Q + _OR + r"\s+\(*\s*['\"]?\w+['\"]?\s*\)*\s*(?:=|<>|!=|<=>|>=?|<=?|\blike\b|\bregexp\b"
-    r"|\bis\s+(?:not\s+)?null\b|\bbetween\b)",
-    _Q + _OR + r"\s+not\b",
+    _Q
+    + _OR
+    + r"\s++\(*+\s*+['\"]?\w++['\"]?"
+    + _CLOSE
+    + r"(?:=|<>|!=|<=>|>=?|<=?|\blike\b|\bregexp\b|\bis\s++(?:not\s++)?null\b|\bbetween\b)",
+    _Q + _OR + r"\s++not\b",
     # admin'--   admin' #   ' /*   ';
-    _Q + r"\s*\)*\s*(?:(?:--|#)[\s\-+]*$|/\*|;\s*$)",
+    _Q + _CLOSE + r"(?:(?:--|#)[\s\-+]*+$|/\*|;\s*+$)",
     # 1 OR 1=1   1 AND 2>1
-    r"\b(?:or|and|xor)\s+\d+\s*(?:=|==|<=>|<>|!=|>=?|<=?|\blike\b)\s*\d+\b",
-    r";\s*(?:select|update|delete|insert|create|alter|drop|exec|execute|declare|grant"
+    r"\b(?:or|and|xor)\s++\d++\s*+(?:=|==|<=>|<>|!=|>=?|<=?|\blike\b)\s*+\d++\b",
+    r";\s*+(?:select|update|delete|insert|create|alter|drop|exec|execute|declare|grant"
     r"|revoke|call|copy|truncate|shutdown)\b",
-    r"\bselect\b[^;]{0,200}?\bfrom\s+[\w.\[\]\"`]+",
-    r"\b(?:insert\s+into|delete\s+from|drop\s+(?:table|database)|truncate\s+table"
-    r"|alter\s+table)\b",
-    r"\border\s+by\s+\d+\s*(?:--|#|,|$)",
-    r"\bgroup\s+by\b.{0,100}\bhaving\b",
+    r"\bselect\b[^;]{0,200}?\bfrom\s++[\w.\[\]\"`]",
+    r"\b(?:insert\s++into|delete\s++from|drop\s++(?:table|database)|truncate\s++table"
+    r"|alter\s++table)\b",
+    r"\border\s++by\s++\d++\s*+(?:--|#|,|$)",
+    r"\bgroup\s++by\b.{0,100}\bhaving\b",
     r"\b(?:information_schema|pg_catalog|pg_shadow|sqlite_master|sysobjects|syscolumns"
     r"|mysql\.user)\b",
     r"@@(?:version|datadir|hostname|servername)\b",
-    r"\b(?:char|chr|concat|group_concat|unhex|ascii|substring|substr|ord|hex)\s*\("
-    r"[^)]{0,100}\)\s*(?:=|,|\|\||\+|\))",
-    r"\b0x[0-9a-f]{6,}\b.{0,40}\b(?:select|union|from|where)\b",
+    r"\b(?:char|chr|concat|group_concat|unhex|ascii|substring|substr|ord|hex)\s*+\("
+    r"[^)]{0,100}\)\s*+(?:=|,|\|\||\+|\))",
+    r"\b0x[0-9a-f]{6,}+\b.{0,40}\b(?:select|union|from|where)\b",
 )
 SQL_FREE_TEXT = _rx(*_SQL_COMMON)
 
 # --- script / markup injection ------------------------------------------------------------
 _SCRIPT_COMMON = (
-    r"<\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|base|meta|link|style"
+    r"<\s*+/?\s*+(?:script|iframe|frame|frameset|object|embed|applet|base|meta|link|style"
     r"|svg|math|form|isindex|template|xml|xss|img|video|audio|source|body|html|marquee"
     r"|details|input|button|textarea|select|keygen|plaintext|xmp|noscript|portal)\b",
-    r"<[^>]*[\s/\"'](?:on[a-z]{3,}|formaction|srcdoc|xlink:href|style)\s*=",
-    r"\bon(?:error|load|click|mouse\w+|focus|blur|key\w+|submit|change|input|toggle|begin"
-    r"|end|animation\w+|transition\w+|pointer\w+|wheel|scroll|resize|unload|pageshow"
-    r"|message|hashchange|copy|paste|drag\w*|drop|play\w*|auxclick|dblclick|contextmenu"
-    r"|select\w*|search|invalid|beforeunload|readystatechange)\s*=\s*[\"'`]?[\w$(]",
-    r"(?:java|vb|live)script\s*:",
-    r"\bdata\s*:\s*(?:text/html|image/svg\+xml|application/(?:x-)?javascript)",
-    r"\bexpression\s*\(",
-    r"-moz-binding\s*:",
+    # a handler or style attribute in a tag (a `<` inside the tag starts its own scan)
+    r"<[^<>]*?[\s/\"'](?:on[a-z]{3,}|formaction|srcdoc|xlink:href|style)\s*+=",
+    r"\bon(?:error|load|click|mouse\w++|focus|blur|key\w++|submit|change|input|toggle|begin"
+    r"|end|animation\w++|transition\w++|pointer\w++|wheel|scroll|resize|unload|pageshow"
+    r"|message|hashchange|copy|paste|drag\w*+|drop|play\w*+|auxclick|dblclick|contextmenu"
+    r"|select\w*+|search|invalid|beforeunload|readystatechange)\s*+=\s*+[\"'`]?[\w$(]",
+    r"(?:java|vb|live)script\s*+:",
+    r"\bdata\s*+:\s*+(?:text/html|image/svg\+xml|application/(?:x-)?javascript)",
+    r"\bexpression\s*+\(",
+    r"-moz-binding\s*+:",
     r"<!\[CDATA\[|<\?xml|<!ENTITY|<!DOCTYPE",
-    r"\bdocument\s*\.\s*(?:cookie|domain|write)|\bwindow\s*\.\s*location\b|\balert\s*\(|"
-    r"\bprompt\s*\(|\bconfirm\s*\(|\beval\s*\(|\batob\s*\(|\bstring\.fromcharcode\s*\(",
+    r"\bdocument\s*+\.\s*+(?:cookie|domain|write)|\bwindow\s*+\.\s*+location\b|\balert\s*+\(|"
+    r"\bprompt\s*+\(|\bconfirm\s*+\(|\beval\s*+\(|\batob\s*+\(|\bstring\.fromcharcode\s*+\(",
 )
 # Any tag in a strict field; `<ann@example.com>` (a name with its address) is not one.
-SCRIPT_STRICT = _rx(*_SCRIPT_COMMON, r"<\s*/?\s*[a-z!?][^<>@]*>", r"<\s*[a-z]+[^<>@]*$")
-SCRIPT_FREE_TEXT = _rx(*_SCRIPT_COMMON[:-1], r"\bdocument\s*\.\s*cookie\b|\balert\s*\(\s*\S")
+SCRIPT_STRICT = _rx(*_SCRIPT_COMMON, r"<\s*+/?\s*+[a-z!?][^<>@]*+>", r"<\s*+[a-z][^<>@]*+$")
+SCRIPT_FREE_TEXT = _rx(*_SCRIPT_COMMON[:-1], r"\bdocument\s*+\.\s*+cookie\b|\balert\s*+\(\s*+\S")
 
 # --- OS command injection ---------------------------------------------------------------------
 # Shell words are matched case-sensitively: "Smith & Cat Ltd" is not `cat`. Words that are
 # also English ("cat", "find", "type") count only with the shape of an argument after them.
-_SEP = r"(?:[;|\n`]|&&|\|\||&|\$\()\s*"
+# After a line break only spaces and tabs: `\n\s*+` would rescan a run of line breaks from
+# each of them (quadratic); the next `\n` is tried from its own start.
+_SEP = r"(?:(?:[;|`]|&&|\|\||&|\$\()\s*+|\n[^\S\n]*+)"
 _SHELL_CLEAR = (
     r"(?:whoami|uname|wget|curl|ncat|netcat|bash|zsh|ksh|powershell|pwsh|cmd\.exe|nslookup"
     r"|chmod|chown|mkfifo|telnet|socat|base64|ifconfig|ipconfig|systeminfo|tasklist|crontab"
     r"|useradd|nohup|certutil|bitsadmin|mshta|rundll32|regsvr32|wscript|cscript|python[23]?"
-    r"|perl|php|sudo|passwd|pwd|sleep\s+\d+|net\s+(?:user|localgroup|use|share))\b"
+    r"|perl|php|sudo|passwd|pwd|sleep\s++\d++|net\s++(?:user|localgroup|use|share))\b"
 )
 _SHELL_AMBIGUOUS = (
     r"(?:cat|ls|id|rm|echo|ping|sleep|sh|nc|cmd|dir|type|net|env|printf|head|tail|more|kill"
     r"|reboot|shutdown|find|grep|awk|sed|touch|cp|mv|ssh|scp|ftp|tftp|dig|host|node|ruby"
-    r"|lua|export|set)(?:\s+[-/$\\~.%'\"]|\s*[;|&>`)]|\s+\w+\s*[;|&>])"
+    r"|lua|export|set)(?:\s++[-/$\\~.%'\"]|\s*+[;|&>`)]|\s++\w++\s*+[;|&>])"
 )
 _COMMAND_COMMON = (
-    r"\$\(\s*(?:" + _SHELL_CLEAR + "|" + _SHELL_AMBIGUOUS + ")",
-    r"[;|&\n]\s*(?:/usr)?/bin/(?:ba|z|k|da|c)?sh\b",
-    r"(?:^|[;|&\n])\s*(?:rm\s+-[rf]{1,2}\s+/|wget\s+\S+\s*[;|&]|curl\s+\S+.*\|\s*(?:ba)?sh\b"
-    r"|nc\s+(?:-[a-z]+\s+)*\S+\s+\d+\s+-e\b|mkfifo\b|bash\s+-i\b)",
-    r">\s*&?\s*/dev/(?:tcp|udp)/",
+    r"\$\(\s*+(?:" + _SHELL_CLEAR + "|" + _SHELL_AMBIGUOUS + ")",
+    r"(?:[;|&]\s*+|\n[^\S\n]*+)(?:/usr)?/bin/(?:ba|z|k|da|c)?sh\b",
+    r"(?:(?:^|[;|&])\s*+|\n[^\S\n]*+)(?:rm\s++-[rf]{1,2}\s++/|wget\s++\S+\s*+[;|&]"
+    r"|curl\s++\S[^\n]{0,300}?\|\s*+(?:ba)?sh\b|nc\s++(?:-[a-z]++\s++)*\S+\s++\d++\s++-e\b"
+    r"|mkfifo\b|bash\s++-i\b)",
+    r">\s*+&?\s*+/dev/(?:tcp|udp)/",
     r"\$\{IFS\}|\$IFS\$\d|\$\{PATH:0:1\}",
-    r"[;|&]\s*(?:cat|type|more)\s+(?:/etc/|c:\\)",
-    r"[;|&]\s*(?:dir|type|copy|del|cd)\s+[a-z]:\\",
+    r"[;|&]\s*+(?:cat|type|more)\s++(?:/etc/|c:\\)",
+    r"[;|&]\s*+(?:dir|type|copy|del|cd)\s++[a-z]:\\",
 )
 COMMAND_STRICT = re.compile(
     "|".join(
@@ -201,8 +266,8 @@ COMMAND_STRICT = re.compile(
             *(f"(?:{p})" for p in _COMMAND_COMMON),
             _SEP + _SHELL_CLEAR,
             _SEP + _SHELL_AMBIGUOUS,
-            _SEP + r"(?:id|ls|dir|set|env|reboot)\s*$",
-            r"`[^`]*`|\$\([^)]*\)",
+            _SEP + r"(?:id|ls|dir|set|env|reboot)\s*+$",
+            r"`[^`]*+`|\$\((?:(?!\$\()[^)])*+\)",
         ]
     )
 )
@@ -210,7 +275,7 @@ COMMAND_FREE_TEXT = re.compile("|".join(f"(?:{p})" for p in _COMMAND_COMMON))
 
 # --- path traversal ---------------------------------------------------------------------------
 _TRAVERSAL_COMMON = (
-    r"(?:\.{2,}[/\\]+){2,}|(?:[/\\]\.\.){2,}",
+    r"(?<!\.)(?:\.{2,}+[/\\]++){2,}|(?:[/\\]\.\.){2,}",
     r"(?:^|[\s\"'=:])(?:/|\\)?(?:etc/(?:passwd|shadow|hosts|group|issue)|proc/self/"
     r"|windows[/\\](?:win\.ini|system32)|boot\.ini|\.ssh/|\.aws/credentials|\.env\b"
     r"|var/log/|WEB-INF/web\.xml)",
@@ -228,16 +293,30 @@ TRAVERSAL_STRICT = _rx(
 TRAVERSAL_FREE_TEXT = _rx(*_TRAVERSAL_COMMON[:2], *_TRAVERSAL_COMMON[4:])
 
 # --- server-side template injection -----------------------------------------------------------
+_JINJA_EXPRESSION = (
+    r"__\w+__|\bconfig\b|\brequest\b|\bself\b|\bcycler\b|\bjoiner\b|\blipsum\b"
+    r"|\bnamespace\b|\battr\s*+\(|\bimport\b|\bos\.|\bpopen\b|\bsubprocess\b|\bgetattr\b"
+    r"|\|\s*+(?:attr|safe|e|format|join|map|select)\b|\[\s*+['\"]|[*+/%-]|\(\)"
+)
+_EL_EXPRESSION = r"\bT\s*+\(|getClass|Runtime|ProcessBuilder|exec|\bclass\b|\bnew\b|[*+/-]|\("
 _TEMPLATE_COMMON = (
-    r"\{\{.*?(?:__\w+__|\bconfig\b|\brequest\b|\bself\b|\bcycler\b|\bjoiner\b|\blipsum\b"
-    r"|\bnamespace\b|\battr\s*\(|\bimport\b|\bos\.|\bpopen\b|\bsubprocess\b|\bgetattr\b"
-    r"|\|\s*(?:attr|safe|e|format|join|map|select)\b|\[\s*['\"]|[*+/%-]|\(\)).*?\}\}",
-    r"\{%-?\s*(?:import|include|extends|set|load|debug|raw|from|macro|call|filter|for"
+    _span(r"\{\{", r"\}\}", _JINJA_EXPRESSION),
+    r"\{%-?\s*+(?:import|include|extends|set|load|debug|raw|from|macro|call|filter|for"
     r"|if|with|block|autoescape|csrf_token|url|now|templatetag|ssi)\b",
-    r"\$\{.*?(?:\bT\s*\(|getClass|Runtime|ProcessBuilder|exec|\bclass\b|\bnew\b|[*+/-]|\().*?\}",
-    r"#\{.*?\}|\*\{.*?\}|@\{.*?\}|<%=?.*?%>|\[\[.*?\]\]|\{\{=.*?\}\}",
-    r"<#(?:assign|import|include|if|list)\b|\$\{?\s*(?:class|freemarker)\.",
-    r"\{php\}|\{\$smarty|\{/?literal\}|#set\s*\(\s*\$|#foreach\s*\(|\$\w+\.getClass\(",
+    _span(r"\$\{", r"\}", _EL_EXPRESSION),
+    "|".join(
+        _span(opening, closing)
+        for opening, closing in (
+            (r"#\{", r"\}"),
+            (r"\*\{", r"\}"),
+            (r"@\{", r"\}"),
+            (r"<%", r"%>"),
+            (r"\[\[", r"\]\]"),
+            (r"\{\{=", r"\}\}"),
+        )
+    ),
+    r"<#(?:assign|import|include|if|list)\b|\$\{?\s*+(?:class|freemarker)\.",
+    r"\{php\}|\{\$smarty|\{/?literal\}|#set\s*+\(\s*+\$|#foreach\s*+\(|\$\w++\.getClass\(",
     r"__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|dict|reduce)__",
 )
 TEMPLATE_STRICT = _rx(*_TEMPLATE_COMMON, r"\{\{|\}\}|\{%|%\}|\$\{")
@@ -245,17 +324,17 @@ TEMPLATE_FREE_TEXT = _rx(*_TEMPLATE_COMMON)
 
 # --- NoSQL operator injection (strings; keys are checked in the guard) ---------------------------
 NOSQL_STRICT = _rx(
-    r"[\{,]\s*[\"']?\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor"
+    r"[\{,]\s*+[\"']?\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor"
     r"|expr|function|accumulator|elemMatch|size|type|mod|all|jsonSchema|text|lookup"
-    r"|merge|out)\b[\"']?\s*:",
-    r"\bthis\.\w+\s*(?:==|!=|\.match\s*\()|\bsleep\s*\(\s*\d+\s*\)\s*(?:\|\||&&|;)",
-    r"(?:^|[;'\"])\s*(?:\|\||&&)\s*(?:'|\")?\s*\d*\s*(?:==|!=)",
-    r"\[\s*\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*\]",
-    r"^\s*\$(?:where|ne|gt|regex|expr|function)\b",
+    r"|merge|out)\b[\"']?\s*+:",
+    r"\bthis\.\w++\s*+(?:==|!=|\.match\s*+\()|\bsleep\s*+\(\s*+\d++\s*+\)\s*+(?:\|\||&&|;)",
+    r"(?:^|[;'\"])\s*+(?:\|\||&&)\s*+(?:['\"]\s*+)?\d*+\s*+(?:==|!=)",
+    r"\[\s*+\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*+\]",
+    r"^\s*+\$(?:where|ne|gt|regex|expr|function)\b",
     # JavaScript for a `$where` clause: '; return true; var x='
-    r"['\"]\s*;\s*return\s+(?:true|false|\d+|this\b)|;\s*var\s+\w+\s*=\s*['\"]",
+    r"['\"]\s*+;\s*+return\s++(?:true|false|\d|this\b)|;\s*+var\s++\w++\s*+=\s*+['\"]",
 )
-NOSQL_FREE_TEXT = _rx(r"\[\s*\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*\]")
+NOSQL_FREE_TEXT = _rx(r"\[\s*+\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*+\]")
 
 STRICT = (
     (SQL, SQL_STRICT),
@@ -289,11 +368,18 @@ def key_category(key: str) -> str | None:
     return None
 
 
+MAX_EXPANSION_SLACK = 64
+
+
 def category_of(text: str, *, prose: bool) -> str | None:
     """The first category whose rules match `text` (a string value), else None."""
     if is_plain(text):
         return None
     candidates = (text,) if (norm := normalise(text)) == text else (text, norm)
+    if len(norm) > 2 * len(text) + MAX_EXPANSION_SLACK:
+        # NFKC makes 18 characters of U+FDFA and 3 of `⑴`: a string that grows this much
+        # is built to multiply the rules' work, not prose (decoding only shrinks text).
+        return OVERSIZE
     if "/*" in norm:
         candidates = (*candidates, *_sql_comment_forms(norm))
     for name, pattern in FREE_TEXT if prose else STRICT:

@@ -79,7 +79,10 @@ def problem(url: str) -> str | None:
         return "malformed"
     if not host:
         return "malformed"
-    host = unquote(host).rstrip(".").lower()
+    host = _ascii_host(unquote(host))
+    if host is None:
+        return "malformed"
+    host = host.rstrip(".").lower()
     if "%" in host or any(c in host for c in "@\\/"):
         return "malformed"
     if host in _BLOCKED_HOSTS or host.endswith(_BLOCKED_SUFFIXES):
@@ -88,6 +91,23 @@ def problem(url: str) -> str | None:
     if address is not None and not _public(address):
         return "internal_address"
     return None
+
+
+# Label separators of IDNA (UTS #46 maps them to "."): getaddrinfo resolves
+# `127。0。0。1` and `metadata。google。internal` as if they were written with dots.
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def _ascii_host(host: str) -> str | None:
+    """The host as a resolver would look it up: NFKC, IDNA dots as dots, a non-ASCII
+    name in its IDNA (punycode) form; None if it is not a valid IDNA name."""
+    host = unicodedata.normalize("NFKC", host).translate(_IDNA_DOTS)
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
 
 
 def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

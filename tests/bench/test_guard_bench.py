@@ -1,7 +1,8 @@
 """Guard cost (not a timed test): time per message of guard.inspect on a typical and on a
 maximum-size payload, and its share of the whole submit() pipeline (steps 1-9: parse,
 authenticate, resolve, validate, guard, authorise, rate limit, store, publish) measured
-in the same run. Run with `make bench`."""
+in the same run; and the worst case: the adversarial (ReDoS) strings of tests/corpora.py,
+one per message, and a 256 KiB body made of them. Run with `make bench`."""
 
 import json
 import statistics
@@ -10,9 +11,11 @@ import uuid
 
 import pytest
 
-from actions import guard
+from actions import guard, ratelimit
 from actions.pipeline import Ingress, submit
 from actions.registry import Channel, load_catalog
+from tenants import services as tenants
+from tests import corpora
 
 registry = load_catalog()
 
@@ -60,8 +63,67 @@ def _ms(samples: list[float]) -> str:
     return f"p50 {p50:.3f} ms, mean {mean:.3f} ms"
 
 
+@pytest.fixture
+def limits_on(settings):
+    """Rate limits counted as in production (Redis round trip included), with limits this
+    benchmark stays under: acme's config raised for the run, restored after."""
+    settings.SWITCHBOARD = {
+        **settings.SWITCHBOARD,
+        "RATE_LIMITS_ENABLED": True,
+        "RATE_LIMITS": {k: {"limit": 100_000, "window_s": 60} for k in ("source", "anonymous")},
+    }
+    tenant = tenants.tenant_get(slug="acme")
+    before = tenant.config or {}
+    high = {"per_tenant_per_minute": 100_000, "per_actor_per_minute": 10_000}
+    tenants.config_set(tenant=tenant, overrides={**before, "rate_limits": high}, by=None)
+    ratelimit.reset()
+    yield
+    tenants.config_set(tenant=tenants.tenant_get(slug="acme"), overrides=before, by=None)
+    ratelimit.reset()
+
+
+def _inspect(spec, payload) -> None:
+    try:
+        guard.inspect(spec, payload)
+    except guard.Rejected:
+        pass
+
+
 @pytest.mark.bench
-def test_guard_cost(tokens):
+def test_guard_worst_case():
+    """Time per message of the slowest adversarial strings (20 000 characters each)."""
+    free_text, body = registry.get("leads.create"), registry.get("webhooks.ingest")
+    rows = []
+    for label, texts in corpora.adversarial_groups().items():
+        for text in texts:
+            for field, (spec, payload) in {
+                "free text": (free_text, {"name": "Ann", "notes": text}),
+                "strict": (body, {"workspace": "main", "path": "orders", "body": {"v": text}}),
+            }.items():
+                started = time.perf_counter()
+                _inspect(spec, payload)
+                rows.append((time.perf_counter() - started, field, label, text))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    times = [row[0] for row in rows]
+    # The slowest strings that fit one 256 KiB body (as UTF-8 JSON, what the envelope caps).
+    fields: dict = {}
+    for text in dict.fromkeys(row[3] for row in rows):
+        trial = {**fields, f"k{len(fields)}": text}
+        if len(json.dumps(trial, ensure_ascii=False).encode()) < 250_000:
+            fields = trial
+    whole = {"workspace": "main", "path": "orders", "body": fields}
+    whole_times = _time(lambda: _inspect(body, whole), 5)
+    lines = [
+        f"{len(times)} messages of one 20 000-char adversarial string: worst "
+        f"{times[0] * 1e3:.1f} ms, p50 {statistics.median(times) * 1e3:.1f} ms",
+        *(f"  {t * 1e3:7.1f} ms  {field:9} {label}" for t, field, label, _ in rows[:5]),
+        f"~250 KiB webhook body of the {len(fields)} slowest that fit: {_ms(whole_times)}",
+    ]
+    print("\n== guard worst case (adversarial)\n" + "\n".join(lines))
+
+
+@pytest.mark.bench
+def test_guard_cost(tokens, limits_on):
     token = tokens["member@acme.test"]
     rows = []
     for label, (name, payload), n in (

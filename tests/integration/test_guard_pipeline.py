@@ -9,6 +9,7 @@ import pytest
 from actions import pipeline, ratelimit
 from actions.pipeline import Ingress
 from actions.registry import Channel
+from tenants import services as tenants
 from tests.conftest import envelope
 from tests.envelopes import assert_envelope
 
@@ -29,17 +30,33 @@ def events(monkeypatch):
 
 @pytest.fixture
 def low_limits(settings):
+    """Rate limits on (the test settings switch them off), low limits for what is not per
+    tenant; the per-tenant ones come from the tenant's config (`acme_limits`)."""
     settings.SWITCHBOARD = {
         **settings.SWITCHBOARD,
+        "RATE_LIMITS_ENABLED": True,
         "RATE_LIMITS": {
-            "tenant": {"limit": 1000, "window_s": 60},
-            "actor": {"limit": 3, "window_s": 60},
             "source": {"limit": 2, "window_s": 60},
+            "anonymous": {"limit": 2, "window_s": 60},
+            "refusals": {"limit": 3, "window_s": 60},
         },
     }
     ratelimit.reset()
     yield settings
     ratelimit.reset()
+
+
+@pytest.fixture
+def acme_limits():
+    """Set acme's `rate_limits` overrides through the tenant config service; restored after."""
+    tenant = tenants.tenant_get(slug="acme")
+    before = tenant.config or {}
+
+    def set_limits(**limits):
+        tenants.config_set(tenant=tenant, overrides={**before, "rate_limits": limits}, by=None)
+
+    yield set_limits
+    tenants.config_set(tenant=tenants.tenant_get(slug="acme"), overrides=before, by=None)
 
 
 def send(env, *, token=None, source="198.51.100.7"):
@@ -83,9 +100,14 @@ def test_validation_refusals_are_security_events_too(tokens, events):
     assert events[-1]["code"] == "validation_error" and events[-1]["path"] == "payload/extra"
 
 
-def test_actor_limit_answers_rate_limited_with_a_retry_hint(low_limits, tokens, events):
+def lead(name="Ann"):
+    return envelope("leads.create", {"name": name})
+
+
+def test_actor_limit_comes_from_the_tenant_config(low_limits, acme_limits, tokens, events):
+    acme_limits(per_actor_per_minute=3)
     token = tokens["member@acme.test"]
-    codes = [send(envelope("leads.create", {"name": "Ann"}), token=token) for _ in range(4)]
+    codes = [send(lead(), token=token) for _ in range(4)]
     assert [status for status, _ in codes[:3]] == [202, 202, 202]
     status, body = codes[3]
     assert status == 429
@@ -96,14 +118,35 @@ def test_actor_limit_answers_rate_limited_with_a_retry_hint(low_limits, tokens, 
     assert events[-1]["category"] == "rate_limit_actor"
     assert events[-1]["actor"] == "member@acme.test"
     # Another actor of the same tenant is not limited by the first one's count.
-    assert send(envelope("leads.create", {"name": "Bo"}), token=tokens["owner@acme.test"])[0] == 202
+    assert send(lead("Bo"), token=tokens["owner@acme.test"])[0] == 202
+    # A change of the config applies to the next message.
+    acme_limits(per_actor_per_minute=5)
+    assert send(lead(), token=token)[0] == 202
+
+
+def test_tenant_limit_comes_from_the_tenant_config(low_limits, acme_limits, tokens):
+    acme_limits(per_tenant_per_minute=2)
+    assert send(lead(), token=tokens["member@acme.test"])[0] == 202
+    assert send(lead(), token=tokens["owner@acme.test"])[0] == 202
+    status, body = send(lead(), token=tokens["member@acme.test"])
+    assert status == 429 and body["error"]["details"]["scope"] == "tenant"
+    assert body["error"]["details"]["retry_after_s"] >= 1
+
+
+def login(source, *, transport="rest"):
+    payload = {"email": "nobody@acme.test", "password": "wrong-password"}
+    outcome = pipeline.submit(
+        Ingress(
+            channel=Channel.USER,
+            body=json.dumps(envelope("auth.login", payload, tenant="acme")),
+            transport=transport,
+            source=source,
+        )
+    )
+    return outcome.http_status, assert_envelope(outcome.envelope)
 
 
 def test_anonymous_actions_are_limited_per_source_address(low_limits, events):
-    def login(source):
-        payload = {"email": "nobody@acme.test", "password": "wrong-password"}
-        return send(envelope("auth.login", payload, tenant="acme"), source=source)
-
     first = [login("203.0.113.9")[0] for _ in range(3)]
     assert first[:2] == [202, 202] and first[2] == 429
     assert events[-1]["category"] == "rate_limit_source"
@@ -111,32 +154,58 @@ def test_anonymous_actions_are_limited_per_source_address(low_limits, events):
     assert login("203.0.113.10")[0] == 202  # another address has its own count
 
 
-def test_tenant_config_limits_apply(low_limits, tokens):
-    class Tenant:
-        config = {"rate_limits": {"tenant": {"limit": 1, "window_s": 30}}}
-
-    ratelimit.check(tenant=Tenant, tenant_slug="zz_cfg", actor=None, source="amqp", anonymous=True)
-    with pytest.raises(ratelimit.RateLimited) as info:
-        ratelimit.check(
-            tenant=Tenant, tenant_slug="zz_cfg", actor=None, source="amqp", anonymous=True
-        )
-    assert info.value.details["scope"] == "tenant"
+def test_anonymous_callers_cannot_use_up_the_members_bucket(low_limits, acme_limits, tokens):
+    """Sign-in attempts from many addresses count per address only: acme's members keep
+    their whole tenant budget."""
+    acme_limits(per_tenant_per_minute=3)
+    for i in range(6):
+        assert login(f"203.0.113.{20 + i}")[0] == 202
+    for _ in range(3):
+        assert send(lead(), token=tokens["member@acme.test"])[0] == 202
 
 
-def test_redis_down_fails_open(settings, tokens, caplog):
-    settings.SWITCHBOARD = {
-        **settings.SWITCHBOARD,
-        "REDIS_URL": "redis://127.0.0.1:1/0",
-        "RATE_LIMITS": {k: {"limit": 1, "window_s": 60} for k in ("tenant", "actor", "source")},
-    }
+def test_anonymous_amqp_messages_have_a_tenant_bucket_of_their_own(low_limits, acme_limits, tokens):
+    acme_limits(per_tenant_per_minute=3)
+    assert [login("amqp", transport="amqp")[0] for _ in range(2)] == [202, 202]
+    status, body = login("amqp", transport="amqp")
+    assert status == 429 and body["error"]["details"]["scope"] == "anonymous"
+    assert send(lead(), token=tokens["member@acme.test"])[0] == 202  # members unaffected
+
+
+def test_refused_messages_use_up_a_budget_checked_before_the_guard(
+    low_limits, tokens, events, monkeypatch
+):
+    inspected = []
+    original = pipeline.guard.inspect
+    monkeypatch.setattr(pipeline.guard, "inspect", lambda *a: inspected.append(1) or original(*a))
+    token = tokens["member@acme.test"]
+    hostile = envelope("leads.create", {"name": "x' OR '1'='1"})
+    for _ in range(3):
+        status, body = send(hostile, token=token, source="198.51.100.40")
+        assert body["error"]["code"] == "rejected_input"
+    assert len(inspected) == 3
+    # Over the budget: refused before steps 5-6, even a clean message, from that address...
+    status, body = send(lead(), token=tokens["owner@acme.test"], source="198.51.100.40")
+    assert status == 429 and body["error"]["details"]["scope"] == "refusals"
+    assert events[-1]["category"] == "rate_limit_refusals"
+    # ... and from that actor, wherever it sends from.
+    status, body = send(lead(), token=token, source="198.51.100.41")
+    assert status == 429 and body["error"]["details"]["scope"] == "refusals"
+    assert len(inspected) == 3
+    # Others are not affected.
+    assert send(lead(), token=tokens["owner@acme.test"], source="198.51.100.42")[0] == 202
+
+
+def test_redis_down_fails_open(low_limits, acme_limits, tokens, caplog):
+    acme_limits(per_tenant_per_minute=1, per_actor_per_minute=1)
+    working = low_limits.SWITCHBOARD
+    low_limits.SWITCHBOARD = {**working, "REDIS_URL": "redis://127.0.0.1:1/0"}
     try:
         for _ in range(3):
-            status, _ = send(
-                envelope("leads.create", {"name": "Ann"}), token=tokens["member@acme.test"]
-            )
-            assert status == 202
+            assert send(lead(), token=tokens["member@acme.test"])[0] == 202
         assert any("Redis unavailable" in r.getMessage() for r in caplog.records)
     finally:
+        low_limits.SWITCHBOARD = working
         ratelimit._down_until = 0.0
 
 

@@ -6,6 +6,7 @@ from actions import guard
 from actions.guard import fields, rules, ssrf
 from actions.ratelimit import limits_for
 from actions.registry import load_catalog
+from tenants.config import DEFAULTS
 
 registry = load_catalog()
 
@@ -109,6 +110,37 @@ def test_url_fields_refuse_internal_addresses(url):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        # IDNA label separators: getaddrinfo resolves these as if written with dots
+        "http://127\u30020\u30020\u30021/",
+        "http://169\u3002254\u3002169\u3002254/latest/meta-data/",
+        "http://metadata\u3002google\u3002internal/",
+        "http://127\uff0e0\uff0e0\uff0e1/",
+        "http://127\uff610\uff610\uff611/",
+        "http://localhost%E3%80%82/",
+        "http://10\u30020\u30020\u30021:8080/",
+    ],
+)
+def test_ideographic_dots_do_not_hide_internal_hosts(url):
+    assert ssrf.problem(url) in ("internal_address", "internal_host")
+    assert refused("webhooks.ingest", webhook({"next": url})).category == "ssrf"
+
+
+def test_non_ascii_hosts_are_judged_in_their_idna_form():
+    assert ssrf.problem("https://m\u00fcnchen.de/") is None  # xn--mnchen-3ya.de
+    assert ssrf.problem("http://a\ue000b.example/") == "malformed"  # not valid IDNA
+
+
+@pytest.mark.parametrize("text", ["pg_sleep\u2478", "benchmark\u247d", "sleep\u2478"])
+def test_the_plain_fast_path_sees_nfkc(text):
+    # `⑸` is a word character, but NFKC makes `pg_sleep⑸` into `pg_sleep(5)`.
+    assert not rules.is_plain(text)
+    for payload in ({"name": text}, {"name": "Ann", "notes": text}):
+        assert refused("leads.create", payload).category == "sql_injection"
+
+
+@pytest.mark.parametrize(
     "url", ["https://example.com/a?b=c", "https://1.1.1.1/", "https://[2606:4700::1111]/"]
 )
 def test_url_fields_take_public_addresses(url):
@@ -164,19 +196,33 @@ class _Tenant:
         self.config = config
 
 
-def test_rate_limits_read_tenant_config_defensively(settings):
+def test_rate_limits_come_from_the_tenant_config(settings):
+    """Per tenant and per actor: the tenant config's `rate_limits` over its DEFAULTS (the
+    one source of defaults); per address and anonymous-per-tenant: the settings."""
     settings.SWITCHBOARD = {
         **settings.SWITCHBOARD,
         "RATE_LIMITS": {
-            "tenant": {"limit": 100, "window_s": 60},
-            "actor": {"limit": 10, "window_s": 60},
             "source": {"limit": 5, "window_s": 60},
+            "anonymous": {"limit": 7, "window_s": 30},
         },
     }
-    good = _Tenant({"rate_limits": {"actor": {"limit": 3, "window_s": 10}}})
-    bad = _Tenant({"rate_limits": {"actor": {"limit": "lots", "window_s": -1}, "tenant": 7}})
-    mine = {x.scope: (x.limit, x.window_s) for x in limits_for(good, anonymous=True)}
-    assert mine == {"tenant": (100, 60), "actor": (3, 10), "source": (5, 60)}
-    theirs = {x.scope: (x.limit, x.window_s) for x in limits_for(bad, anonymous=False)}
-    assert theirs == {"tenant": (100, 60), "actor": (10, 60)}
-    assert limits_for(_Tenant(["not", "a", "dict"]), anonymous=False)[0].limit == 100
+    assert "tenant" not in settings.SWITCHBOARD["RATE_LIMITS"]
+
+    def table(tenant, **kwargs):
+        return {x.scope: (x.limit, x.window_s) for x in limits_for(tenant, **kwargs)}
+
+    defaults = DEFAULTS["rate_limits"]
+    default_pair = {
+        "tenant": (defaults["per_tenant_per_minute"], 60),
+        "actor": (defaults["per_actor_per_minute"], 60),
+    }
+    assert table(_Tenant({}), anonymous=False) == default_pair
+    assert table(None, anonymous=False) == default_pair  # platform actions
+    good = _Tenant({"rate_limits": {"per_actor_per_minute": 3}})
+    assert table(good, anonymous=False) == {**default_pair, "actor": (3, 60)}
+    bad = _Tenant({"rate_limits": {"per_actor_per_minute": "lots", "per_tenant_per_minute": 0}})
+    assert table(bad, anonymous=False) == default_pair
+    assert table(_Tenant(["not", "a", "dict"]), anonymous=False) == default_pair
+    # Anonymous callers never count in the members' buckets.
+    assert table(good, anonymous=True) == {"source": (5, 60)}
+    assert table(good, anonymous=True, address=False) == {"anonymous": (7, 30)}
