@@ -58,9 +58,18 @@ def _close(fd: int) -> None:
         pass
 
 
+# Characters that Python's str.splitlines (and some log shippers) take for line breaks
+# although JSON leaves them raw: escaped, so that a line is a line to every reader. They
+# can only occur inside JSON strings, where the escape means the same character.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+
+
 def encode(entry: dict[str, Any]) -> bytes:
-    """One line: compact JSON (newlines inside values are escaped by JSON itself)."""
+    """One line: compact JSON (newlines inside values are escaped by JSON itself, and so
+    are the other characters some readers split lines at)."""
     text = json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str)
+    text = _LINE_BREAK.sub(lambda m: _LINE_BREAKS[m.group()], text)
     return (text + "\n").encode("utf-8")
 
 

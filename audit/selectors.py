@@ -13,7 +13,13 @@ from audit.services import _now_iso, error_log_path, local_today, tenant_log_pat
 
 
 def _matches(entry: dict, filters: dict[str, Any]) -> bool:
-    return all(value is None or entry.get(key) == value for key, value in filters.items())
+    return all(
+        value is None
+        or entry.get(key) == value
+        # Emails are kept lower-cased (accounts are); a filter may be spelt otherwise.
+        or (key == "actor" and str(entry.get(key) or "").lower() == str(value).lower())
+        for key, value in filters.items()
+    )
 
 
 def _window(since: datetime | None, until: datetime | None) -> tuple[str | None, str | None]:
@@ -122,7 +128,7 @@ def admin_audit_query(
     if action:
         entries = entries.filter(action=action)
     if actor:
-        entries = entries.filter(actor=actor)
+        entries = entries.filter(actor__iexact=actor)
     if code:
         entries = entries.filter(code=code)
     if status == "error":

@@ -173,11 +173,15 @@ def _summary(spec, value: Any) -> Any:
     return shape_for(spec, value) if spec is not None else shape(value)
 
 
-def action_log_write(*, tenant: str, record) -> None:
+def action_log_write(*, tenant: str, record, roles: frozenset[str] | None = None) -> None:
     """One line in the tenant's action log for a finished action record.
 
     A record of the admin channel is also written to the admin audit log, so that every
-    admin-channel command is there whichever worker ran it.
+    admin-channel command is there whichever worker ran it; so is a record of either
+    channel that its actor ran as super admin (under a grant, not by a membership), marked
+    `as_super_admin` with the grant and its reason. `roles`, the actor's roles when the
+    action ran (the executor's `ctx.roles`), spares a query when they hold no
+    `super_admin`; without them the grant live at the record's start is looked up.
     """
     spec = _spec_for(record.action, record.version)
     error = record.error or {}
@@ -201,7 +205,8 @@ def action_log_write(*, tenant: str, record) -> None:
         ),
     }
     _write_tenant_line(tenant, entry)
-    if record.channel == "admin":
+    grant = _grant_of(tenant=tenant, record=record, spec=spec, roles=roles)
+    if record.channel == "admin" or grant is not None:
         _audit_safely(
             actor=record.actor_email or None,
             tenant=None if tenant == "platform" else tenant,
@@ -211,8 +216,33 @@ def action_log_write(*, tenant: str, record) -> None:
             code=error.get("code"),
             payload_summary=entry["request"],
             message_id=str(record.id),
-            channel="admin",
+            channel=record.channel,
+            as_super_admin=grant is not None,
+            grant_id=str(grant.pk) if grant is not None else None,
+            reason=grant.reason if grant is not None else None,
         )
+
+
+def _grant_of(*, tenant: str, record, spec, roles: frozenset[str] | None):
+    """The super-admin grant the record's actor acted under, or None. Never raises: the
+    action is done, and a failed lookup must not lose its log line."""
+    actor_id = getattr(record, "actor_id", None)
+    if actor_id is None or tenant == "platform":
+        return None
+    if roles is not None and "super_admin" not in roles:
+        return None
+    try:
+        from tenants.services import superadmin_grant_acted_under
+
+        return superadmin_grant_acted_under(
+            user_id=actor_id,
+            tenant_slug=tenant,
+            at=getattr(record, "started_at", None) or record.finished_at or timezone.now(),
+            action_roles=tuple(spec.roles) if spec is not None else None,
+        )
+    except Exception:
+        log.exception("could not tell whether record %s ran as super admin", record.id)
+        return None
 
 
 def action_log_refusal(
@@ -226,7 +256,8 @@ def action_log_refusal(
     actor: str | None = None,
 ) -> None:
     """A message refused at the edge (before a record exists): one line in the log of the
-    tenant it named, if that tenant exists; an admin-channel refusal is also audited.
+    tenant it named, if that tenant exists; an admin-channel refusal of an authenticated
+    actor on an existing tenant (or `platform`) is also audited.
     Never raises: the refusal must reach its client whatever happens here."""
     try:
         _action_log_refusal(request, code, message, trace_id, channel, transport, actor)
@@ -265,7 +296,10 @@ def _action_log_refusal(request, code, message, trace_id, channel, transport, ac
                 "response": {"code": str(code), "message": scrub_text(message, 500)},
             },
         )
-    if channel == "admin":
+    # Audited only when someone known tried something on a tenant that exists (an owner
+    # or developer refused): anonymous or unreadable refusals would let anyone grow the
+    # append-only table; they are in the central error log (and security events).
+    if channel == "admin" and actor and known:
         _audit_safely(
             actor=actor,
             tenant=slug if known and slug != tenants.PLATFORM else None,

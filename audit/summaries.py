@@ -17,7 +17,9 @@ MAX_TEXT = 4000
 # Secrets that can hide in free text (exception messages, stacks): bearer tokens, JWTs,
 # `password=...`-style pairs.
 _TEXT_SECRETS = [
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer " + REDACTED),
+    # A token-looking value (16+ token characters), not any word: "needs a bearer token."
+    # is prose and stays as it is.
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"), "Bearer " + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
     (
         re.compile(
@@ -30,6 +32,9 @@ _TEXT_SECRETS = [
 ]
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def shape(value: Any, keys: frozenset[str] = ALWAYS_SECRET, depth: int = 0) -> Any:
     """Keys and sizes of `value`: `{"email": "str:16", "password": "[redacted]"}`."""
     if isinstance(value, dict):
@@ -40,7 +45,9 @@ def shape(value: Any, keys: frozenset[str] = ALWAYS_SECRET, depth: int = 0) -> A
             if i >= MAX_KEYS:
                 out["..."] = f"{len(value) - MAX_KEYS} more"
                 break
-            key = str(key)[:100]
+            # A client's key may hold anything, NUL included, which PostgreSQL's jsonb
+            # refuses when a log query's answer is stored: keep it printable.
+            key = _UNPRINTABLE.sub("?", str(key)[:100])
             out[key] = REDACTED if key.lower() in keys else shape(item, keys, depth + 1)
         return out
     if isinstance(value, list):

@@ -1,7 +1,8 @@
 """Account services: sign-in with throttling, password reset and change.
 
-Failed sign-ins are counted per email in the database (one indexed count), which
-needs no extra service and is shared by every web and worker process.
+Failed sign-ins are counted per email in the database (one indexed count under a
+per-email advisory lock), which needs no extra service and is shared by every web and
+worker process, and by the Django admin site's login form.
 """
 
 import hashlib
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tenants.errors import TenancyError
@@ -21,6 +22,7 @@ from tenants.models import LoginFailure, PasswordResetToken, User
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 RESET_TOKEN_TTL = timedelta(hours=1)
+LOGIN_LOCK = 0x5357_4C47  # "SWLG": first key of the per-email advisory lock of sign-ins
 
 
 def user_authenticate(*, email: str, password: str) -> User | None:
@@ -34,25 +36,61 @@ def user_authenticate(*, email: str, password: str) -> User | None:
 
 def user_login(*, email: str, password: str, source: str = "") -> User:
     """Check the credentials; too many recent failures on the email answer rate_limited
-    before the password is even checked (so guessing gains nothing while throttled)."""
+    before the password is even checked (so guessing gains nothing while throttled).
+
+    Count, check and record run under a transaction-scoped advisory lock on the email:
+    concurrent attempts on one account are serialised, so no burst of parallel guesses
+    gets past the limit. `source` is the client address where the caller knows it (the
+    Django admin's login form); the action worker does not, and leaves it blank.
+    """
     email = email.lower()
     since = timezone.now() - LOGIN_FAILURE_WINDOW
-    if LoginFailure.objects.filter(email=email, at__gte=since).count() >= LOGIN_FAILURE_LIMIT:
+    throttled, user = False, None
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOGIN_LOCK, email])
+        if LoginFailure.objects.filter(email=email, at__gte=since).count() >= LOGIN_FAILURE_LIMIT:
+            throttled = True
+        else:
+            user = user_authenticate(email=email, password=password)
+            if user is None:
+                LoginFailure.objects.create(email=email, source=(source or "")[:100])
+            else:
+                LoginFailure.objects.filter(email=email).delete()
+    # Raised after the commit: the failure must count even though the sign-in fails.
+    if throttled:
         raise TenancyError(
             "rate_limited",
             "Too many failed sign-ins for this account; try again in a few minutes.",
             details={"retry_after_s": int(LOGIN_FAILURE_WINDOW.total_seconds())},
         )
-    user = user_authenticate(email=email, password=password)
     if user is None:
-        LoginFailure.objects.create(email=email, source=source[:100])
         raise TenancyError("unauthenticated", "Wrong email or password.")
-    LoginFailure.objects.filter(email=email).delete()
     return user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a mailed single-use token (reset, invitation): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_digest = token_digest
+
+
+def password_reset_request_later(*, email: str) -> None:
+    """`auth.forgot`: the reset mail is prepared and sent by a maintenance task after the
+    caller's transaction commits, so the caller's answer and its timing never depend on
+    whether the account exists or the mail server answers."""
+    from tenants.tasks import password_reset_mail
+
+    transaction.on_commit(
+        lambda: password_reset_mail.apply_async(
+            kwargs={"email": email},
+            queue="switchboard.maintenance",
+            routing_key="maintenance.mail",
+        ),
+        robust=True,  # a broker failure is logged, never the caller's error
+    )
 
 
 def password_reset_request(*, email: str, invited_to=None) -> datetime | None:
@@ -82,6 +120,11 @@ def password_reset_request(*, email: str, invited_to=None) -> datetime | None:
         recipient_list=[user.email],
     )
     return expires_at
+
+
+def password_set(*, user: User, new_password: str) -> None:
+    """Validate and set a new password; every token issued so far stops working."""
+    _set_password(user, new_password)
 
 
 def _set_password(user: User, new_password: str) -> None:

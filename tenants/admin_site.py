@@ -21,7 +21,30 @@ def admin_scope(request) -> list[int]:
 
 
 class TenantAdminAuthenticationForm(AdminAuthenticationForm):
-    """Admits owners and live super admins instead of Django's `is_staff` users."""
+    """Admits owners and live super admins instead of Django's `is_staff` users.
+
+    Sign-ins go through `tenants.accounts.user_login`: the same per-email throttle as
+    `auth.login` (failures here and there count together), with the client address.
+    """
+
+    def clean(self):
+        from tenants.accounts import user_login
+        from tenants.errors import TenancyError
+
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            source = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+            try:
+                user = user_login(email=email, password=password, source=source)
+            except TenancyError as err:
+                if err.code == "rate_limited":
+                    raise forms.ValidationError(err.message, code="rate_limited") from None
+                raise self.get_invalid_login_error() from None
+            user.backend = "django.contrib.auth.backends.ModelBackend"
+            self.user_cache = user
+            self.confirm_login_allowed(user)
+        return self.cleaned_data
 
     def confirm_login_allowed(self, user):
         if not user.is_active or not (user.is_superuser or services.admin_tenants_for(user=user)):

@@ -149,3 +149,17 @@ def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 def config_effective(*, tenant) -> dict[str, Any]:
     """The defaults deep-merged with the tenant's overrides."""
     return deep_merge(DEFAULTS, tenant.config or {})
+
+
+def user_message(*, tenant, code: str) -> str | None:
+    """The tenant's whitelabel text for error `code` (`messages.<code>`), or None.
+
+    None means "use the platform's default": no tenant, no override, or an override that
+    is not a non-empty string. Reads the overrides of the Tenant row the caller loaded
+    already (no query); the defaults are not returned, the caller keeps its own.
+    """
+    if tenant is None:
+        return None
+    messages = (getattr(tenant, "config", None) or {}).get("messages")
+    text = messages.get(str(code)) if isinstance(messages, dict) else None
+    return text if isinstance(text, str) and text.strip() else None

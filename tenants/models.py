@@ -140,6 +140,24 @@ class SuperAdminGrant(models.Model):
         ]
 
 
+class Invitation(models.Model):
+    """An invitation of an email address to join a tenant as a member. Nobody is added
+    without consent: the membership is made when the invitee accepts with the mailed
+    token (`tenants.invitations.accept`); only the token's SHA-256 is stored."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()  # lower-cased
+    name = models.CharField(max_length=200, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "email"], name="invitation_tenant_email_idx")]
+
+
 class RevokedToken(models.Model):
     """A JWT id that may not be used again (a rotated refresh token)."""
 

@@ -5,22 +5,26 @@ Role and config changes write their admin-audit entry in the same transaction as
 change. Expected failures raise tenants.errors.TenancyError with a message-API code.
 """
 
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from audit import services as audit
-from tenants.accounts import password_reset_request
+from tenants.accounts import password_reset_request, password_set, token_digest
 from tenants.config import DEFAULTS, config_effective, config_validate, deep_merge
 from tenants.errors import TenancyError, conflict, not_found
 from tenants.identity import Actor
 from tenants.models import (
     RESERVED_SLUGS,
     GrantEnd,
+    Invitation,
     Membership,
     Role,
     SuperAdminGrant,
@@ -82,6 +86,8 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
     if row is None:
         return frozenset({"anonymous"})
     roles = {"anonymous"}
+    if tenant is None:
+        roles.add("authenticated")  # signed in, acting on the platform (account actions)
     if row["is_developer"]:
         roles.add("developer")
         if row.get("promoted"):
@@ -91,6 +97,45 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
     if row.get("lapsed"):
         superadmin_expire_due(user_id=actor.id, tenant=tenant)
     return frozenset(roles)
+
+
+def superadmin_grant_acted_under(
+    *, user_id: int, tenant_slug: str, at, action_roles: tuple[str, ...] | None
+) -> SuperAdminGrant | None:
+    """The super-admin grant a user acted under at instant `at` on a tenant, or None.
+
+    They acted as super admin when a grant of theirs was live then (granted, not yet
+    ended or expired) and their membership of the tenant, if any, does not give them the
+    action's roles by itself (`action_roles`; None or public: no membership at all). One
+    query, for the audit hook of every finished action (audit.services.action_log_write).
+    """
+    if tenant_slug in RESERVED_SLUGS:
+        return None
+    grant = (
+        SuperAdminGrant.objects.filter(
+            user_id=user_id,
+            tenant__schema_name=tenant_slug,
+            granted_at__lte=at,
+            expires_at__gt=at,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        .annotate(
+            member_role=Subquery(
+                Membership.objects.filter(user_id=user_id, tenant_id=OuterRef("tenant_id")).values(
+                    "role"
+                )[:1]
+            )
+        )
+        .order_by("-granted_at")
+        .first()
+    )
+    if grant is None:
+        return None
+    held = _IMPLIED[Role(grant.member_role)] if grant.member_role else set()
+    needed = set(action_roles or ()) - {"anonymous"}
+    if held and (not needed or held & needed):
+        return None  # their membership was enough: acting as themselves
+    return grant
 
 
 def user_get(*, user_id: int) -> User:
@@ -402,38 +447,127 @@ def primary_transfer(
     return current, target
 
 
+INVITATION_TTL = timedelta(days=7)
+
+
 def member_invite(
     *, tenant: Tenant, email: str, name: str | None, by: Actor | None, as_super_admin=False
 ) -> dict[str, Any]:
-    """Add a person as a member; a new account is sent a link to set its password."""
+    """Invite an email address to the tenant as a member.
+
+    Nobody is added without consent, and the answer is the same whether or not the
+    address has an account anywhere on the platform (no enumeration): every invitation
+    is `pending` until the invitee accepts it with the mailed token
+    (`invitation_accept`, action `tenants.invitations.accept`). A new invitation of the
+    same address replaces an open one. The mail leaves after the commit.
+    """
+    email = email.lower()
+    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        user = User.objects.filter(email=email.lower()).first()
-        if user is None:
-            user = User.objects.create_user(email, None, name=name or "")
-        try:
-            with transaction.atomic():
-                membership = Membership.objects.create(user=user, tenant=tenant, role=Role.MEMBER)
-        except IntegrityError:
-            raise conflict(f"{email} is a member of {tenant.schema_name} already.") from None
-        pending = not user.has_usable_password()
+        if Membership.objects.filter(tenant=tenant, user__email=email).exists():
+            raise conflict(f"{email} is a member of {tenant.schema_name} already.")
+        Invitation.objects.filter(tenant=tenant, email=email, accepted_at__isnull=True).delete()
+        invitation = Invitation.objects.create(
+            tenant=tenant,
+            email=email,
+            name=name or "",
+            token_hash=token_digest(token),
+            invited_by_id=by.id if by else None,
+            expires_at=timezone.now() + INVITATION_TTL,
+        )
         _audit(
             by=by,
             tenant=tenant,
             action="tenants.members.invite",
-            summary={"email": user.email, "role": Role.MEMBER, "new_account": pending},
+            summary={"email": email, "role": Role.MEMBER, "invitation_id": invitation.pk},
             as_super_admin=as_super_admin,
         )
-    expires_at = None
-    if pending:
-        expires_at = password_reset_request(email=user.email, invited_to=tenant)
+        transaction.on_commit(lambda: _invitation_mail(invitation, token))
     return {
-        "id": str(membership.pk),
-        "email": user.email,
+        "id": str(invitation.pk),
+        "email": email,
         "role": "member",
-        "status": "pending" if pending else "accepted",
-        "invited_at": membership.created_at,
-        "expires_at": expires_at,
+        "status": "pending",
+        "invited_at": invitation.created_at,
+        "expires_at": invitation.expires_at,
     }
+
+
+def _invitation_mail(invitation: Invitation, token: str) -> None:
+    """After the commit; a failing mail server is logged, the invitation stays (an owner
+    may invite again, which replaces it)."""
+    tenant = invitation.tenant
+    brand = (config_effective(tenant=tenant)["branding"] or {}).get("brand_name") or tenant.name
+    try:
+        send_mail(
+            subject=f"You are invited to {tenant.name} on {brand}",
+            message=(
+                f"You have been invited to join {tenant.name} ({tenant.schema_name}) as a "
+                "member. To accept, send the action tenants.invitations.accept to tenant "
+                f"{tenant.schema_name}, without signing in, with this token (valid "
+                f"{INVITATION_TTL.days} days, once):\n\n{token}\n\n"
+                "If you have no account yet, add `new_password` to choose your password. "
+                "If you do not want to join, ignore this mail."
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[invitation.email],
+        )
+    except Exception:
+        audit.error_record(
+            component="worker",
+            trace_id=f"invitation-{invitation.pk}",
+            code="internal_error",
+            message="could not send the invitation mail",
+            tenant=tenant.schema_name,
+            action="tenants.members.invite",
+            exc_info=True,
+        )
+
+
+@transaction.atomic
+def invitation_accept(*, tenant: Tenant, token: str, new_password: str | None = None) -> Membership:
+    """Accept an invitation with its token: the invitee becomes a member of `tenant`.
+
+    An address without an account (or an account that never set a password) gets one,
+    with `new_password`. The token is single-use and bound to its tenant.
+    """
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(
+            token_hash=token_digest(token),
+            tenant=tenant,
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+    if invitation is None:
+        raise TenancyError("unauthenticated", "The invitation is not valid or has expired.")
+    user = User.objects.select_for_update().filter(email=invitation.email).first()
+    if user is not None and not user.is_active:
+        raise TenancyError("unauthenticated", "The invitation is not valid or has expired.")
+    if user is None or not user.has_usable_password():
+        if not new_password:
+            raise TenancyError(
+                "validation_error",
+                "Choose a password to create your account.",
+                details={"errors": [{"path": "payload/new_password", "reason": "required"}]},
+            )
+        if user is None:
+            user = User.objects.create_user(invitation.email, None, name=invitation.name)
+        password_set(user=user, new_password=new_password)
+    membership, _ = Membership.objects.get_or_create(
+        user=user, tenant=tenant, defaults={"role": Role.MEMBER}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    _audit(
+        by=Actor(id=user.pk, email=user.email),
+        tenant=tenant,
+        action="tenants.invitations.accept",
+        summary={"email": user.email, "invitation_id": invitation.pk, "role": membership.role},
+    )
+    return membership
 
 
 @transaction.atomic

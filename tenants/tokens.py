@@ -69,7 +69,8 @@ def token_decode(token: str, *, kind: str = "access") -> dict:
     except jwt.InvalidTokenError:
         raise InvalidToken("The token is not valid.") from None
     if claims.get("typ") != kind:
-        raise InvalidToken(f"An {kind} token is required.")
+        article = "An" if kind[:1] in "aeiou" else "A"
+        raise InvalidToken(f"{article} {kind} token is required.")
     return claims
 
 

@@ -81,7 +81,6 @@ def run_inline(action: str, payload: dict, *, schema: str, user: User | None) ->
         schema=schema,
         record_id=str(record.id),
         worker="inline",
-        redelivered=False,
     )
     with schema_context(schema):
         return ActionRecord.objects.get(id=record.id)

@@ -38,7 +38,7 @@ class AuditQuery(Page, TimeWindow):
     actor: Email | None = None
     status: ResponseStatus | None = None
     code: ErrorCodeName | None = None
-    super_admin_only: bool = False  # only what super admins did
+    super_admin_only: bool = False  # only what was done as super admin (`as_super_admin`)
 
 
 class AuditEntry(Result):
@@ -50,6 +50,7 @@ class AuditEntry(Result):
     request_id: UUID | None
     actor: Email | None  # None: the system (a command, a scheduled job)
     actor_role: ActorRole | None
+    as_super_admin: bool  # done by virtue of a super-admin grant, not a membership
     grant_id: ObjectId | None  # the super-admin grant the actor acted under
     action: ActionName | None  # None: a refused message whose action could not be read
     version: int | None = Field(ge=1)
@@ -57,7 +58,7 @@ class AuditEntry(Result):
     outcome: ShortText  # as recorded: ok, error, refused, granted, ...
     code: ErrorCodeName | None
     payload: JsonObject
-    reason: FreeText | None  # as given, for promotions
+    reason: FreeText | None  # as given, for promotions; the grant's, for super-admin actions
 
 
 class AuditList(ListResult[AuditEntry]):
@@ -102,6 +103,7 @@ def _entry(e) -> AuditEntry:
         request_id=_uuid_or_none(e.message_id),
         actor=e.actor or None,
         actor_role=e.actor_role if e.actor_role in get_args(ActorRole) else None,
+        as_super_admin=bool(e.as_super_admin),
         grant_id=e.grant_id or None,
         action=e.action if _ACTION_NAME.match(e.action) else None,
         version=e.version,

@@ -1,11 +1,13 @@
 """Tenants: creation, configuration, owners and members (admin channel)."""
 
+import copy
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from actions.catalog._common import ListResult, TenantRole, service_errors
+from actions.catalog.auth import NewPassword
 from actions.payloads import (
     Deleted,
     Email,
@@ -15,10 +17,11 @@ from actions.payloads import (
     Page,
     Payload,
     Result,
+    Secret,
     ShortText,
     TenantSlug,
 )
-from actions.registry import DEVELOPERS, OWNERS, PRIMARY_OWNER, action
+from actions.registry import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC, action
 
 
 class TenantCreate(Payload):
@@ -50,10 +53,23 @@ class TenantConfig(Result):
     version: int = Field(ge=0)  # bumped on every change
 
 
+def _config_schema(schema: dict[str, Any]) -> None:
+    """The tenant config JSON Schema (tenants/config.py SCHEMA) in place of an open object,
+    so that the contract says what `overrides` may hold. The service validates it."""
+    from tenants.config import SCHEMA
+
+    schema.clear()
+    schema.update(copy.deepcopy({k: v for k, v in SCHEMA.items() if k not in ("$schema", "$id")}))
+    schema["x-schema-id"] = SCHEMA["$id"]  # also published whole: tenant-config.schema.json
+
+
+TenantConfigOverrides = Annotated[dict[str, Any], Field(json_schema_extra=_config_schema)]
+
+
 class TenantConfigSet(Payload):
     """Replaces the tenant's overrides; `expected_version` refuses a lost update (`conflict`)."""
 
-    overrides: JsonObject
+    overrides: TenantConfigOverrides
     expected_version: int | None = Field(default=None, ge=0)
 
 
@@ -276,7 +292,7 @@ def tenants_primary_transfer(ctx, payload: MemberEmail) -> PrimaryTransfer:
     "tenants.members.invite",
     channel="admin",
     roles=OWNERS,
-    summary="Invite a person to the tenant as a member.",
+    summary="Invite an email address to the tenant as a member (pending until accepted).",
     input=MemberInvite,
     output=Invitation,
     state="under_dev",
@@ -306,3 +322,30 @@ def tenants_members_remove(ctx, payload: MemberEmail) -> Deleted:
     with service_errors():
         removed = services.member_remove(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
     return Deleted(id=removed)
+
+
+class InvitationAccept(Payload):
+    """The token of the invitation mail; `new_password` when the address has no account
+    yet (it is created with it). Sent without a credential, to the inviting tenant."""
+
+    token: Secret
+    new_password: NewPassword | None = None
+
+
+@action(
+    "tenants.invitations.accept",
+    channel="user",
+    roles=PUBLIC,
+    summary="Accept an invitation to the tenant with the mailed token: become a member.",
+    input=InvitationAccept,
+    output=Member,
+    state="under_dev",
+)
+def tenants_invitations_accept(ctx, payload: InvitationAccept) -> Member:
+    from tenants import services
+
+    with service_errors():
+        membership = services.invitation_accept(
+            tenant=ctx.tenant_obj, token=payload.token, new_password=payload.new_password
+        )
+    return Member(**services.member_describe(membership))

@@ -106,9 +106,7 @@ def _run_replaced(monkeypatch, handler) -> dict:
             payload_hash="x",
             trace_id=uuid.uuid4().hex,
         )
-    executor.execute(
-        channel="user", schema="acme", record_id=record_id, worker="test", redelivered=False
-    )
+    executor.execute(channel="user", schema="acme", record_id=record_id, worker="test")
     with schema_context("acme"):
         record = ActionRecord.objects.get(id=record_id)
     return outcome_for(record, {"tenant": "acme"}, schema="acme").envelope

@@ -83,9 +83,7 @@ def test_after_a_failure_for_acme_the_next_task_runs_in_beta(whereami):
     from actions import executor
 
     assert (
-        executor.execute(
-            channel="user", schema="acme", record_id=str(failing.id), worker="w", redelivered=False
-        )
+        executor.execute(channel="user", schema="acme", record_id=str(failing.id), worker="w")
         == "error"
     )
     second = run_inline(whereami, {}, schema="beta", user=beta_member)

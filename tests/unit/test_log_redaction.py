@@ -141,3 +141,10 @@ def test_without_a_dsn_sentry_is_not_initialised_and_errors_still_log(logs, sett
     assert not sentry_sdk.get_client().is_active()
     audit.error_record(component="worker", trace_id="t-nodsn", code="internal_error", message="m")
     assert "t-nodsn" in _every_log_text(logs)
+
+
+def test_a_summary_keeps_no_unprintable_key():
+    from audit.summaries import shape
+
+    summary = shape({"a\x00b": 1, "c\nd": {"e\u2028": "x"}})
+    assert summary == {"a?b": "int", "c?d": {"e?": "str:1"}}
