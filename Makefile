@@ -29,6 +29,7 @@ run: install
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.local_test
 test: install
+	rm -rf var/test$(if $(SWITCHBOARD_TEST_NS),_$(SWITCHBOARD_TEST_NS),)/logs  # a fresh run
 	SWITCHBOARD_FRESH_DB=1 $(BIN)/python deploy/preflight.py
 	$(BIN)/python manage.py migrate_schemas --shared --noinput -v 0
 	$(BIN)/python manage.py seed_demo

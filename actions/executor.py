@@ -1,15 +1,21 @@
 """Steps 10-11 of the pipeline, on a worker: run the action inside its tenant's schema,
 record the result, write the tenant action log line, reply to AMQP clients.
 
-Tasks take a schema and a record id and re-read the record; running twice is harmless
-(a finished record is never run again).
+Tasks take a schema and a record id and re-read the record. A record runs once:
+- a worker claims it (accepted -> running) under a row lock, with a lease of the
+  action's `timeout_s` plus a grace; a second delivery while the lease runs is skipped;
+- an atomic handler's writes and the record's result commit in one transaction, so a
+  crash before that commit leaves nothing behind and the action may safely run again;
+- a record whose lease ran out (its worker died, or its result could not be written)
+  is published again by the outbox sweep and claimed anew, at most MAX_ATTEMPTS times.
 """
 
 import contextlib
 import logging
 import time
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from pydantic import BaseModel, ValidationError
@@ -25,65 +31,99 @@ from tenants.identity import Actor
 
 log = logging.getLogger(__name__)
 NOT_IMPLEMENTED = "to be implemented"
+LEASE_GRACE_S = 30
+MAX_ATTEMPTS = 3
 
 
-def execute(*, channel: str, schema: str, record_id: str, worker: str, redelivered: bool) -> str:
+def lease_expired_before(spec, now=None):
+    """A running record of `spec` started before this has lost its worker."""
+    return (now or timezone.now()) - timedelta(seconds=spec.timeout_s + LEASE_GRACE_S)
+
+
+def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
     """Run one record. Returns the record's status afterwards (or `skipped`)."""
+    close_old_connections()  # a connection left broken (e.g. by a database restart)
     with schema_context(schema):
-        record = _claim(record_id, channel=channel, worker=worker, redelivered=redelivered)
+        record = _claim(record_id, channel=channel, worker=worker)
         if record is None:
             return "skipped"
         spec = registry.get(record.action, record.version)
         started = time.monotonic()
-        try:
-            result = _run(spec, record, schema)
-            status, error = RecordStatus.OK, None
-        except ActionError as err:
-            status, result, error = RecordStatus.ERROR, None, err.as_error()
-            if err.code == ErrorCode.INTERNAL_ERROR or err.code == ErrorCode.CONNECTOR_ERROR:
-                _log_error(record, schema, err.code, err.message, exc_info=False)
-        except Exception as exc:  # a bug in an action: never leak it, log it with its trace id
-            _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
-            status, result = RecordStatus.ERROR, None
+        if record.attempts > MAX_ATTEMPTS:
             error = ActionError(
                 ErrorCode.INTERNAL_ERROR,
-                f"The action failed unexpectedly; trace id {record.trace_id}.",
-            ).as_error()
-        record.status, record.result, record.error = status, result, error
-        record.finished_at = timezone.now()
-        record.duration_ms = int((time.monotonic() - started) * 1000)
-        record.payload = redact_for(spec, record.payload)  # secrets are not kept once used
-        with transaction.atomic():
-            # Lock so that a duplicate request adding a reply target is not lost.
-            targets = (
-                ActionRecord.objects.select_for_update()
-                .values_list("reply_to", flat=True)
-                .get(id=record.id)
+                f"Gave up after {MAX_ATTEMPTS} attempts; trace id {record.trace_id}.",
             )
-            record.reply_to = targets
-            record.save(
-                update_fields=[
-                    "status",
-                    "result",
-                    "error",
-                    "finished_at",
-                    "duration_ms",
-                    "payload",
-                    "reply_to",
-                ]
-            )
+            _log_error(record, schema, error.code, error.message, exc_info=False)
+            _finish(record, spec, started, error=error.as_error())
+        else:
+            _run_and_finish(spec, record, schema, started)
         audit.action_log_write(tenant=_tenant_slug(schema), record=record)
     _reply_all(record, schema)
     return record.status
 
 
-def _claim(record_id, *, channel, worker, redelivered) -> ActionRecord | None:
-    """Mark the record running; None when it is finished or already being run."""
-    claimable = [RecordStatus.ACCEPTED] + ([RecordStatus.RUNNING] if redelivered else [])
+def _run_and_finish(spec, record: ActionRecord, schema: str, started: float) -> None:
+    # An atomic handler's writes and the record's result commit together.
+    atomic = spec.handler is None or getattr(spec.handler, "atomic", True)
+    try:
+        with transaction.atomic() if atomic else contextlib.nullcontext():
+            result = _run(spec, record, schema)
+            _finish(record, spec, started, result=result)
+        return
+    except ActionError as err:
+        error = err.as_error()
+        if err.code in (ErrorCode.INTERNAL_ERROR, ErrorCode.CONNECTOR_ERROR):
+            _log_error(record, schema, err.code, err.message, exc_info=False)
+    except Exception as exc:  # a bug in an action: never leak it, log it with its trace id
+        _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
+        error = ActionError(
+            ErrorCode.INTERNAL_ERROR,
+            f"The action failed unexpectedly; trace id {record.trace_id}.",
+        ).as_error()
+    from tenants.config import user_message
+    from tenants.services import tenant_get
+
+    error["user_message"] = (
+        user_message(tenant=tenant_get(slug=schema), code=error["code"]) or error["user_message"]
+    )
+    # Writing the error may fail too (database gone): then the record stays running, its
+    # lease runs out and the outbox sweep has it run again.
+    _finish(record, spec, started, error=error)
+
+
+def _finish(record, spec, started: float, *, result=None, error=None) -> None:
+    record.status = RecordStatus.ERROR if error else RecordStatus.OK
+    record.result, record.error = result, error
+    record.finished_at = timezone.now()
+    record.duration_ms = int((time.monotonic() - started) * 1000)
+    record.payload = redact_for(spec, record.payload)  # secrets are not kept once used
+    with transaction.atomic():
+        # Lock so that a duplicate request adding a reply target is not lost.
+        record.reply_to = (
+            ActionRecord.objects.select_for_update()
+            .values_list("reply_to", flat=True)
+            .get(id=record.id)
+        )
+        record.save(
+            update_fields=[
+                "status",
+                "result",
+                "error",
+                "finished_at",
+                "duration_ms",
+                "payload",
+                "reply_to",
+            ]
+        )
+
+
+def _claim(record_id, *, channel, worker) -> ActionRecord | None:
+    """Mark the record running; None when it is finished or its lease still runs."""
     with transaction.atomic():
         record = (
             ActionRecord.objects.select_for_update()
-            .filter(id=record_id, status__in=claimable)
+            .filter(id=record_id, status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING])
             .first()
         )
         if record is None:
@@ -94,12 +134,17 @@ def _claim(record_id, *, channel, worker, redelivered) -> ActionRecord | None:
                 "record %s of channel %s reached a %s worker", record_id, record.channel, channel
             )
             return None
+        now = timezone.now()
+        if record.status == RecordStatus.RUNNING:
+            spec = registry.get(record.action, record.version)
+            if record.started_at and record.started_at > lease_expired_before(spec, now):
+                return None  # another worker holds it: a duplicate delivery
         record.status = RecordStatus.RUNNING
         record.attempts += 1
-        record.started_at = timezone.now()
+        record.started_at = now
         record.executed_by = worker
         if record.published_at is None:
-            record.published_at = record.started_at  # it reached us, so it was published
+            record.published_at = now  # it reached us, so it was published
         record.save(
             update_fields=["status", "attempts", "started_at", "executed_by", "published_at"]
         )
@@ -138,10 +183,9 @@ def _run(spec, record: ActionRecord, schema: str) -> dict:
         raise ActionError(ErrorCode.FORBIDDEN, f"Your roles do not allow {spec.name} (any more).")
     payload = spec.input.model_validate(record.payload)
     # A handler marked `atomic = False` (see actions.registry.non_atomic) commits what it
-    # must keep even when it then fails, e.g. a failed sign-in that counts for throttling.
-    atomic = getattr(spec.handler, "atomic", True)
-    with transaction.atomic() if atomic else contextlib.nullcontext():
-        output = spec.handler(ctx, payload)
+    # must keep even when it then fails, e.g. a failed sign-in that counts for throttling;
+    # an atomic one runs inside the transaction that _run_and_finish opened.
+    output = spec.handler(ctx, payload)
     try:
         model = output if isinstance(output, BaseModel) else spec.output.model_validate(output)
     except ValidationError as exc:

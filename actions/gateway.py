@@ -4,6 +4,7 @@ Plain Django views rather than DRF's: the pipeline parses, authenticates and for
 errors for both transports alike, and the body must be read raw and bounded.
 """
 
+import re
 import time
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from actions.redaction import redact_for
 from actions.registry import Channel, registry
 from audit import services as audit
 from tenants import services as tenants
+from tenants.models import TENANT_SLUG_PATTERN
 from tenants.tokens import InvalidToken, actor_from_authorization
 
 
@@ -38,7 +40,9 @@ def _methods(*allowed: str):
             return view(request, *args, **kwargs)
 
         wrapped.__name__ = view.__name__
-        return wrapped
+        # Bearer tokens, never cookies: CSRF does not apply, and its HTML refusal page
+        # must not answer an API client.
+        return csrf_exempt(wrapped)
 
     return decorate
 
@@ -48,6 +52,9 @@ def _envelope_response(env: dict, status: int) -> JsonResponse:
     location = (env.get("meta") or {}).get("location")
     if status == 202 and location:
         response["Location"] = location
+    retry_after = ((env.get("error") or {}).get("details") or {}).get("retry_after_s")
+    if status == 429 and retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -149,6 +156,13 @@ def _await(outcome, wait: float):
 
 def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse:
     slug = request.GET.get("tenant", "")
+    if not re.fullmatch(TENANT_SLUG_PATTERN.strip("^$"), slug) and slug != tenants.PLATFORM:
+        err = ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            "`?tenant=` must be a tenant slug.",
+            details={"path": "?tenant"},
+        )
+        return _error({"id": record_id}, err, "gateway.rest")
     fields = {"id": record_id, "tenant": slug}
     try:
         try:
@@ -184,13 +198,11 @@ def _schema_for(slug: str, actor) -> str:
     return tenant.schema_name
 
 
-@csrf_exempt
 @_methods("POST")
 def post_user(request):
     return _post(request, Channel.USER)
 
 
-@csrf_exempt
 @_methods("POST")
 def post_admin(request):
     return _post(request, Channel.ADMIN)
@@ -218,7 +230,8 @@ def health_view(request):
 
 
 def not_found(request, exception=None):
-    err = ActionError(ErrorCode.NOT_FOUND, f"No endpoint at {request.path[:200]!r}.")
+    # The path is not echoed: it is whatever the client sent.
+    err = ActionError(ErrorCode.NOT_FOUND, "No endpoint at this path; see GET /api/v1/index.")
     return _error({}, err, "gateway.rest")
 
 

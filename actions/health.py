@@ -1,5 +1,6 @@
 """Health of the parts Switchboard needs: database, broker, one worker per channel."""
 
+import threading
 import time
 
 from django.conf import settings
@@ -17,7 +18,8 @@ def _timed(check) -> dict:
         if detail:
             state.update(detail)
     except Exception as exc:
-        state = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        # The exception's type only: /health is public, and the text names hosts and users.
+        state = {"ok": False, "error": type(exc).__name__}
     state["ms"] = round((time.monotonic() - started) * 1000, 1)
     return state
 
@@ -30,6 +32,23 @@ def _database() -> None:
 def _broker() -> None:
     with Connection(settings.BROKER_URL_USER, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
+
+
+_probe_lock = threading.Lock()
+_probe_cache: tuple[float, dict[str, list[str]]] = (0.0, {})
+PROBE_TTL_S = 2.0
+
+
+def workers_cached() -> dict[str, list[str]]:
+    """`workers()`, at most once per PROBE_TTL_S per process: /health is public, and each
+    probe is a broadcast to every worker."""
+    global _probe_cache
+    with _probe_lock:
+        taken_at, found = _probe_cache
+        if time.monotonic() - taken_at > PROBE_TTL_S:
+            found = workers()
+            _probe_cache = (time.monotonic(), found)
+        return found
 
 
 def workers(timeout: float = 0.5) -> dict[str, list[str]]:
@@ -50,7 +69,7 @@ def report() -> dict:
     parts = {"database": _timed(_database), "broker": _timed(_broker)}
     if parts["broker"]["ok"]:
         found: dict = {}
-        probe = _timed(lambda: found.update(workers()))
+        probe = _timed(lambda: found.update(workers_cached()))
         for channel in CHANNELS:
             hosts = found.get(channel, [])
             parts[f"worker.{channel}"] = {

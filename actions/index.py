@@ -88,10 +88,9 @@ def openapi_document() -> dict:
         "description": "A response envelope",
         "content": {"application/json": {"schema": envelope_ref}},
     }
-    post_responses = {
-        str(code): answer
-        for code in (200, 202, 400, 401, 403, 404, 409, 413, 429, 500, 501, 502, 504)
-    }
+    # Every status an envelope can carry (actions.errors.ERROR_TABLE, plus 413 and 405).
+    statuses = sorted({200, 202, 405, 413} | {status for status, _, _ in ERROR_TABLE.values()})
+    post_responses = {str(code): answer for code in statuses}
 
     def post(channel: str, summary: str) -> dict:
         return {
@@ -147,7 +146,8 @@ def openapi_document() -> dict:
                         "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"},
                     },
                 ],
-                "responses": {str(c): answer for c in (200, 202, 400, 401, 404, 500, 501)},
+                # A finished record answers with its own error's status.
+                "responses": post_responses,
             }
         }
 
@@ -164,6 +164,7 @@ def openapi_document() -> dict:
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
         },
+        "servers": [{"url": "http://localhost:8000", "description": "`make run`"}],
         "security": [{"bearer": []}, {}],
         "paths": {
             "/api/v1/actions": post("user", "Send a user-channel action message."),
@@ -226,10 +227,24 @@ def asyncapi_document() -> dict:
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Switchboard AMQP ingress", "version": "1"},
+        "servers": {
+            "local": {
+                "host": "localhost:5672",
+                "pathname": "/switchboard",
+                "protocol": "amqp",
+                "description": "`make run`: vhost `switchboard`. Log in as `switchboard_client` "
+                "(user channel) or `switchboard_operator` (both channels); see "
+                "docs/operations.md for their passwords.",
+                "security": [{"$ref": "#/components/securitySchemes/broker"}],
+            }
+        },
         "channels": channels,
         "operations": operations,
         "components": {
             "schemas": _components(),
+            "securitySchemes": {
+                "broker": {"type": "userPassword", "description": "RabbitMQ user and password"}
+            },
             "messages": {
                 "RequestEnvelope": {
                     "contentType": "application/json",

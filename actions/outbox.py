@@ -2,7 +2,8 @@
 
 `publish` sends the Celery task for a stored record and marks it published once the
 broker confirmed it; `sweep` republishes records that were stored but never marked,
-which covers a broker outage or a crash between commit and publish.
+which covers a broker outage or a crash between commit and publish, and records whose
+worker lease ran out (see actions.executor).
 """
 
 import logging
@@ -15,7 +16,9 @@ from django_tenants.utils import get_tenant_model, schema_context
 from kombu import Connection
 from kombu.pools import producers
 
+from actions import executor
 from actions.models import ActionRecord, RecordStatus
+from actions.registry import registry
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +80,10 @@ def publish(*, schema: str, record: ActionRecord) -> bool:
 
 
 def sweep(*, older_than_s: float | None = None) -> int:
-    """Republish every stored-but-unpublished record in every schema. Returns the count."""
+    """Republish, in every schema, the records stored but never published and the running
+    ones whose lease ran out (their worker died or could not record the result)."""
     grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
-    cutoff = timezone.now() - timedelta(seconds=grace)
+    now = timezone.now()
     schemas = [settings.PUBLIC_SCHEMA_NAME] + list(
         get_tenant_model()
         .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
@@ -88,13 +92,21 @@ def sweep(*, older_than_s: float | None = None) -> int:
     count = 0
     for schema in schemas:
         with schema_context(schema):
-            stale = list(
-                ActionRecord.objects.filter(
-                    published_at__isnull=True,
-                    status=RecordStatus.ACCEPTED,
-                    created_at__lt=cutoff,
-                ).order_by("created_at")[:500]
+            unpublished = ActionRecord.objects.filter(
+                published_at__isnull=True,
+                status=RecordStatus.ACCEPTED,
+                created_at__lt=now - timedelta(seconds=grace),
             )
+            running = ActionRecord.objects.filter(
+                status=RecordStatus.RUNNING,
+                started_at__lt=now - timedelta(seconds=executor.LEASE_GRACE_S),
+            )
+            stale = list(unpublished.order_by("created_at")[:500]) + [
+                record
+                for record in running.order_by("started_at")[:500]
+                if record.started_at
+                < executor.lease_expired_before(registry.get(record.action, record.version), now)
+            ]
         for record in stale:
             count += publish(schema=schema, record=record)
     connection.close_if_unusable_or_obsolete()

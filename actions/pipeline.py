@@ -23,6 +23,7 @@ from actions.registry import Channel, Scope, registry
 from audit import services as audit
 from release.policy import is_released
 from tenants import services as tenants
+from tenants.config import user_message
 from tenants.tokens import InvalidToken, actor_from_authorization
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Ingress:
     source: str = ""  # client address (REST) or "amqp"
     reply_to: str | None = None
     correlation_id: str | None = None
+    routing_key: str | None = None  # AMQP: must name the envelope's action
 
 
 @dataclass
@@ -68,12 +70,23 @@ def submit(ingress: Ingress) -> Outcome:
     request: dict = {}
     seen: dict = {}  # what _accept learnt before refusing (the actor), for the security event
     try:
+        _check_size(ingress.body)
         request = envelope.parse_request(ingress.body)  # 1
+        if ingress.routing_key is not None and ingress.routing_key != request["action"]:
+            raise ActionError(
+                ErrorCode.INVALID_ENVELOPE,
+                "The routing key must be the envelope's action name.",
+                details={"path": "routing_key"},
+            )
         guard.inspect_envelope(request)
         return _accept(ingress, request, trace_id, seen)
     except ActionError as err:
         request = request or envelope.peek(ingress.body)
         actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
+        # The tenant's whitelabel text, once the tenant is known and the caller belongs.
+        err.user_message = err.user_message or user_message(
+            tenant=seen.get("tenant"), code=err.code
+        )
         if err.code in SECURITY_CODES:
             _security_event(ingress, request, err, actor)
         audit.error_record(
@@ -82,6 +95,7 @@ def submit(ingress: Ingress) -> Outcome:
             code=err.code,
             message=err.message,
             tenant=request.get("tenant"),
+            actor=actor.email if actor else None,
             action=request.get("action"),
             message_id=request.get("id"),
             details=err.details,
@@ -96,6 +110,18 @@ def submit(ingress: Ingress) -> Outcome:
             actor=actor.email if actor else None,
         )
         return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
+
+
+def _check_size(body) -> None:
+    """Every transport: the same bound as REST's (which answers 413 before reading)."""
+    limit = settings.SWITCHBOARD["MAX_BODY_BYTES"]
+    if isinstance(body, (bytes, str)) and len(body) > limit:
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            f"The body is larger than {limit} bytes.",
+            http_status=413,
+            details={"limit_bytes": limit},
+        )
 
 
 def _actor_or_none(ingress: Ingress):
@@ -121,6 +147,7 @@ def _security_event(ingress: Ingress, request: dict, err: ActionError, actor) ->
         source=ingress.source or ingress.transport,
         code=str(err.code),
     )
+    ratelimit.count_refusal(code=err.code, actor=actor, source=ingress.source)
 
 
 def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outcome:
@@ -157,12 +184,15 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         raise ActionError(
             ErrorCode.FORBIDDEN, f"Your roles on {request['tenant']} do not allow {spec.name}."
         )
+    seen["tenant"] = tenant  # the caller belongs: its refusals speak the tenant's words
     if not is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV):
         raise ActionError(
             ErrorCode.NOT_RELEASED,
             f"{spec.name} v{spec.version} is not released in {settings.SWITCHBOARD_ENV}.",
         )
 
+    # A sender whose messages were refused too often is refused before steps 5-6 cost anything.
+    ratelimit.refusal_budget(actor=actor, source=ingress.source)
     try:  # 5
         payload = spec.input.model_validate(request["payload"])
     except ValidationError as exc:
@@ -186,6 +216,8 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
 
 
 def _resolve_tenant(spec, slug: str):
+    if spec.scope == Scope.ACCOUNT and slug == tenants.PLATFORM:
+        return None, settings.PUBLIC_SCHEMA_NAME
     if spec.scope == Scope.PLATFORM:
         if slug != tenants.PLATFORM:
             raise ActionError(

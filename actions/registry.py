@@ -33,6 +33,9 @@ class Channel(StrEnum):
 class Scope(StrEnum):
     TENANT = "tenant"  # runs in the envelope tenant's schema
     PLATFORM = "platform"  # runs in the public schema; envelope tenant is "platform"
+    # The caller's own account (auth.*, system.*): sent with one of the caller's tenants,
+    # or with "platform" (public schema) by anyone signed in, developers included.
+    ACCOUNT = "account"
 
 
 class State(StrEnum):
@@ -47,10 +50,21 @@ class State(StrEnum):
 
 # Role names an entry may allow. `anonymous`: no credential needed. Tenant roles come
 # from memberships; `super_admin` from a live promotion on the tenant; `developer` is a
-# platform staff account acting on a platform-scoped action.
-ROLES = ("anonymous", "member", "owner", "primary_owner", "super_admin", "developer")
+# platform staff account acting on a platform-scoped action; `authenticated` is anyone
+# signed in acting on the platform itself (tenant "platform": account actions).
+ROLES = (
+    "anonymous",
+    "authenticated",
+    "member",
+    "owner",
+    "primary_owner",
+    "super_admin",
+    "developer",
+)
 PUBLIC = ("anonymous",)
 MEMBERS = ("member", "owner", "primary_owner", "super_admin")
+# Anyone signed in, on the platform (tenant "platform") or as a member of the tenant.
+SIGNED_IN = (*MEMBERS, "authenticated")
 OWNERS = ("owner", "primary_owner", "super_admin")
 PRIMARY_OWNER = ("primary_owner", "super_admin")
 DEVELOPERS = ("developer", "super_admin")

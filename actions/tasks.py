@@ -12,13 +12,8 @@ def _run(task, channel: str, schema: str, record_id: str) -> str:
 
         raise Reject(f"{channel} task on a {worker_steps.served_channel} worker", requeue=True)
     worker_steps.served_count[channel] += 1
-    delivery = task.request.delivery_info or {}
     return executor.execute(
-        channel=channel,
-        schema=schema,
-        record_id=record_id,
-        worker=task.request.hostname or "",
-        redelivered=bool(delivery.get("redelivered")),
+        channel=channel, schema=schema, record_id=record_id, worker=task.request.hostname or ""
     )
 
 

@@ -5,6 +5,7 @@ import logging
 
 from celery import bootsteps
 from celery.worker.control import inspect_command
+from django.db import close_old_connections
 from kombu import Consumer, Exchange, Queue
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class IngressConsumer(bootsteps.ConsumerStep):
 
         props = message.properties or {}
         reply_to, correlation_id = props.get("reply_to"), props.get("correlation_id")
+        close_old_connections()  # a connection left broken (e.g. by a database restart)
         try:
             headers = message.headers or {}
             authorization = headers.get("authorization")
@@ -81,6 +83,7 @@ class IngressConsumer(bootsteps.ConsumerStep):
                     source="amqp",
                     reply_to=reply_to,
                     correlation_id=correlation_id,
+                    routing_key=(getattr(message, "delivery_info", None) or {}).get("routing_key"),
                 )
             )
             if outcome.finished and reply_to:

@@ -5,6 +5,7 @@ Run with the project's settings module in DJANGO_SETTINGS_MODULE. Exits 1 with a
 message (what, where, how to start it) when a service cannot be reached.
 """
 
+import hashlib
 import os
 import shutil
 import socket
@@ -82,6 +83,31 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+# Who may do what on the vhost (configure, write, read: RabbitMQ permission regexes).
+# Internal services: the user channel's login cannot touch the admin exchanges or queues.
+# External AMQP clients: publish to an ingress exchange, and declare and read their own
+# server-named reply queue (amq.gen-*), nothing else: no reading other clients' messages.
+_NOT_ADMIN = r"^(?!switchboard\.admin|switchboard\.ingress\.admin).*"
+_REPLY_QUEUES = r"^amq\.gen-.*"
+BROKER_USERS = {
+    "switchboard_user": ("BROKER_USER_PASSWORD", (_NOT_ADMIN, _NOT_ADMIN, _NOT_ADMIN)),
+    "switchboard_admin": ("BROKER_ADMIN_PASSWORD", (".*", ".*", ".*")),
+    "switchboard_client": (
+        "BROKER_CLIENT_PASSWORD",
+        (_REPLY_QUEUES, r"^switchboard\.ingress\.user$", _REPLY_QUEUES),
+    ),
+    "switchboard_operator": (
+        "BROKER_OPERATOR_PASSWORD",
+        (_REPLY_QUEUES, r"^switchboard\.ingress\.(user|admin)$", _REPLY_QUEUES),
+    ),
+}
+
+
+def _fingerprint() -> str:
+    material = repr([(u, getattr(settings, p), perms) for u, (p, perms) in BROKER_USERS.items()])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
 def broker() -> None:
     host = settings.BROKER_HOST
     vhost = settings.BROKER_VHOST
@@ -90,40 +116,67 @@ def broker() -> None:
         socket.create_connection((name, int(port or 5672)), timeout=3).close()
     except OSError as exc:
         fail("RabbitMQ", host, str(exc), HOW_MQ)
-    if _can_connect(settings.BROKER_URL_USER) and _can_connect(settings.BROKER_URL_ADMIN):
-        return
+    urls = [
+        settings.BROKER_URL_USER,
+        settings.BROKER_URL_ADMIN,
+        settings.BROKER_URL_CLIENT,
+        settings.BROKER_URL_OPERATOR,
+    ]
+    # Provisioned already, with these very permissions (rabbitmqctl takes ~1 s a call)?
+    marker = Path(settings.VAR_DIR) / f"rabbitmq-{vhost}.provisioned"
+    if marker.exists() and marker.read_text() == _fingerprint():
+        if all(_can_connect(url) for url in urls):
+            return
     if shutil.which("rabbitmqctl") is None:
+        if all(_can_connect(url) for url in urls):
+            return  # a broker someone else provisions (see docs/operations.md)
         fail(
             "RabbitMQ (channel credentials)",
             f"{host} vhost {vhost}",
             "the channel users do not exist and rabbitmqctl is not here to create them",
             "create them (see docs/operations.md) or set SWITCHBOARD_BROKER_URL_USER/_ADMIN",
         )
-    print(f"provisioning RabbitMQ vhost {vhost} and the channel users ...")
-    # The user channel may not configure or write the admin exchanges (or their queues).
-    not_admin = r"^(?!switchboard\.admin|switchboard\.ingress\.admin).*"
+    print(f"provisioning RabbitMQ vhost {vhost} and its users ...")
     try:
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True, timeout=60)
-        for name, password in (
-            ("switchboard_user", settings.BROKER_USER_PASSWORD),
-            ("switchboard_admin", settings.BROKER_ADMIN_PASSWORD),
-        ):
+        for user, (password_setting, perms) in BROKER_USERS.items():
+            password = getattr(settings, password_setting)
             subprocess.run(
-                ["rabbitmqctl", "-q", "add_user", name, password], capture_output=True, timeout=60
+                ["rabbitmqctl", "-q", "add_user", user, password], capture_output=True, timeout=60
             )
-            _rabbitmqctl("change_password", name, password)
-        _rabbitmqctl("set_permissions", "-p", vhost, "switchboard_user", not_admin, not_admin, ".*")
-        _rabbitmqctl("set_permissions", "-p", vhost, "switchboard_admin", ".*", ".*", ".*")
+            _rabbitmqctl("change_password", user, password)
+            _rabbitmqctl("set_permissions", "-p", vhost, user, *perms)
     except (subprocess.SubprocessError, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         fail("RabbitMQ (provisioning)", host, f"{exc} {detail.decode()[:300]}", HOW_MQ)
-    if not (_can_connect(settings.BROKER_URL_USER) and _can_connect(settings.BROKER_URL_ADMIN)):
+    if not all(_can_connect(url) for url in urls):
         fail("RabbitMQ", f"{host} vhost {vhost}", "the channel users still cannot log in", HOW_MQ)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(_fingerprint())
+
+
+def cache() -> None:
+    """Redis holds the rate-limit counters. Without it the API still answers (rate limits
+    fail open, docs/security.md), so this warns instead of stopping."""
+    import redis
+
+    url = settings.SWITCHBOARD["REDIS_URL"]
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        where = url.rsplit("@", 1)[-1]
+        print(
+            f"\n*** warning: Redis cannot be reached at {where}: {exc}\n    rate limits are "
+            "off until it is. Start it with: redis-server --daemonize yes --bind 127.0.0.1 "
+            '--port 6379 --save "" --appendonly no\n',
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
     database()
     broker()
+    cache()
     print(
         f"preflight ok: PostgreSQL database {settings.DATABASES['default']['NAME']}, "
         f"RabbitMQ vhost {settings.BROKER_VHOST}"

@@ -1,8 +1,22 @@
 """auth.*: sign-in and the account's own credentials."""
 
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
 from actions.catalog._common import service_errors
+from actions.errors import ActionError, ErrorCode
 from actions.payloads import Email, Empty, Payload, Result, Secret, TenantSlug
-from actions.registry import MEMBERS, PUBLIC, action, non_atomic
+from actions.registry import PUBLIC, SIGNED_IN, action, non_atomic
+
+# The server's minimum (AUTH_PASSWORD_VALIDATORS: MinimumLengthValidator, 8), declared
+# so that clients can check a new password before sending it.
+NEW_PASSWORD_MIN_LENGTH = 8
+NewPassword = Annotated[
+    str,
+    StringConstraints(min_length=NEW_PASSWORD_MIN_LENGTH, max_length=1024),
+    Field(json_schema_extra={"x-secret": True}),
+]
 
 
 class LoginIn(Payload):
@@ -31,6 +45,7 @@ class LoginOut(Tokens):
 
 @action(
     "auth.login",
+    scope="account",
     channel="user",
     summary="Exchange email and password for JWTs.",
     input=LoginIn,
@@ -46,12 +61,17 @@ def auth_login(ctx, payload: LoginIn) -> LoginOut:
 
     with service_errors():
         user = user_login(email=payload.email, password=payload.password)
+    memberships = memberships_of(user=user)
+    if ctx.tenant != "platform" and ctx.tenant not in {m["tenant"] for m in memberships}:
+        # Signing in "through" a tenant one does not belong to would put one's sign-in in
+        # that tenant's records and logs. Same answer as a wrong password: no probing.
+        raise ActionError(ErrorCode.UNAUTHENTICATED, "Wrong email or password.")
     return LoginOut(
         **token_issue_pair(user=user),
         user_id=user.pk,
         email=user.email,
         is_developer=user.is_developer,
-        memberships=memberships_of(user=user),
+        memberships=memberships,
     )
 
 
@@ -69,12 +89,12 @@ class Accepted(Result):
 
 class ResetIn(Payload):
     reset_token: Secret
-    new_password: Secret
+    new_password: NewPassword
 
 
 class ChangePasswordIn(Payload):
     current_password: Secret
-    new_password: Secret
+    new_password: NewPassword
 
 
 class Me(Result):
@@ -87,6 +107,7 @@ class Me(Result):
 
 @action(
     "auth.refresh",
+    scope="account",
     channel="user",
     summary="Exchange a refresh token for new tokens.",
     input=RefreshIn,
@@ -104,11 +125,12 @@ def auth_refresh(ctx, payload: RefreshIn) -> Tokens:
 
 @action(
     "auth.logout",
+    scope="account",
     channel="user",
     summary="Revoke the current token.",
     input=Empty,
     output=Accepted,
-    roles=MEMBERS,
+    roles=SIGNED_IN,
     state="under_dev",
 )
 def auth_logout(ctx, payload: Empty) -> Accepted:
@@ -122,6 +144,7 @@ def auth_logout(ctx, payload: Empty) -> Accepted:
 
 @action(
     "auth.forgot",
+    scope="account",
     channel="user",
     summary="Email a single-use password reset token.",
     input=ForgotIn,
@@ -130,14 +153,17 @@ def auth_logout(ctx, payload: Empty) -> Accepted:
     state="under_dev",
 )
 def auth_forgot(ctx, payload: ForgotIn) -> Accepted:
-    from tenants.accounts import password_reset_request
+    from tenants.accounts import password_reset_request_later
 
-    password_reset_request(email=payload.email)
-    return Accepted()  # the same answer whether the address exists or not
+    # Queued for after the commit: nothing here depends on the account or the mail
+    # server, so the answer and its timing are the same whether the address exists or not.
+    password_reset_request_later(email=payload.email)
+    return Accepted()
 
 
 @action(
     "auth.reset",
+    scope="account",
     channel="user",
     summary="Set a new password with a reset token.",
     input=ResetIn,
@@ -155,11 +181,12 @@ def auth_reset(ctx, payload: ResetIn) -> Accepted:
 
 @action(
     "auth.change_password",
+    scope="account",
     channel="user",
     summary="Change the password, given the current one.",
     input=ChangePasswordIn,
     output=Accepted,
-    roles=MEMBERS,
+    roles=SIGNED_IN,
     state="under_dev",
 )
 def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
@@ -176,11 +203,12 @@ def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
 
 @action(
     "auth.me",
+    scope="account",
     channel="user",
     summary="The signed-in user and memberships.",
     input=Empty,
     output=Me,
-    roles=MEMBERS,
+    roles=SIGNED_IN,
     state="under_dev",
 )
 def auth_me(ctx, payload: Empty) -> Me:

@@ -3,7 +3,7 @@
 from typing import Any, Literal
 
 from actions.payloads import Empty, Result
-from actions.registry import MEMBERS, action
+from actions.registry import SIGNED_IN, action
 
 
 class PartState(Result):
@@ -26,7 +26,8 @@ class Health(Result):
     summary="Health of database, broker and workers.",
     input=Empty,
     output=Health,
-    roles=MEMBERS,
+    roles=SIGNED_IN,
+    scope="account",
     state="released",
 )
 def system_health(ctx, payload: Empty) -> Health:
@@ -48,7 +49,8 @@ class IndexOut(Result):
     summary="The index: every action and its schemas.",
     input=Empty,
     output=IndexOut,
-    roles=MEMBERS,
+    roles=SIGNED_IN,
+    scope="account",
     state="released",
 )
 def system_index(ctx, payload: Empty) -> IndexOut:

@@ -30,6 +30,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "tenants.apps.SwitchboardAdminConfig",  # django.contrib.admin with tenant-scoped site
     "django.contrib.staticfiles",
+    "corsheaders",
     "actions",  # platform-scoped action records live in the public schema
     "audit",
     "release",
@@ -54,6 +55,7 @@ AUTH_USER_MODEL = "tenants.User"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +111,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 VAR_DIR = Path(env("SWITCHBOARD_VAR_DIR", str(BASE_DIR / "var")))
 
+# --- CORS: browsers on these origins may call the API (front ends in development) -------
+CORS_ALLOWED_ORIGINS = [
+    origin
+    for origin in env(
+        "SWITCHBOARD_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"
+    ).split(",")
+    if origin
+]
+CORS_URLS_REGEX = r"^/(api/|health$)"
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After"]
+
 # --- Message API ---------------------------------------------------------------------------
 SWITCHBOARD = {
     "MAX_BODY_BYTES": 256 * 1024,
@@ -118,16 +131,19 @@ SWITCHBOARD = {
     "JWT_ISSUER": "switchboard",
     # A record stored but not published after this long is republished by the sweep.
     "OUTBOX_GRACE_SECONDS": 5,
-    # Rate limits (actions/ratelimit.py): counters in Redis, limits per fixed window; a
-    # tenant's config `rate_limits` overrides them per scope. `source` applies to actions
-    # anyone may call (login, forgot password, webhooks), per client address.
+    # Rate limits (actions/ratelimit.py, docs/security.md): counters in Redis per fixed
+    # window. The per-tenant and per-actor limits are the tenant config's `rate_limits`
+    # (defaults in tenants/config.py DEFAULTS, nowhere else). Here only what is not per
+    # tenant: `source`, anonymous REST calls (login, forgot password, webhooks) per client
+    # address; `anonymous`, anonymous calls with no address (AMQP) per tenant; `refusals`,
+    # refused messages (invalid, invalid payload, hostile) per address and per actor.
     "REDIS_URL": env("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "REDIS_PREFIX": env("SWITCHBOARD_REDIS_PREFIX", "switchboard"),
     "RATE_LIMITS_ENABLED": True,
     "RATE_LIMITS": {
-        "tenant": {"limit": 3000, "window_s": 60},
-        "actor": {"limit": 300, "window_s": 60},
         "source": {"limit": 30, "window_s": 60},
+        "anonymous": {"limit": 600, "window_s": 60},
+        "refusals": {"limit": 60, "window_s": 60},
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
@@ -142,6 +158,10 @@ BROKER_HOST = env("SWITCHBOARD_BROKER_HOST", "127.0.0.1:5672")
 BROKER_VHOST = env("SWITCHBOARD_BROKER_VHOST", "switchboard")
 BROKER_USER_PASSWORD = env("SWITCHBOARD_BROKER_USER_PASSWORD", "switchboard-user-local")
 BROKER_ADMIN_PASSWORD = env("SWITCHBOARD_BROKER_ADMIN_PASSWORD", "switchboard-admin-local")
+# External AMQP clients (docs/operations.md): `client` may publish user-channel messages,
+# `operator` user- and admin-channel ones; neither can read anything but its reply queue.
+BROKER_CLIENT_PASSWORD = env("SWITCHBOARD_BROKER_CLIENT_PASSWORD", "switchboard-client-local")
+BROKER_OPERATOR_PASSWORD = env("SWITCHBOARD_BROKER_OPERATOR_PASSWORD", "switchboard-operator-local")
 
 
 def broker_urls(vhost: str) -> tuple[str, str]:
@@ -156,7 +176,16 @@ def broker_urls(vhost: str) -> tuple[str, str]:
     return user, admin
 
 
+def client_urls(vhost: str) -> tuple[str, str]:
+    """The URLs an external AMQP client and operator connect with (tests use them too)."""
+    return (
+        f"amqp://switchboard_client:{BROKER_CLIENT_PASSWORD}@{BROKER_HOST}/{vhost}",
+        f"amqp://switchboard_operator:{BROKER_OPERATOR_PASSWORD}@{BROKER_HOST}/{vhost}",
+    )
+
+
 BROKER_URL_USER, BROKER_URL_ADMIN = broker_urls(BROKER_VHOST)
+BROKER_URL_CLIENT, BROKER_URL_OPERATOR = client_urls(BROKER_VHOST)
 # Web, beat and the user worker connect as the user channel; the admin worker switches
 # to BROKER_URL_ADMIN (actions/worker_steps.py), the web server publishes admin actions
 # with it (actions/outbox.py).

@@ -28,12 +28,13 @@ class AmqpClient:
         token: str | None = None,
         timeout: float = 15,
         body: bytes | None = None,
+        routing_key: str | None = None,
     ) -> dict:
         correlation_id = uuid.uuid4().hex
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self.channel.basic_publish(
             exchange=exchange,
-            routing_key=env.get("action", "x"),
+            routing_key=routing_key or env.get("action", "x"),
             body=body if body is not None else json.dumps(env).encode(),
             properties=pika.BasicProperties(
                 reply_to=self.reply_queue,
@@ -59,7 +60,7 @@ class AmqpClient:
 
 @pytest.fixture
 def amqp():
-    client = AmqpClient(settings.BROKER_URL_USER)
+    client = AmqpClient(settings.BROKER_URL_CLIENT)  # what an outside client is given
     yield client
     client.close()
 
@@ -91,7 +92,7 @@ def test_the_same_id_twice_over_amqp_runs_once(amqp, tokens):
 
 
 def test_admin_ingress_runs_admin_actions(tokens):
-    client = AmqpClient(settings.BROKER_URL_ADMIN)
+    client = AmqpClient(settings.BROKER_URL_OPERATOR)
     try:
         reply = client.call(
             envelope("tenants.get", {}),
@@ -118,3 +119,79 @@ def test_user_credentials_cannot_write_to_the_admin_exchanges(exchange):
         channel.basic_publish(exchange=exchange, routing_key="admin.acme.tenants.get", body=b"{}")
     assert refused.value.reply_code == 403  # ACCESS_REFUSED
     connection.close()
+
+
+def _refused(url: str, attempt) -> int:
+    """The AMQP reply code when `attempt(channel)` is refused by the broker (0 if allowed)."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        attempt(connection.channel())
+        return 0
+    except pika.exceptions.ChannelClosedByBroker as refused:
+        return refused.reply_code
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def _bind_private_queue(exchange: str):
+    def attempt(channel):
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, exchange, routing_key="#")
+
+    return attempt
+
+
+@pytest.mark.parametrize(
+    "exchange",
+    [
+        "switchboard.ingress.user",
+        "switchboard.ingress.admin",
+        "switchboard.user",
+        "switchboard.admin",
+    ],
+)
+def test_outside_clients_cannot_listen_in_on_anyone_elses_messages(exchange):
+    for url in (settings.BROKER_URL_CLIENT, settings.BROKER_URL_OPERATOR):
+        assert _refused(url, _bind_private_queue(exchange)) == 403
+
+
+@pytest.mark.parametrize(
+    "queue", ["switchboard.ingress.user", "switchboard.user.actions", "switchboard.admin.actions"]
+)
+def test_outside_clients_cannot_consume_the_service_queues(queue):
+    def consume(channel):
+        channel.basic_get(queue)
+
+    assert _refused(settings.BROKER_URL_CLIENT, consume) == 403
+
+
+def test_the_client_login_cannot_publish_admin_messages():
+    def publish(channel):
+        channel.confirm_delivery()
+        channel.basic_publish("switchboard.ingress.admin", "tenants.get", b"{}")
+
+    assert _refused(settings.BROKER_URL_CLIENT, publish) == 403
+
+
+def test_the_user_channel_login_cannot_read_the_admin_channel():
+    assert _refused(settings.BROKER_URL_USER, _bind_private_queue("switchboard.admin")) == 403
+
+    def consume(channel):
+        channel.basic_get("switchboard.admin.actions")
+
+    assert _refused(settings.BROKER_URL_USER, consume) == 403
+
+
+def test_an_oversize_message_is_refused_over_amqp_too(amqp, tokens):
+    env = envelope("leads.list", {"filler": "x" * 300_000})
+    reply = amqp.call(env, token=tokens["member@acme.test"])
+    assert reply["error"]["code"] == "invalid_envelope"
+    assert reply["error"]["details"]["limit_bytes"] == 256 * 1024
+
+
+def test_the_routing_key_must_name_the_action(amqp, tokens):
+    env = envelope("leads.create", {"name": "Ann"})
+    reply = amqp.call(env, token=tokens["member@acme.test"], routing_key="auth.me")
+    assert reply["error"]["code"] == "invalid_envelope"
+    assert reply["error"]["details"]["path"] == "routing_key"

@@ -82,3 +82,38 @@ def test_the_payload_is_validated_against_the_action_schema(client, tokens):
     body = assert_envelope(response.json())
     assert body["error"]["code"] == "validation_error"
     assert any(e["path"] == "payload/unexpected" for e in body["error"]["details"]["errors"])
+
+
+def test_no_method_on_any_api_path_answers_a_csrf_html_page(client):
+    for method in ("delete", "patch", "post", "put"):
+        for path in ("/api/v1/index", "/health", "/api/v1/actions/" + envelope("x.y")["id"]):
+            response = getattr(client, method)(path)
+            assert response["Content-Type"] == "application/json", (method, path)
+            assert_envelope(response.json())
+            assert response.status_code == 405
+
+
+def test_unknown_paths_and_bad_tenants_are_not_echoed(client):
+    response = client.get("/api/v1/actions/%3Cscript%3Ealert(1)%3C%2Fscript%3E?tenant=acme")
+    assert "<script>" not in response.content.decode()
+    response = client.get(f"/api/v1/actions/{envelope('x.y')['id']}?tenant=%3Cscript%3E")
+    body = assert_envelope(response.json())
+    assert "<script>" not in response.content.decode() and body["tenant"] is None
+    assert body["error"]["code"] == "invalid_envelope"
+
+
+def test_a_browser_front_end_on_an_allowed_origin_may_call_the_api(client):
+    preflight = client.options(
+        "/api/v1/actions",
+        HTTP_ORIGIN="http://localhost:5173",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
+    assert preflight["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    other = client.options(
+        "/api/v1/actions",
+        HTTP_ORIGIN="https://evil.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+    )
+    assert "Access-Control-Allow-Origin" not in other

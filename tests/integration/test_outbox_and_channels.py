@@ -74,3 +74,90 @@ def test_routing_keys_carry_channel_tenant_and_action():
         outbox.routing_key(channel="user", tenant="acme", action="leads.create")
         == "user.acme.leads.create"
     )
+
+
+def _stored(action="leads.list", *, status="accepted", started_ago_s=None, attempts=0):
+    """A record as the pipeline stores it, then put in the given state (test set-up)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import User
+
+    user = User.objects.get(email="member@acme.test")
+    env = envelope(action, {})
+    with schema_context("acme"):
+        record = ActionRecord.objects.create(
+            id=env["id"],
+            action=action,
+            version=1,
+            channel="user",
+            transport="rest",
+            actor_id=user.pk,
+            actor_email=user.email,
+            payload={},
+            payload_hash="x",
+            trace_id="t" * 32,
+            status=status,
+            attempts=attempts,
+            published_at=timezone.now(),
+            started_at=timezone.now() - timedelta(seconds=started_ago_s)
+            if started_ago_s is not None
+            else None,
+        )
+    return record
+
+
+def test_a_second_delivery_while_the_lease_runs_is_skipped():
+    from actions import executor
+
+    record = _stored(status="running", started_ago_s=1, attempts=1)
+    assert (
+        executor.execute(channel="user", schema="acme", record_id=str(record.id), worker="w")
+        == "skipped"
+    )
+    with schema_context("acme"):
+        assert ActionRecord.objects.get(id=record.id).attempts == 1
+
+
+def test_a_running_record_whose_lease_ran_out_is_run_again_by_the_sweep():
+    from actions import executor
+
+    stale = _stored(status="running", started_ago_s=30 + executor.LEASE_GRACE_S + 5, attempts=1)
+    assert outbox.sweep(older_than_s=0) >= 1
+    record = wait_finished("acme", stale.id)
+    assert record.attempts == 2 and record.error["code"] == "not_implemented"
+
+
+def test_a_record_that_keeps_failing_gives_up_after_max_attempts():
+    from actions import executor
+
+    stale = _stored(
+        status="running",
+        started_ago_s=30 + executor.LEASE_GRACE_S + 5,
+        attempts=executor.MAX_ATTEMPTS,
+    )
+    assert (
+        executor.execute(channel="user", schema="acme", record_id=str(stale.id), worker="w")
+        == "error"
+    )
+    with schema_context("acme"):
+        record = ActionRecord.objects.get(id=stale.id)
+    assert record.error["code"] == "internal_error" and "Gave up" in record.error["message"]
+
+
+def test_a_result_that_cannot_be_written_leaves_the_record_running_for_the_sweep(monkeypatch):
+    from django.db import OperationalError
+
+    from actions import executor
+
+    record = _stored("system.index")
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(executor, "_finish", database_gone)
+    with pytest.raises(OperationalError):
+        executor.execute(channel="user", schema="acme", record_id=str(record.id), worker="w")
+    with schema_context("acme"):
+        assert ActionRecord.objects.get(id=record.id).status == "running"

@@ -179,9 +179,10 @@ def test_unknown_ids_are_not_found(client, tokens):
 
 
 def test_polling_an_anonymous_login_does_not_hand_out_its_tokens(api, client):
-    env = envelope("auth.login", {"email": "member@beta.test", "password": DEMO_PASSWORD})
+    login = {"email": "member@beta.test", "password": DEMO_PASSWORD}
+    env = envelope("auth.login", login, tenant="beta")
     assert api(env).json()["status"] == "ok"
-    polled = assert_envelope(client.get(f"/api/v1/actions/{env['id']}?tenant=acme").json())
+    polled = assert_envelope(client.get(f"/api/v1/actions/{env['id']}?tenant=beta").json())
     assert polled["status"] == "ok"
     assert polled["result"]["access_token"] == "[redacted]"
     assert polled["result"]["refresh_token"] == "[redacted]"
