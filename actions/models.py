@@ -45,6 +45,9 @@ class ActionRecord(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Secrets in a result (the tokens of auth.login) are kept for replays of the same id
+    # for a short window, then redacted (actions/retention.py).
+    secrets_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -79,18 +79,22 @@ def publish(*, schema: str, record: ActionRecord) -> bool:
     return True
 
 
+def record_schemas() -> list[str]:
+    """Every schema that holds action records: public (platform) and each tenant's."""
+    return [settings.PUBLIC_SCHEMA_NAME] + list(
+        get_tenant_model()
+        .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .values_list("schema_name", flat=True)
+    )
+
+
 def sweep(*, older_than_s: float | None = None) -> int:
     """Republish, in every schema, the records stored but never published and the running
     ones whose lease ran out (their worker died or could not record the result)."""
     grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
     now = timezone.now()
-    schemas = [settings.PUBLIC_SCHEMA_NAME] + list(
-        get_tenant_model()
-        .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-        .values_list("schema_name", flat=True)
-    )
     count = 0
-    for schema in schemas:
+    for schema in record_schemas():
         with schema_context(schema):
             unpublished = ActionRecord.objects.filter(
                 published_at__isnull=True,

@@ -30,3 +30,10 @@ def execute_admin(self, schema: str, record_id: str) -> str:
 @shared_task(name="switchboard.maintenance.outbox_sweep")
 def outbox_sweep() -> int:
     return outbox.sweep()
+
+
+@shared_task(name="switchboard.maintenance.records_purge_secrets")
+def records_purge_secrets() -> int:
+    from actions.retention import purge_secrets
+
+    return purge_secrets()

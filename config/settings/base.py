@@ -131,6 +131,8 @@ SWITCHBOARD = {
     "JWT_ISSUER": "switchboard",
     # A record stored but not published after this long is republished by the sweep.
     "OUTBOX_GRACE_SECONDS": 5,
+    # How long a result's secrets (login tokens) answer a replay of the same id.
+    "SECRET_REPLAY_WINDOW_SECONDS": 300,
     # Rate limits (actions/ratelimit.py, docs/security.md): counters in Redis per fixed
     # window. The per-tenant and per-actor limits are the tenant config's `rate_limits`
     # (defaults in tenants/config.py DEFAULTS, nowhere else). Here only what is not per
@@ -222,6 +224,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "switchboard.maintenance.superadmin_expire",
         "schedule": 30.0,
         "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.superadmin"},
+    },
+    # Secrets in finished results (login tokens) past the replay window are redacted.
+    "records-purge-secrets": {
+        "task": "switchboard.maintenance.records_purge_secrets",
+        "schedule": 60.0,
+        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.records"},
     },
     "outbox-sweep": {
         "task": "switchboard.maintenance.outbox_sweep",

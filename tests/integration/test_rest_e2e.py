@@ -194,3 +194,21 @@ def test_an_anonymous_admin_call_is_forbidden(api):
     response = api(envelope("tenants.get", {}), admin=True)
     assert response.status_code == 403
     assert assert_envelope(response.json())["error"]["code"] == "forbidden"
+
+
+def test_login_tokens_answer_replays_only_within_the_replay_window(api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from actions.retention import purge_secrets
+
+    env = envelope("auth.login", {"email": "member@acme.test", "password": DEMO_PASSWORD})
+    assert api(env).json()["result"]["access_token"].startswith("eyJ")
+    purge_secrets()  # within the window: kept
+    assert api(env).json()["result"]["access_token"].startswith("eyJ")
+    purge_secrets(now=timezone.now() + timedelta(minutes=6))
+    stored = record("acme", env["id"])
+    assert stored.result["access_token"] == stored.result["refresh_token"] == "[redacted]"
+    assert stored.secrets_purged_at is not None
+    assert api(env).json()["result"]["access_token"] == "[redacted]"
