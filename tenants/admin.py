@@ -10,10 +10,12 @@ the one-primary-owner rule and the delegation rights.
 """
 
 from django.contrib import admin
+from django.utils import timezone
 
 from audit import services as audit
 from tenants.admin_site import admin_scope
 from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
+from tenants.services import superadmin_grant_acted_under
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -62,6 +64,14 @@ class TenantScopedAdmin(admin.ModelAdmin):
                 user=user, tenant=tenant, role__in=["owner", "primary_owner"]
             ).exists()
         )
+        grant = None
+        if via_grant:
+            grant = superadmin_grant_acted_under(
+                user_id=user.pk,
+                tenant_slug=tenant.schema_name,
+                at=timezone.now(),
+                action_roles=("owner", "primary_owner"),
+            )
         audit.admin_audit_write(
             actor=user.email,
             tenant=tenant.schema_name if tenant is not None else None,
@@ -69,6 +79,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
             outcome="ok",
             payload_summary={"object_id": str(obj.pk), "change": str(message)[:500]},
             as_super_admin=via_grant,
+            **({"grant_id": str(grant.pk), "reason": grant.reason} if grant else {}),
         )
 
     def log_change(self, request, obj, message):

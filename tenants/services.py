@@ -5,6 +5,7 @@ Role and config changes write their admin-audit entry in the same transaction as
 change. Expected failures raise tenants.errors.TenancyError with a message-API code.
 """
 
+import re
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,6 +24,7 @@ from tenants.errors import TenancyError, conflict, not_found
 from tenants.identity import Actor
 from tenants.models import (
     RESERVED_SLUGS,
+    TENANT_SLUG_PATTERN,
     GrantEnd,
     Invitation,
     Membership,
@@ -197,6 +199,11 @@ def tenant_provision(
 
     if slug in RESERVED_SLUGS:
         raise TenancyError("validation_error", f"{slug!r} is a reserved name.")
+    if not re.fullmatch(TENANT_SLUG_PATTERN.strip("^$"), slug):
+        # The envelope's rule: a tenant no message could name would be unreachable.
+        raise TenancyError(
+            "validation_error", "A tenant slug is 2-40 of a-z, 0-9 and _, starting with a letter."
+        )
     if config:
         config_validate(config)
     progress("checking the slug")
