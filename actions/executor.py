@@ -73,8 +73,9 @@ def _run_and_finish(spec, record: ActionRecord, schema: str, started: float) -> 
         return
     except ActionError as err:
         error = err.as_error()
-        if err.code in (ErrorCode.INTERNAL_ERROR, ErrorCode.CONNECTOR_ERROR):
-            _log_error(record, schema, err.code, err.message, exc_info=False)
+        # Every error a worker answers goes to the central error log (issue 4), expected
+        # ones (not_found, conflict, not_implemented...) included, without a stack.
+        _log_error(record, schema, err.code, err.message, exc_info=False)
     except Exception as exc:  # a bug in an action: never leak it, log it with its trace id
         _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
         error = ActionError(

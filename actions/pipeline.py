@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from actions import envelope, guard, outbox, ratelimit
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord, RecordStatus
 from actions.registry import Channel, Scope, registry
+from actions.replies import is_reply_queue
 from audit import services as audit
 from release.policy import is_released
 from tenants import services as tenants
@@ -72,6 +74,13 @@ def submit(ingress: Ingress) -> Outcome:
     try:
         _check_size(ingress.body)
         request = envelope.parse_request(ingress.body)  # 1
+        if ingress.reply_to is not None and not is_reply_queue(ingress.reply_to):
+            raise ActionError(
+                ErrorCode.INVALID_ENVELOPE,
+                "reply_to must be a reply queue the broker named (amq.gen-* or "
+                "amq.rabbitmq.reply-to).",
+                details={"path": "reply_to"},
+            )
         if ingress.routing_key is not None and ingress.routing_key != request["action"]:
             raise ActionError(
                 ErrorCode.INVALID_ENVELOPE,
@@ -180,11 +189,12 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     # included: a member of B gets nothing from A, whatever the action.
     if not admitted and (not public or (actor is not None and tenant is not None)):
         raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {request['tenant']!r}.")
+    if admitted:
+        seen["tenant"] = tenant  # the caller belongs: its refusals speak the tenant's words
     if not roles & set(spec.roles):  # 7, before the payload is read: a refusal tells nothing
         raise ActionError(
             ErrorCode.FORBIDDEN, f"Your roles on {request['tenant']} do not allow {spec.name}."
         )
-    seen["tenant"] = tenant  # the caller belongs: its refusals speak the tenant's words
     if not is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV):
         raise ActionError(
             ErrorCode.NOT_RELEASED,
@@ -233,11 +243,16 @@ def _resolve_tenant(spec, slug: str):
     return tenant, tenant.schema_name
 
 
+def _shown(segment: str) -> str:
+    """A path segment, or `(key)` when a client's key is not a plain name (no echo)."""
+    return segment if re.fullmatch(r"[A-Za-z0-9_.\[\]-]{1,64}", segment) else "(key)"
+
+
 def _validation_errors(exc: ValidationError) -> list[dict]:
     """Pydantic's errors without the offending input (never echo what a client sent)."""
     errors = []
     for error in exc.errors(include_input=False, include_url=False)[:20]:
-        path = "/".join(str(p) for p in ("payload", *error["loc"]))
+        path = "/".join(_shown(str(p)) for p in ("payload", *error["loc"]))
         errors.append({"path": path, "reason": error["msg"]})
     return errors
 

@@ -2,13 +2,27 @@
 
 import json
 import logging
+import re
 
 log = logging.getLogger(__name__)
+# Replies go only to queues the broker named for a client: an exclusive server-named queue
+# or direct reply-to. Any other name (a service queue, another client's queue by a
+# guessable name) would let a client have the server write where it may not.
+_REPLY_QUEUE = re.compile(
+    r"amq\.gen-[A-Za-z0-9_-]{1,64}|amq\.rabbitmq\.reply-to(\.[A-Za-z0-9+/=_.-]{1,512})?"
+)
+
+
+def is_reply_queue(name: str) -> bool:
+    return isinstance(name, str) and _REPLY_QUEUE.fullmatch(name) is not None
 
 
 def reply(*, reply_to: str, correlation_id: str | None, envelope: dict) -> None:
     from config.celery import app
 
+    if not is_reply_queue(reply_to):
+        log.warning("refused to reply to a queue the broker did not name for a client")
+        return
     body = json.dumps(envelope, separators=(",", ":"))
     try:
         with app.producer_pool.acquire(block=True, timeout=5) as producer:

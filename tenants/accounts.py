@@ -139,9 +139,12 @@ def _set_password(user: User, new_password: str) -> None:
             },
         ) from None
     user.set_password(new_password)
-    # Every token issued so far stops working: a changed password ends all sessions.
-    user.tokens_valid_after = timezone.now()
+    # Every token issued so far stops working: a changed password ends all sessions, and
+    # every reset link still open (one mailed before is no proof any more).
+    now = timezone.now()
+    user.tokens_valid_after = now
     user.save(update_fields=["password", "tokens_valid_after"])
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
 
 
 @transaction.atomic

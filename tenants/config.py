@@ -7,13 +7,16 @@ A tenant stores only its overrides (`Tenant.config`); every change is kept as a
 """
 
 import copy
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 SCHEMA_ID = "https://switchboard.local/contract/tenant-config.schema.json"
 _COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
-_MESSAGE = {"type": "string", "minLength": 1, "maxLength": 500}
+# Prose shown to people: the guard checks it with its free-text rules (apostrophes,
+# semicolons and "select" are fine there).
+_MESSAGE = {"type": "string", "minLength": 1, "maxLength": 500, "x-free-text": True}
 
 
 def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -29,7 +32,12 @@ SCHEMA: dict[str, Any] = {
         {
             "branding": _object(
                 {
-                    "brand_name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "brand_name": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 100,
+                        "x-free-text": True,
+                    },
                     "primary_colour": _COLOUR,
                     "secondary_colour": _COLOUR,
                     "logo_url": {
@@ -116,14 +124,20 @@ class ConfigInvalid(ValueError):
         self.errors = errors
 
 
+def _shown(key: str) -> str:
+    """A client's key, or `(key)` when it is not a plain name: refusals never echo input."""
+    return key if re.fullmatch(r"[A-Za-z0-9_]{1,64}", key) else "(key)"
+
+
 def config_validate(overrides: Any) -> None:
     """Raise ConfigInvalid with the JSON path of every fault (unknown keys, wrong types)."""
     errors = []
     for error in sorted(_validator.iter_errors(overrides), key=lambda e: list(e.absolute_path)):
-        path = "/".join(["config", *(str(p) for p in error.absolute_path)])
+        path = "/".join(["config", *(_shown(str(p)) for p in error.absolute_path)])
         if error.validator == "additionalProperties":
             reason = "unknown key: " + ", ".join(
-                sorted(set(error.instance) - set(error.schema.get("properties", {})))
+                _shown(key)
+                for key in sorted(set(error.instance) - set(error.schema.get("properties", {})))
             )
         else:
             # The message of `type`/`pattern`/... errors names the rule, not the value.

@@ -154,7 +154,7 @@ _TAUTOLOGY = (
     + _CLOSE
     + r"(?:=|==|<=>|\blike\b)"
     + _OPEN
-    + r"\1\2(?:\1|$)"
+    + r"\1\2(?:\1|(?!\w))"
 )
 _SQL_COMMON = (
     _TAUTOLOGY,  # first: its groups are \1 and \2 of the combined pattern

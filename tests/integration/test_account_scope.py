@@ -68,3 +68,44 @@ def test_a_tenant_whitelabel_message_replaces_the_default_user_message(api):
         token=login(api, "member@acme.test", "acme").json()["result"]["access_token"],
     )
     assert other.json()["error"]["user_message"] == "This function is coming soon."
+
+
+def test_a_password_change_ends_every_open_reset_link():
+    import re
+
+    from django.core import mail
+
+    from tenants.accounts import password_change, password_reset, password_reset_request
+    from tenants.errors import TenancyError
+
+    email = f"reset-{uuid.uuid4().hex[:8]}@example.test"
+    user = user_ensure(email=email, password=DEMO_PASSWORD)
+    mail.outbox.clear()
+    password_reset_request(email=email)
+    password_reset_request(email=email)
+    first, second = (re.search(r"\n\n(\S{40,})\n\n", m.body).group(1) for m in mail.outbox[-2:])
+    password_reset(token=second, new_password="a-new-password-1")
+    with pytest.raises(TenancyError):
+        password_reset(token=first, new_password="another-password-2")
+    password_reset_request(email=email)
+    third = re.search(r"\n\n(\S{40,})\n\n", mail.outbox[-1].body).group(1)
+    password_change(
+        user_id=user.pk, current_password="a-new-password-1", new_password="a-third-password-3"
+    )
+    with pytest.raises(TenancyError):
+        password_reset(token=third, new_password="another-password-2")
+
+
+def test_a_members_refusal_speaks_the_tenants_words(api):
+    slug = f"wf_{uuid.uuid4().hex[:8]}"
+    tenant = tenant_create(slug=slug, name="Words Ltd")
+    tenant.config = {"messages": {"forbidden": "Sorry, you can't do that (ask your admin)."}}
+    tenant.save(update_fields=["config"])
+    email = f"m-{slug.replace('_', '-')}@words.test"
+    membership_ensure(
+        user=user_ensure(email=email, password=DEMO_PASSWORD), tenant=tenant, role=Role.MEMBER
+    )
+    token = login(api, email, slug).json()["result"]["access_token"]
+    refused = api(envelope("tenants.get", {}, tenant=slug), token=token, admin=True).json()
+    assert refused["error"]["code"] == "forbidden"
+    assert refused["error"]["user_message"] == "Sorry, you can't do that (ask your admin)."

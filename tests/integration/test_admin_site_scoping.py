@@ -19,6 +19,7 @@ from django.contrib import admin
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -105,7 +106,8 @@ def history_url(obj) -> str:
 def rows_of(model_admin: TenantScopedAdmin, tenant_obj: Tenant):
     """The objects of `model_admin`'s model that belong to `tenant_obj`."""
     model = model_admin.model
-    return model._default_manager.filter(**{model_admin.tenant_lookup: tenant_obj.pk})
+    # The lookup is the admin's own attribute (code, not client input).
+    return model._default_manager.filter(Q((model_admin.tenant_lookup, tenant_obj.pk)))
 
 
 def last_seq() -> int:

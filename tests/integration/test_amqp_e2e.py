@@ -195,3 +195,26 @@ def test_the_routing_key_must_name_the_action(amqp, tokens):
     reply = amqp.call(env, token=tokens["member@acme.test"], routing_key="auth.me")
     assert reply["error"]["code"] == "invalid_envelope"
     assert reply["error"]["details"]["path"] == "routing_key"
+
+
+@pytest.mark.parametrize("target", ["switchboard.admin.actions", "switchboard.user.actions"])
+def test_a_reply_to_that_is_not_a_broker_named_reply_queue_is_refused(tokens, target):
+    from actions.pipeline import Ingress, submit
+    from actions.registry import Channel
+    from actions.replies import is_reply_queue
+
+    outcome = submit(
+        Ingress(
+            channel=Channel.USER,
+            body=envelope("leads.list", {}),
+            authorization=f"Bearer {tokens['member@acme.test']}",
+            transport="amqp",
+            reply_to=target,
+        )
+    )
+    assert outcome.envelope["error"]["code"] == "invalid_envelope"
+    assert outcome.envelope["error"]["details"]["path"] == "reply_to"
+    assert outcome.record is None
+    assert not is_reply_queue(target)
+    assert is_reply_queue("amq.gen-JzTY20BRgKO-HjmUJj0wLg")
+    assert is_reply_queue("amq.rabbitmq.reply-to.g1h2AA5yZXBseUAyNjk1NjUzMgAAAAAAAAAx.Qtcd")

@@ -117,3 +117,16 @@ def test_a_browser_front_end_on_an_allowed_origin_may_call_the_api(client):
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )
     assert "Access-Control-Allow-Origin" not in other
+
+
+def test_a_hostile_payload_key_is_not_echoed_in_a_validation_error(client, tokens):
+    payload = {"name": "x", "evil<script>alert(1)</script>": 1, "a' OR 1=1--": 2}
+    response = post(
+        client,
+        json.dumps(envelope("leads.create", payload)),
+        HTTP_AUTHORIZATION=f"Bearer {tokens['member@acme.test']}",
+    )
+    body = assert_envelope(response.json())
+    assert body["error"]["code"] == "validation_error"
+    assert "<script>" not in response.content.decode() and "OR 1=1" not in response.content.decode()
+    assert {e["path"] for e in body["error"]["details"]["errors"]} == {"payload/(key)"}

@@ -226,3 +226,13 @@ def test_rate_limits_come_from_the_tenant_config(settings):
     # Anonymous callers never count in the members' buckets.
     assert table(good, anonymous=True) == {"source": (5, 60)}
     assert table(good, anonymous=True, address=False) == {"anonymous": (7, 30)}
+
+
+@pytest.mark.parametrize("value", ["x'or'1'='1@x.test", "a'or'a'='a@b.test"])
+def test_a_quote_tautology_inside_an_email_is_refused(value):
+    from actions.errors import ActionError
+    from actions.registry import registry
+
+    with pytest.raises(ActionError) as refused:
+        guard.inspect(registry.get("leads.create"), {"name": "a", "email": value})
+    assert refused.value.details["category"] == "sql_injection"

@@ -129,3 +129,25 @@ def test_a_log_line_is_one_line_for_every_reader():
     entry = {"request": {"k\x85ey": "list:1"}, "message": "a\u2028b\u2029c\nd"}
     text = encode(entry).decode("utf-8")
     assert len(text.splitlines()) == 1 and json.loads(text) == entry
+
+
+def test_a_config_refusal_does_not_echo_a_hostile_key():
+    from tenants.config import ConfigInvalid, config_validate
+
+    with pytest.raises(ConfigInvalid) as refused:
+        config_validate({"<img src=x onerror=alert(1)>": {"x": 1}, "branding": {"{{7*7}}": 1}})
+    text = repr(refused.value.errors)
+    assert "<img" not in text and "{{7*7}}" not in text and "(key)" in text
+
+
+def test_whitelabel_prose_is_checked_as_free_text():
+    from actions import guard
+    from actions.registry import registry
+
+    prose = {
+        "messages": {
+            "rate_limited": "Slow down… 50% of limit & more; try again @ 5 o'clock",
+            "forbidden": "Don't; select your plan from the menu",
+        }
+    }
+    guard.inspect(registry.get("tenants.config.set"), {"overrides": prose})  # no refusal
