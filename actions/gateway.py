@@ -16,7 +16,7 @@ from actions import envelope, health
 from actions.errors import ActionError, ErrorCode
 from actions.index import index_document
 from actions.models import ActionRecord
-from actions.pipeline import Ingress, outcome_for, submit
+from actions.pipeline import Ingress, outcome_for, submit, unhandled
 from actions.redaction import redact_for
 from actions.registry import Channel, registry
 from audit import services as audit
@@ -236,17 +236,7 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    err = ActionError(ErrorCode.INTERNAL_ERROR, "Internal error.")
-    trace_id = envelope.new_trace_id()
-    audit.error_record(
-        component="gateway.rest",
-        trace_id=trace_id,
-        code=err.code,
-        message="unhandled error in a view",
-        exc_info=True,
-    )
-    err.message = f"Internal error; trace id {trace_id}."
-    return JsonResponse(envelope.error_response({}, err, trace_id=trace_id), status=500)
+    return JsonResponse(unhandled("gateway.rest", {}), status=500)
 
 
 def bad_request(request, exception=None):

@@ -344,3 +344,18 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
 
 def _poll_path(channel: str) -> str:
     return "/api/v1/admin/actions/" if channel == Channel.ADMIN else "/api/v1/actions/"
+
+
+def unhandled(component: str, request: dict) -> dict:
+    """The envelope for a bug a transport caught: logged with its stack under a trace id
+    that the answer names, never the stack itself. Call from inside the `except`."""
+    trace_id = envelope.new_trace_id()
+    audit.error_record(
+        component=component,
+        trace_id=trace_id,
+        code=ErrorCode.INTERNAL_ERROR,
+        message="unhandled error",
+        exc_info=True,
+    )
+    err = ActionError(ErrorCode.INTERNAL_ERROR, f"Internal error; trace id {trace_id}.")
+    return envelope.error_response(request, err, trace_id=trace_id)

@@ -202,6 +202,43 @@ def _check(spec: ActionSpec) -> None:
 registry = Registry()
 
 
+def _declare(
+    name: str,
+    *,
+    channel: Channel | str,
+    summary: str,
+    input: type[BaseModel],
+    output: type[BaseModel],
+    roles: Iterable[str],
+    state: State | str,
+    handler: Handler | None,
+    module: str,
+    version: int = 1,
+    scope: Scope | str = Scope.TENANT,
+    connectors: Iterable[str] = (),
+    idempotent: bool = True,
+    timeout_s: int = 30,
+) -> ActionSpec:
+    return registry.add(
+        ActionSpec(
+            name=name,
+            version=version,
+            channel=Channel(channel),
+            summary=summary,
+            input=input,
+            output=output,
+            roles=tuple(roles),
+            state=State(state),
+            handler=handler,
+            scope=Scope(scope),
+            connectors=tuple(connectors),
+            idempotent=idempotent,
+            timeout_s=timeout_s,
+            module=module,
+        )
+    )
+
+
 def action(
     name: str,
     *,
@@ -218,26 +255,12 @@ def action(
     timeout_s: int = 30,
 ) -> Callable[[Handler], Handler]:
     """Declare an implemented action; decorates its handler `(ctx, payload) -> output`."""
+    fields = dict(channel=channel, summary=summary, input=input, output=output, roles=roles,
+                  version=version, scope=scope, connectors=connectors, idempotent=idempotent,
+                  timeout_s=timeout_s)  # fmt: skip
 
     def decorate(handler: Handler) -> Handler:
-        registry.add(
-            ActionSpec(
-                name=name,
-                version=version,
-                channel=Channel(channel),
-                summary=summary,
-                input=input,
-                output=output,
-                roles=tuple(roles),
-                state=State(state),
-                handler=handler,
-                scope=Scope(scope),
-                connectors=tuple(connectors),
-                idempotent=idempotent,
-                timeout_s=timeout_s,
-                module=handler.__module__,
-            )
-        )
+        _declare(name, state=state, handler=handler, module=handler.__module__, **fields)
         return handler
 
     return decorate
@@ -266,24 +289,11 @@ def dummy(
 ) -> ActionSpec:
     """Declare a planned action: it answers `not_implemented` ("to be implemented")."""
     caller = inspect.stack()[1].frame.f_globals.get("__name__", "")
-    return registry.add(
-        ActionSpec(
-            name=name,
-            version=version,
-            channel=Channel(channel),
-            summary=summary,
-            input=input,
-            output=output,
-            roles=tuple(roles),
-            state=State.DUMMY,
-            handler=None,
-            scope=Scope(scope),
-            connectors=tuple(connectors),
-            idempotent=idempotent,
-            timeout_s=timeout_s,
-            module=caller,
-        )
-    )
+    return _declare(
+        name, channel=channel, summary=summary, input=input, output=output, roles=roles,
+        state=State.DUMMY, handler=None, module=caller, version=version, scope=scope,
+        connectors=connectors, idempotent=idempotent, timeout_s=timeout_s,
+    )  # fmt: skip
 
 
 _loaded = False

@@ -62,7 +62,8 @@ class IngressConsumer(bootsteps.ConsumerStep):
         return [consumer]
 
     def on_message(self, message):
-        from actions.pipeline import Ingress, submit
+        from actions import envelope
+        from actions.pipeline import Ingress, submit, unhandled
         from actions.registry import Channel
         from actions.replies import reply
 
@@ -94,27 +95,10 @@ class IngressConsumer(bootsteps.ConsumerStep):
                 reply(
                     reply_to=reply_to,
                     correlation_id=correlation_id,
-                    envelope=_internal_error(message.body),
+                    envelope=unhandled("gateway.amqp", envelope.peek(message.body)),
                 )
         finally:
             message.ack()
-
-
-def _internal_error(body) -> dict:
-    from actions import envelope
-    from actions.errors import ActionError, ErrorCode
-    from audit import services as audit
-
-    trace_id = envelope.new_trace_id()
-    audit.error_record(
-        component="gateway.amqp",
-        trace_id=trace_id,
-        code=ErrorCode.INTERNAL_ERROR,
-        message="unhandled error",
-        exc_info=True,
-    )
-    err = ActionError(ErrorCode.INTERNAL_ERROR, f"Internal error; trace id {trace_id}.")
-    return envelope.error_response(envelope.peek(body), err, trace_id=trace_id)
 
 
 @inspect_command()

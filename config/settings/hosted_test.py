@@ -1,18 +1,5 @@
 """Settings for the `hosted_test` environment."""
 
-from .base import *  # noqa: F403
+from .hosted import *  # noqa: F403
 
 SWITCHBOARD_ENV = "hosted_test"
-import os  # noqa: E402
-
-SECRET_KEY = os.environ["SWITCHBOARD_SECRET_KEY"]  # hosted environments must set their own
-# No fallback to base.py's local broker passwords: base.py built the broker URLs from
-# these variables already; here their absence stops the process at start-up.
-for _name in (
-    "SWITCHBOARD_BROKER_USER_PASSWORD",
-    "SWITCHBOARD_BROKER_ADMIN_PASSWORD",
-    "SWITCHBOARD_BROKER_CLIENT_PASSWORD",
-    "SWITCHBOARD_BROKER_OPERATOR_PASSWORD",
-):
-    if not os.environ.get(_name):
-        raise KeyError(f"{_name} must be set in hosted environments")
