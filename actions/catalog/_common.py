@@ -6,7 +6,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from actions.errors import ActionError, ErrorCode
-from actions.payloads import ObjectId, PageInfo, Payload, Result
+from actions.payloads import Email, ObjectId, Page, PageInfo, Payload, Result
 
 # Longest list any single answer or request carries (matches Page.limit's upper bound).
 MAX_ITEMS = 200
@@ -84,6 +84,15 @@ class TimeWindow(Payload):
         if self.since and self.until and self.since >= self.until:
             raise ValueError("`since` must be before `until`")
         return self
+
+
+# The filters every log query shares (logs.*.query, audit.admin.query extend it). No
+# docstring: it would become the published schema's description.
+class LogQuery(Page, TimeWindow):
+    action: ActionName | None = None
+    actor: Email | None = None
+    status: ResponseStatus | None = None
+    code: ErrorCodeName | None = None
 
 
 @contextmanager

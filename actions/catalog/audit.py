@@ -11,8 +11,8 @@ from actions.catalog._common import (
     ActionName,
     ErrorCodeName,
     ListResult,
+    LogQuery,
     ResponseStatus,
-    TimeWindow,
 )
 from actions.errors import ActionError, ErrorCode
 from actions.payloads import (
@@ -20,7 +20,6 @@ from actions.payloads import (
     FreeText,
     JsonObject,
     ObjectId,
-    Page,
     PageInfo,
     Result,
     ShortText,
@@ -33,11 +32,7 @@ ActorRole = Literal["member", "owner", "primary_owner", "super_admin", "develope
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
-class AuditQuery(Page, TimeWindow):
-    action: ActionName | None = None
-    actor: Email | None = None
-    status: ResponseStatus | None = None
-    code: ErrorCodeName | None = None
+class AuditQuery(LogQuery):
     super_admin_only: bool = False  # only what was done as super admin (`as_super_admin`)
 
 

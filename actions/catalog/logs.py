@@ -11,8 +11,8 @@ from actions.catalog._common import (
     ChannelName,
     ErrorCodeName,
     ListResult,
+    LogQuery,
     ResponseStatus,
-    TimeWindow,
 )
 from actions.errors import ActionError, ErrorCode
 from actions.payloads import (
@@ -20,7 +20,6 @@ from actions.payloads import (
     FreeText,
     JsonObject,
     ObjectId,
-    Page,
     PageInfo,
     Result,
     TenantSlug,
@@ -29,13 +28,6 @@ from actions.registry import DEVELOPERS, OWNERS, action
 
 ErrorSource = Literal["api", "worker", "connector", "beat"]
 LogMessage = Annotated[str, StringConstraints(max_length=2000)]
-
-
-class LogQuery(Page, TimeWindow):
-    action: ActionName | None = None
-    actor: Email | None = None
-    status: ResponseStatus | None = None
-    code: ErrorCodeName | None = None
 
 
 class LogEntry(Result):

@@ -238,7 +238,7 @@ def test_invitations_do_not_reveal_accounts_and_need_the_invitees_consent():
 def test_invitation_mail_waits_for_the_commit(monkeypatch):
     t = make_tenant("inv")
     sent = []
-    monkeypatch.setattr("tenants.services.send_mail", lambda **kw: sent.append(kw))
+    monkeypatch.setattr("tenants.services.invitations.send_mail", lambda **kw: sent.append(kw))
     from django.db import transaction
 
     from tenants import services

@@ -1,0 +1,23 @@
+"""What several tenant-service modules share: the role implication and the audit write."""
+
+from audit import services as audit
+from tenants.identity import Actor
+from tenants.models import Role, Tenant
+
+# A membership role implies the roles below it.
+IMPLIED_ROLES = {
+    Role.MEMBER: {"member"},
+    Role.OWNER: {"member", "owner"},
+    Role.PRIMARY_OWNER: {"member", "owner", "primary_owner"},
+}
+
+
+def audit_write(*, by: Actor | None, tenant: Tenant | None, action: str, summary: dict, **extra):
+    audit.admin_audit_write(
+        actor=by.email if by else None,
+        tenant=tenant.schema_name if tenant else None,
+        action=action,
+        outcome=extra.pop("outcome", "ok"),
+        payload_summary=summary,
+        **extra,
+    )
