@@ -74,51 +74,56 @@ def submit(ingress: Ingress) -> Outcome:
     try:
         _check_size(ingress.body)
         request = envelope.parse_request(ingress.body)  # 1
-        if ingress.reply_to is not None and not is_reply_queue(ingress.reply_to):
-            raise ActionError(
-                ErrorCode.INVALID_ENVELOPE,
-                "reply_to must be a reply queue the broker named (amq.gen-* or "
-                "amq.rabbitmq.reply-to).",
-                details={"path": "reply_to"},
-            )
-        if ingress.routing_key is not None and ingress.routing_key != request["action"]:
-            raise ActionError(
-                ErrorCode.INVALID_ENVELOPE,
-                "The routing key must be the envelope's action name.",
-                details={"path": "routing_key"},
-            )
+        _check_amqp_properties(ingress, request)
         guard.inspect_envelope(request)
         return _accept(ingress, request, trace_id, seen)
     except ActionError as err:
-        request = request or envelope.peek(ingress.body)
-        actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
-        # The tenant's whitelabel text, once the tenant is known and the caller belongs.
-        err.user_message = err.user_message or user_message(
-            tenant=seen.get("tenant"), code=err.code
+        return _refused(ingress, request or envelope.peek(ingress.body), err, trace_id, seen)
+
+
+def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, seen) -> Outcome:
+    """The answer to a message refused at the edge, with its log lines and events."""
+    actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
+    # The tenant's whitelabel text, once the tenant is known and the caller belongs.
+    err.user_message = err.user_message or user_message(tenant=seen.get("tenant"), code=err.code)
+    if err.code in SECURITY_CODES:
+        _security_event(ingress, request, err, actor)
+    audit.error_record(
+        component=f"gateway.{ingress.transport}",
+        trace_id=trace_id,
+        code=err.code,
+        message=err.message,
+        tenant=request.get("tenant"),
+        actor=actor.email if actor else None,
+        action=request.get("action"),
+        message_id=request.get("id"),
+        details=err.details,
+    )
+    audit.action_log_refusal(  # the tenant's action log and, for admin, the audit log
+        request=request,
+        code=err.code,
+        message=err.message,
+        trace_id=trace_id,
+        channel=str(ingress.channel),
+        transport=ingress.transport,
+        actor=actor.email if actor else None,
+    )
+    return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
+
+
+def _check_amqp_properties(ingress: Ingress, request: dict) -> None:
+    if ingress.reply_to is not None and not is_reply_queue(ingress.reply_to):
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            "reply_to must be a reply queue the broker named (amq.gen-* or amq.rabbitmq.reply-to).",
+            details={"path": "reply_to"},
         )
-        if err.code in SECURITY_CODES:
-            _security_event(ingress, request, err, actor)
-        audit.error_record(
-            component=f"gateway.{ingress.transport}",
-            trace_id=trace_id,
-            code=err.code,
-            message=err.message,
-            tenant=request.get("tenant"),
-            actor=actor.email if actor else None,
-            action=request.get("action"),
-            message_id=request.get("id"),
-            details=err.details,
+    if ingress.routing_key is not None and ingress.routing_key != request["action"]:
+        raise ActionError(
+            ErrorCode.INVALID_ENVELOPE,
+            "The routing key must be the envelope's action name.",
+            details={"path": "routing_key"},
         )
-        audit.action_log_refusal(  # the tenant's action log and, for admin, the audit log
-            request=request,
-            code=err.code,
-            message=err.message,
-            trace_id=trace_id,
-            channel=str(ingress.channel),
-            transport=ingress.transport,
-            actor=actor.email if actor else None,
-        )
-        return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
 
 
 def _check_size(body) -> None:
