@@ -52,7 +52,7 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 # Regenerate the lock from pyproject.toml (needs the registry).
-lock:
+lock: install
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --strip-extras --extra test --output-file requirements.lock pyproject.toml
 

@@ -146,7 +146,16 @@ def _enabled(now: float) -> bool:
 def _redis_down(now: float, exc: Exception) -> None:
     global _down_until
     _down_until = now + _CIRCUIT_OPEN_S
-    log.error("rate limits skipped for %.0f s: Redis unavailable (%s)", _CIRCUIT_OPEN_S, exc)
+    from actions.envelope import new_trace_id
+    from audit import services as audit
+
+    audit.error_record(
+        component="ratelimit",
+        trace_id=new_trace_id(),
+        code="internal_error",
+        message=f"rate limits skipped for {_CIRCUIT_OPEN_S:.0f} s: Redis unavailable "
+        f"({type(exc).__name__})",
+    )
 
 
 def _retry_after(limit: Limit, window: int, now: float) -> int:

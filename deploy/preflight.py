@@ -1,5 +1,6 @@
 """Preflight for `make run` / `make test`: reach PostgreSQL and RabbitMQ, create the
-database, provision the RabbitMQ vhost and the two channel credentials.
+database, provision the RabbitMQ vhost and its four users (docs/operations.md), and warn
+when Redis is missing.
 
 Run with the project's settings module in DJANGO_SETTINGS_MODULE. Exits 1 with a clear
 message (what, where, how to start it) when a service cannot be reached.
@@ -54,7 +55,17 @@ def database() -> None:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
             ).fetchone()
-            if exists and os.environ.get("SWITCHBOARD_FRESH_DB") == "1":
+            fresh = os.environ.get("SWITCHBOARD_FRESH_DB") == "1"
+            if fresh and not db["NAME"].startswith("switchboard_test"):
+                # `make test` recreates its database; never one that is not a test one
+                # (SWITCHBOARD_DB_NAME exported for `make run` would otherwise be lost).
+                fail(
+                    "PostgreSQL (test database)",
+                    where,
+                    f"refusing to recreate {db['NAME']!r}: not a switchboard_test database",
+                    "unset SWITCHBOARD_DB_NAME (or name a switchboard_test_* database)",
+                )
+            if exists and fresh:
                 conn.execute(
                     psycopg.sql.SQL("DROP DATABASE {} WITH (FORCE)").format(
                         psycopg.sql.Identifier(db["NAME"])

@@ -127,7 +127,7 @@ def auth_refresh(ctx, payload: RefreshIn) -> Tokens:
     "auth.logout",
     scope="account",
     channel="user",
-    summary="Revoke the current token.",
+    summary="Sign out everywhere: every token issued so far stops working.",
     input=Empty,
     output=Accepted,
     roles=SIGNED_IN,

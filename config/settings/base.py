@@ -154,8 +154,9 @@ EMAIL_BACKEND = env("SWITCHBOARD_EMAIL_BACKEND", "django.core.mail.backends.smtp
 DEFAULT_FROM_EMAIL = env("SWITCHBOARD_FROM_EMAIL", "Switchboard <no-reply@switchboard.local>")
 
 # --- Celery and RabbitMQ ---------------------------------------------------------------------
-# Two credentials on one vhost: the user channel's cannot write to the admin exchanges
-# (deploy/preflight.py provisions both with rabbitmqctl). Override the URLs to use others.
+# Four users on one vhost (docs/operations.md): the internal user-channel login cannot
+# touch the admin exchanges; outside clients get their own. deploy/preflight.py provisions
+# them with rabbitmqctl. Override the URLs to use a broker provisioned elsewhere.
 BROKER_HOST = env("SWITCHBOARD_BROKER_HOST", "127.0.0.1:5672")
 BROKER_VHOST = env("SWITCHBOARD_BROKER_VHOST", "switchboard")
 BROKER_USER_PASSWORD = env("SWITCHBOARD_BROKER_USER_PASSWORD", "switchboard-user-local")
@@ -207,7 +208,8 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # a new PostgreSQL connection costs ~15 ms (ARCHITECTURE.md section 10).
 CELERY_DB_REUSE_MAX = 1000
 
-# The one place that declares exchanges and queues (actions/routing.py reads these).
+# The one place that declares the task exchanges and queues (actions/outbox.py publishes
+# to them); the AMQP ingress exchanges are declared by actions/worker_steps.py.
 USER_EXCHANGE = Exchange("switchboard.user", type="topic", durable=True)
 ADMIN_EXCHANGE = Exchange("switchboard.admin", type="topic", durable=True)
 CELERY_TASK_QUEUES = (

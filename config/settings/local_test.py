@@ -3,11 +3,11 @@
 from .base import *  # noqa: F403
 
 SWITCHBOARD_ENV = "local_test"
-_NS = env("SWITCHBOARD_TEST_NS", "")  # noqa: F405  (parallel runs: own database and vhost)
-DATABASES["default"]["NAME"] = env(  # noqa: F405
-    "SWITCHBOARD_DB_NAME", "switchboard_test" + (f"_{_NS}" if _NS else "")
-)
-BROKER_VHOST = env("SWITCHBOARD_BROKER_VHOST", "switchboard_test" + (f"_{_NS}" if _NS else ""))  # noqa: F405
+# Parallel runs get their own database and vhost. SWITCHBOARD_DB_NAME / _BROKER_VHOST
+# (exported for `make run`) are ignored here: `make test` recreates its database.
+_NS = env("SWITCHBOARD_TEST_NS", "")  # noqa: F405
+DATABASES["default"]["NAME"] = "switchboard_test" + (f"_{_NS}" if _NS else "")  # noqa: F405
+BROKER_VHOST = "switchboard_test" + (f"_{_NS}" if _NS else "")
 BROKER_URL_USER, BROKER_URL_ADMIN = broker_urls(BROKER_VHOST)  # noqa: F405
 BROKER_URL_CLIENT, BROKER_URL_OPERATOR = client_urls(BROKER_VHOST)  # noqa: F405
 CELERY_BROKER_URL = BROKER_URL_USER
