@@ -52,6 +52,11 @@ def parse_request(body: bytes | str | dict) -> dict:
             envelope = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise ActionError(ErrorCode.INVALID_ENVELOPE, "The body is not valid JSON.") from None
+        except RecursionError:  # ~1 000 levels of [[[... in a small body
+            raise ActionError(
+                ErrorCode.INVALID_ENVELOPE,
+                f"The envelope is nested deeper than {MAX_DEPTH} levels.",
+            ) from None
     if not isinstance(envelope, dict):
         raise ActionError(ErrorCode.INVALID_ENVELOPE, "The envelope must be a JSON object.")
     if _depth(envelope, MAX_DEPTH) > MAX_DEPTH:
@@ -98,7 +103,7 @@ def peek(body: bytes | str | dict) -> dict:
     """Best-effort id/action/tenant of a request that failed to parse, for the error reply."""
     try:
         envelope = body if isinstance(body, dict) else json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     if not isinstance(envelope, dict):
         return {}

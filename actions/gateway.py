@@ -28,9 +28,11 @@ from tenants.tokens import InvalidToken, actor_from_authorization
 def _methods(*allowed: str):
     """Like require_http_methods, but the refusal is a response envelope."""
 
+    accepted = {*allowed, "HEAD"} if "GET" in allowed else set(allowed)  # HEAD: monitors
+
     def decorate(view):
         def wrapped(request, *args, **kwargs):
-            if request.method not in allowed:
+            if request.method not in accepted:
                 err = ActionError(
                     ErrorCode.INVALID_ENVELOPE, f"Use {' or '.join(allowed)} here.", http_status=405
                 )

@@ -91,12 +91,15 @@ class IngressConsumer(bootsteps.ConsumerStep):
                 reply(reply_to=reply_to, correlation_id=correlation_id, envelope=outcome.envelope)
         except Exception:
             log.exception("AMQP ingress failed on a message; replying internal_error")
-            if reply_to:
-                reply(
-                    reply_to=reply_to,
-                    correlation_id=correlation_id,
-                    envelope=unhandled("gateway.amqp", envelope.peek(message.body)),
-                )
+            try:  # nothing a message holds may stop this consumer, not even its error reply
+                if reply_to:
+                    reply(
+                        reply_to=reply_to,
+                        correlation_id=correlation_id,
+                        envelope=unhandled("gateway.amqp", envelope.peek(message.body)),
+                    )
+            except Exception:
+                log.exception("AMQP ingress could not answer a failed message")
         finally:
             message.ack()
 

@@ -218,3 +218,15 @@ def test_a_reply_to_that_is_not_a_broker_named_reply_queue_is_refused(tokens, ta
     assert not is_reply_queue(target)
     assert is_reply_queue("amq.gen-JzTY20BRgKO-HjmUJj0wLg")
     assert is_reply_queue("amq.rabbitmq.reply-to.g1h2AA5yZXBseUAyNjk1NjUzMgAAAAAAAAAx.Qtcd")
+
+
+def test_a_message_nested_past_the_parsers_limit_does_not_stop_the_worker(amqp, tokens):
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    body = json.dumps(envelope("leads.create")).replace('"payload": {}', f'"payload": {deep}')
+    reply = amqp.call(
+        {"action": "leads.create"}, body=body.encode(), token=tokens["member@acme.test"]
+    )
+    assert reply["error"]["code"] == "invalid_envelope"
+    # The ingress consumer is still there: the next message is answered.
+    after = amqp.call(envelope("leads.list", {}), token=tokens["member@acme.test"])
+    assert after["error"]["code"] == "not_implemented"

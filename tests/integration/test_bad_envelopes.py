@@ -130,3 +130,20 @@ def test_a_hostile_payload_key_is_not_echoed_in_a_validation_error(client, token
     assert body["error"]["code"] == "validation_error"
     assert "<script>" not in response.content.decode() and "OR 1=1" not in response.content.decode()
     assert {e["path"] for e in body["error"]["details"]["errors"]} == {"payload/(key)"}
+
+
+@pytest.mark.parametrize("depth", [990, 5000])
+def test_json_nested_past_the_parsers_limit_is_an_invalid_envelope_not_a_500(client, depth):
+    deep_array = "[" * depth + "]" * depth
+    deep_payload = '{"a":' * depth + "1" + "}" * depth
+    body_payload = json.dumps(envelope("leads.create")).replace(
+        '"payload": {}', f'"payload": {deep_payload}'
+    )
+    for body in (deep_array, body_payload):
+        response = post(client, body)
+        assert response.status_code == 400, response.content[:200]
+        assert assert_envelope(response.json())["error"]["code"] == "invalid_envelope"
+
+
+def test_head_on_health_is_allowed(client):
+    assert client.head("/health").status_code in (200, 503)
