@@ -13,9 +13,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Safe identifiers: slugs, names of things, ids.
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-TenantSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+# (max_length repeats the pattern's bound so the published schema states it plainly.)
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", max_length=63)]
+ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$", max_length=64)]
+TenantSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$", max_length=40)]
 Email = Annotated[
     str,
     StringConstraints(
@@ -37,7 +38,11 @@ FreeText = Annotated[
     str, StringConstraints(max_length=20_000), Field(json_schema_extra={"x-free-text": True})
 ]
 Timestamp = datetime
-JsonObject = Annotated[dict[str, Any], Field(json_schema_extra={"maxProperties": 200})]
+# Keys as long as the guard allows (actions/guard: 128 characters).
+JsonObject = Annotated[
+    dict[Annotated[str, StringConstraints(max_length=128)], Any],
+    Field(json_schema_extra={"maxProperties": 200}),
+]
 
 
 class Payload(BaseModel):
