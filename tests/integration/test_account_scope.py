@@ -49,16 +49,23 @@ def test_account_actions_on_another_tenant_are_forbidden(api, tokens):
     assert response.json()["error"]["code"] == "forbidden"
 
 
-def test_a_tenant_whitelabel_message_replaces_the_default_user_message(api):
+def whitelabelled_member(api, messages: dict) -> tuple[str, str]:
+    """A new tenant with these whitelabel messages, and a signed-in member: (slug, token)."""
     slug = f"wl_{uuid.uuid4().hex[:8]}"
     tenant = tenant_create(slug=slug, name="Whitelabel Ltd")
-    tenant.config = {"messages": {"not_implemented": "Bientôt disponible chez Whitelabel."}}
+    tenant.config = {"messages": messages}
     tenant.save(update_fields=["config"])
     email = f"member-{slug.replace('_', '-')}@whitelabel.test"
     membership_ensure(
         user=user_ensure(email=email, password=DEMO_PASSWORD), tenant=tenant, role=Role.MEMBER
     )
-    token = login(api, email, slug).json()["result"]["access_token"]
+    return slug, login(api, email, slug).json()["result"]["access_token"]
+
+
+def test_a_tenant_whitelabel_message_replaces_the_default_user_message(api):
+    slug, token = whitelabelled_member(
+        api, {"not_implemented": "Bientôt disponible chez Whitelabel."}
+    )
     dummy = assert_envelope(api(envelope("leads.list", {}, tenant=slug), token=token).json())
     assert dummy["error"]["code"] == "not_implemented"
     assert dummy["error"]["user_message"] == "Bientôt disponible chez Whitelabel."
@@ -97,15 +104,9 @@ def test_a_password_change_ends_every_open_reset_link():
 
 
 def test_a_members_refusal_speaks_the_tenants_words(api):
-    slug = f"wf_{uuid.uuid4().hex[:8]}"
-    tenant = tenant_create(slug=slug, name="Words Ltd")
-    tenant.config = {"messages": {"forbidden": "Sorry, you can't do that (ask your admin)."}}
-    tenant.save(update_fields=["config"])
-    email = f"m-{slug.replace('_', '-')}@words.test"
-    membership_ensure(
-        user=user_ensure(email=email, password=DEMO_PASSWORD), tenant=tenant, role=Role.MEMBER
+    slug, token = whitelabelled_member(
+        api, {"forbidden": "Sorry, you can't do that (ask your admin)."}
     )
-    token = login(api, email, slug).json()["result"]["access_token"]
     refused = api(envelope("tenants.get", {}, tenant=slug), token=token, admin=True).json()
     assert refused["error"]["code"] == "forbidden"
     assert refused["error"]["user_message"] == "Sorry, you can't do that (ask your admin)."
