@@ -49,6 +49,9 @@ def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
             return "skipped"
         spec = registry.get(record.action, record.version)
         started = time.monotonic()
+        # The tenant and the actor's roles are read once: for the handler's context, the
+        # whitelabel text of an error and the audit hook alike.
+        tenant, ctx = _context(spec, record, schema)
         if record.attempts > MAX_ATTEMPTS:
             error = ActionError(
                 ErrorCode.INTERNAL_ERROR,
@@ -57,18 +60,41 @@ def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
             _log_error(record, schema, error.code, error.message, exc_info=False)
             _finish(record, spec, started, error=error.as_error())
         else:
-            _run_and_finish(spec, record, schema, started)
-        audit.action_log_write(tenant=_tenant_slug(schema), record=record)
+            _run_and_finish(spec, record, ctx, tenant, started)
+        audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
     _reply_all(record, schema)
     return record.status
 
 
-def _run_and_finish(spec, record: ActionRecord, schema: str, started: float) -> None:
+def _context(spec, record: ActionRecord, schema: str):
+    """(the Tenant or None for the platform, the handler's ActionContext)."""
+    from tenants.services import roles_for, tenant_get
+
+    tenant = tenant_get(slug=schema)
+    actor = None
+    if record.actor_id is not None:
+        actor = Actor(id=record.actor_id, email=record.actor_email)
+    ctx = ActionContext(
+        tenant=_tenant_slug(schema),
+        schema=schema,
+        actor=actor,
+        message_id=str(record.id),
+        action=spec.name,
+        version=spec.version,
+        channel=spec.channel.value,
+        trace_id=record.trace_id,
+        roles=roles_for(actor=actor, tenant=tenant),
+    )
+    return tenant, ctx
+
+
+def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> None:
+    schema = ctx.schema
     # An atomic handler's writes and the record's result commit together.
     atomic = spec.handler is None or getattr(spec.handler, "atomic", True)
     try:
         with transaction.atomic() if atomic else contextlib.nullcontext():
-            result = _run(spec, record, schema)
+            result = _run(spec, record, ctx)
             _finish(record, spec, started, result=result)
         return
     except ActionError as err:
@@ -83,11 +109,8 @@ def _run_and_finish(spec, record: ActionRecord, schema: str, started: float) -> 
             f"The action failed unexpectedly; trace id {record.trace_id}.",
         ).as_error()
     from tenants.config import user_message
-    from tenants.services import tenant_get
 
-    error["user_message"] = (
-        user_message(tenant=tenant_get(slug=schema), code=error["code"]) or error["user_message"]
-    )
+    error["user_message"] = user_message(tenant=tenant, code=error["code"]) or error["user_message"]
     # Writing the error may fail too (database gone): then the record stays running, its
     # lease runs out and the outbox sweep has it run again.
     _finish(record, spec, started, error=error)
@@ -152,7 +175,7 @@ def _claim(record_id, *, channel, worker) -> ActionRecord | None:
     return record
 
 
-def _run(spec, record: ActionRecord, schema: str) -> dict:
+def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:
     deadline_ms = (record.meta or {}).get("deadline_ms")
     if deadline_ms and (timezone.now() - record.created_at).total_seconds() * 1000 > deadline_ms:
         raise ActionError(ErrorCode.TIMEOUT, "The deadline passed before the action could run.")
@@ -162,22 +185,6 @@ def _run(spec, record: ActionRecord, schema: str) -> dict:
             NOT_IMPLEMENTED,
             details={"action": spec.name, "state": spec.state.value},
         )
-    from tenants.services import roles_for, tenant_get
-
-    actor = None
-    if record.actor_id is not None:
-        actor = Actor(id=record.actor_id, email=record.actor_email)
-    ctx = ActionContext(
-        tenant=_tenant_slug(schema),
-        schema=schema,
-        actor=actor,
-        message_id=str(record.id),
-        action=spec.name,
-        version=spec.version,
-        channel=spec.channel.value,
-        trace_id=record.trace_id,
-        roles=roles_for(actor=actor, tenant=tenant_get(slug=schema)),
-    )
     if not ctx.roles & set(spec.roles):
         # Roles are re-read here: a grant may have expired or a role been revoked since
         # the pipeline accepted the message.
