@@ -65,3 +65,24 @@ class ActionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.id} {self.status}"
+
+
+class CtaEvent(models.Model):
+    """One call-to-action event (analytics.cta.record), in the tenant's own schema."""
+
+    surface = models.CharField(max_length=63)  # where it was shown: page, email, widget...
+    cta_id = models.CharField(max_length=63)
+    page = models.URLField(max_length=2048, blank=True)
+    event = models.CharField(max_length=10)  # view | click | submit
+    variant = models.CharField(max_length=63, blank=True)
+    lead_id = models.CharField(max_length=64, blank=True)
+    session_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()  # when the client saw it happen
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    message_id = models.UUIDField()  # the action message that recorded it
+
+    class Meta:
+        indexes = [models.Index(fields=["cta_id", "occurred_at"], name="cta_by_time")]
+
+    def __str__(self) -> str:
+        return f"{self.cta_id} {self.event} {self.occurred_at:%Y-%m-%d %H:%M}"

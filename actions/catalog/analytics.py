@@ -5,19 +5,26 @@ from typing import Literal
 
 from pydantic import AwareDatetime
 
+from django.utils import timezone
+
 from actions.catalog._common import TimeWindow
-from actions.payloads import JsonObject, ObjectId, Payload, Result, Slug, Url
-from actions.registry import MEMBERS, OWNERS, dummy
+from actions.context import ActionContext
+from actions.models import CtaEvent
+from actions.payloads import ObjectId, Payload, Result, Slug, Url
+from actions.registry import MEMBERS, OWNERS, action, dummy
 
 ExportFormat = Literal["csv", "json"]
 
 
 class CtaRecord(Payload):
+    surface: Slug  # where the call to action was shown: a page, an email, a widget
     cta_id: Slug
-    page: Url | None = None  # where the call to action was shown
-    variant: Slug | None = None  # A/B variant
+    page: Url | None = None  # the page's address, when the surface is a page
     event: Literal["view", "click", "submit"] = "click"
-    metadata: JsonObject | None = None
+    variant: Slug | None = None  # A/B variant
+    lead_id: ObjectId | None = None
+    session_id: ObjectId | None = None
+    occurred_at: AwareDatetime | None = None  # when the client saw it; default: now
 
 
 class CtaRecorded(Result):
@@ -41,14 +48,29 @@ class CtaExport(Result):
     requested_at: datetime
 
 
-dummy(  # TODO
+@action(
     "analytics.cta.record",
     channel="user",
     roles=MEMBERS,
-    summary="Record a call-to-action event.",
+    state="under_dev",
+    summary="Record a call-to-action event (one row in the tenant's schema).",
     input=CtaRecord,
     output=CtaRecorded,
 )
+def cta_record(ctx: ActionContext, payload: CtaRecord) -> CtaRecorded:
+    event = CtaEvent.objects.create(
+        surface=payload.surface,
+        page=payload.page or "",
+        cta_id=payload.cta_id,
+        event=payload.event,
+        variant=payload.variant or "",
+        lead_id=payload.lead_id or "",
+        session_id=payload.session_id or "",
+        occurred_at=payload.occurred_at or timezone.now(),
+        message_id=ctx.message_id,
+    )
+    return CtaRecorded(id=str(event.pk), recorded_at=event.recorded_at)
+
 dummy(  # TODO
     "analytics.cta.export",
     channel="user",

@@ -47,7 +47,7 @@ VALID: list[tuple[type[BaseModel], dict[str, Any]]] = [
     (Promote, {"reason": "Investigating ticket 42"}),
     (WebhookIngest, {"workspace": "main", "path": "orders", "body": {}}),
     (DemoReset, {"confirm": "reset", "tenants": ["acme", "beta"]}),
-    (CtaRecord, {"cta_id": "hero", "page": "https://acme.io/"}),
+    (CtaRecord, {"surface": "web", "cta_id": "hero", "page": "https://acme.io/"}),
     (
         InvoiceCreate,
         {
@@ -132,7 +132,7 @@ def test_identifier_patterns_enforced():
     _refused(TenantCreate, {**VALID[2][1], "slug": "Acme; DROP"})
     _refused(LeadCreate, {"name": "x", "email": "not-an-email"})
     _refused(LeadQuery, {"owner_id": "../etc"})
-    _refused(CtaRecord, {"cta_id": "hero", "page": "javascript:alert(1)"})
+    _refused(CtaRecord, {"surface": "web", "cta_id": "hero", "page": "javascript:alert(1)"})
     _refused(InvoiceCreate, {**VALID[11][1], "currency": "eur"})
 
 

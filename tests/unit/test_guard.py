@@ -106,7 +106,7 @@ def test_strict_fields_refuse_more(text, category):
     ],
 )
 def test_url_fields_refuse_internal_addresses(url):
-    assert refused("analytics.cta.record", {"cta_id": "x", "page": url}).category == "ssrf"
+    assert refused("analytics.cta.record", {"surface": "web", "cta_id": "x", "page": url}).category == "ssrf"
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_the_plain_fast_path_sees_nfkc(text):
     "url", ["https://example.com/a?b=c", "https://1.1.1.1/", "https://[2606:4700::1111]/"]
 )
 def test_url_fields_take_public_addresses(url):
-    assert refused("analytics.cta.record", {"cta_id": "x", "page": url}) is None
+    assert refused("analytics.cta.record", {"surface": "web", "cta_id": "x", "page": url}) is None
 
 
 def test_urls_in_open_objects_are_checked_schemes_included():

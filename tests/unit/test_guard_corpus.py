@@ -34,7 +34,7 @@ def _webhook(body: dict) -> tuple[str, dict]:
 
 def _attack_placements(category: str, value: str):
     if category == "ssrf":
-        yield "url field", ("analytics.cta.record", {"cta_id": "signup", "page": value})
+        yield "url field", ("analytics.cta.record", {"surface": "web", "cta_id": "signup", "page": value})
         yield "open object", _webhook({"callback": {"url": value}})
         return
     if len(value) <= 200:
@@ -90,7 +90,7 @@ BENIGN_PLACEMENT = {
     "company": lambda v: ("leads.create", {"name": "Ann", "company": v}),
     "prose": lambda v: ("leads.create", {"name": "Ann", "notes": v}),
     "code": lambda v: ("leads.create", {"name": "Ann", "notes": v}),
-    "url": lambda v: ("analytics.cta.record", {"cta_id": "signup", "page": v}),
+    "url": lambda v: ("analytics.cta.record", {"surface": "web", "cta_id": "signup", "page": v}),
     "search": lambda v: ("leads.list", {"search": v}),
     "open": lambda v: _webhook({"data": {"value": v}}),
 }
