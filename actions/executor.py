@@ -232,5 +232,6 @@ def _reply_all(record: ActionRecord, schema: str) -> None:
         reply(
             reply_to=reply_to,
             correlation_id=correlation_id,
+            channel=record.channel,
             envelope=outcome_for(record, request, schema=schema).envelope,
         )

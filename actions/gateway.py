@@ -4,9 +4,12 @@ Plain Django views rather than DRF's: the pipeline parses, authenticates and for
 errors for both transports alike, and the body must be read raw and bounded.
 """
 
+import asyncio
 import re
-import time
+from inspect import iscoroutinefunction
 
+from asgiref.sync import sync_to_async
+from django import db
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -16,7 +19,8 @@ from actions import envelope, health
 from actions.errors import ActionError, ErrorCode
 from actions.index import index_document
 from actions.models import ActionRecord
-from actions.pipeline import Ingress, outcome_for, submit, unhandled
+from actions.edge.waiters import waiters
+from actions.pipeline import Ingress, http_status_of, outcome_for, submit, unhandled
 from actions.redaction import redact_for
 from actions.registry import Channel, registry
 from audit import services as audit
@@ -26,20 +30,33 @@ from tenants.tokens import InvalidToken, actor_from_authorization
 
 
 def _methods(*allowed: str):
-    """Like require_http_methods, but the refusal is a response envelope."""
+    """Like require_http_methods, but the refusal is a response envelope. Works on sync
+    and async views alike."""
 
     accepted = {*allowed, "HEAD"} if "GET" in allowed else set(allowed)  # HEAD: monitors
 
+    def refusal():
+        err = ActionError(
+            ErrorCode.INVALID_ENVELOPE, f"Use {' or '.join(allowed)} here.", http_status=405
+        )
+        response = _error({}, err, "gateway.rest")
+        response["Allow"] = ", ".join(allowed)
+        return response
+
     def decorate(view):
-        def wrapped(request, *args, **kwargs):
-            if request.method not in accepted:
-                err = ActionError(
-                    ErrorCode.INVALID_ENVELOPE, f"Use {' or '.join(allowed)} here.", http_status=405
-                )
-                response = _error({}, err, "gateway.rest")
-                response["Allow"] = ", ".join(allowed)
-                return response
-            return view(request, *args, **kwargs)
+        if iscoroutinefunction(view):
+
+            async def wrapped(request, *args, **kwargs):
+                if request.method not in accepted:
+                    return await _in_thread(refusal)
+                return await view(request, *args, **kwargs)
+
+        else:
+
+            def wrapped(request, *args, **kwargs):
+                if request.method not in accepted:
+                    return refusal()
+                return view(request, *args, **kwargs)
 
         wrapped.__name__ = view.__name__
         # Bearer tokens, never cookies: CSRF does not apply, and its HTML refusal page
@@ -120,40 +137,69 @@ def _read_body(request: HttpRequest) -> bytes:
     return body
 
 
-def _post(request: HttpRequest, channel: Channel) -> JsonResponse:
+async def _post(request: HttpRequest, channel: Channel) -> JsonResponse:
     try:
         wait = _wait_seconds(request)
         body = _read_body(request)
     except ActionError as err:
-        return _error({}, err, "gateway.rest")
-    outcome = submit(
-        Ingress(
-            channel=channel,
-            body=body,
-            authorization=request.headers.get("Authorization"),
-            transport="rest",
-            source=request.META.get("REMOTE_ADDR", ""),
-        )
+        return await _in_thread(_error, {}, err, "gateway.rest")
+    ingress = Ingress(
+        channel=channel,
+        body=body,
+        authorization=request.headers.get("Authorization"),
+        transport="rest",
+        source=request.META.get("REMOTE_ADDR", ""),
     )
-    if not outcome.finished and wait > 0:
-        outcome = _await(outcome, wait)
-    return _envelope_response(outcome.envelope, outcome.http_status)
+    if wait <= 0:
+        outcome = await _in_thread(submit, ingress)
+        return _envelope_response(outcome.envelope, outcome.http_status)
+    replies = waiters()
+    ingress.reply_to = await _in_thread(replies.queue)
+    if ingress.reply_to is None:  # no broker: the outbox keeps the record, the client polls
+        outcome = await _in_thread(submit, ingress)
+        return _envelope_response(outcome.envelope, outcome.http_status)
+    ingress.correlation_id, answer = replies.register()
+    try:
+        outcome = await _in_thread(submit, ingress)
+        if outcome.finished:
+            return _envelope_response(outcome.envelope, outcome.http_status)
+        try:
+            env = await asyncio.wait_for(answer, timeout=wait)
+        except TimeoutError:
+            # No reply in time (or the reply queue was lost): the record has the truth.
+            outcome = await _in_thread(_reread, outcome)
+            return _envelope_response(outcome.envelope, outcome.http_status)
+    finally:
+        replies.discard(ingress.correlation_id)
+    # The reply names our internal correlation id: the client sees its own, if any.
+    env["meta"].pop("correlation_id", None)
+    if outcome.envelope["meta"].get("correlation_id"):
+        env["meta"]["correlation_id"] = outcome.envelope["meta"]["correlation_id"]
+    return _envelope_response(env, http_status_of(env))
 
 
-def _await(outcome, wait: float):
-    """Poll the record until it finishes or `wait` runs out (backing off 10 ms -> 100 ms)."""
-    deadline = time.monotonic() + wait
-    pause = 0.01
+def _in_thread(func, *args):
+    """Run blocking code (the ORM, the broker) off the event loop, on a pooled thread
+    that keeps its database connection across requests."""
+    return sync_to_async(_with_usable_connection(func), thread_sensitive=False)(*args)
+
+
+def _with_usable_connection(func):
+    def run(*args):
+        # Pooled threads see no request_started/finished signal: drop a connection that
+        # broke (a database restart) before using it, as close_old_connections would.
+        db.connection.close_if_unusable_or_obsolete()
+        return func(*args)
+
+    return run
+
+
+def _reread(outcome):
     request = {k: outcome.envelope.get(k) for k in ("id", "action", "version", "tenant")}
     request["meta"] = {"correlation_id": outcome.envelope["meta"].get("correlation_id")}
-    while time.monotonic() < deadline:
-        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 1.5, 0.1)
-        with schema_context(outcome.schema):
-            record = ActionRecord.objects.get(id=outcome.record.id)
-        if record.finished:
-            return outcome_for(record, request, schema=outcome.schema)
-    return outcome
+    with schema_context(outcome.schema):
+        record = ActionRecord.objects.get(id=outcome.record.id)
+    return outcome_for(record, request, schema=outcome.schema)
 
 
 def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse:
@@ -201,13 +247,13 @@ def _schema_for(slug: str, actor) -> str:
 
 
 @_methods("POST")
-def post_user(request):
-    return _post(request, Channel.USER)
+async def post_user(request):
+    return await _post(request, Channel.USER)
 
 
 @_methods("POST")
-def post_admin(request):
-    return _post(request, Channel.ADMIN)
+async def post_admin(request):
+    return await _post(request, Channel.ADMIN)
 
 
 @_methods("GET")

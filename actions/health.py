@@ -1,4 +1,5 @@
-"""Health of the parts Switchboard needs: database, broker, one worker per channel."""
+"""Health of the parts Switchboard needs: database, broker, and per channel one worker
+and one AMQP ingress process."""
 
 import threading
 import time
@@ -65,9 +66,30 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
     return found
 
 
+def ingress_consumers(channel: str) -> dict:
+    """How many ingress processes consume a channel's ingress queue, and its backlog."""
+    # The user channel's login may not look at the admin channel's queues.
+    url = settings.BROKER_URL_ADMIN if channel == "admin" else settings.BROKER_URL_USER
+    with Connection(url, connect_timeout=2) as conn:
+        _, backlog, consumers = conn.default_channel.queue_declare(
+            queue=f"switchboard.ingress.{channel}", passive=True
+        )
+    return {"consumers": consumers, "backlog": backlog}
+
+
+def _ingress(channel: str) -> dict:
+    found: dict = {}
+    state = _timed(lambda: found.update(ingress_consumers(channel)))
+    if state["ok"] and not found["consumers"]:
+        state.update(ok=False, error="no ingress process consumes the queue")
+    return {**state, **found}
+
+
 def report() -> dict:
     parts = {"database": _timed(_database), "broker": _timed(_broker)}
     if parts["broker"]["ok"]:
+        for channel in CHANNELS:
+            parts[f"ingress.{channel}"] = _ingress(channel)
         found: dict = {}
         probe = _timed(lambda: found.update(workers_cached()))
         for channel in CHANNELS:
@@ -81,6 +103,7 @@ def report() -> dict:
     else:
         for channel in CHANNELS:
             parts[f"worker.{channel}"] = {"ok": False, "error": "broker unreachable"}
+            parts[f"ingress.{channel}"] = {"ok": False, "error": "broker unreachable"}
     failing = sorted(name for name, part in parts.items() if not part["ok"])
     return {
         "status": "ok" if not failing else "degraded",

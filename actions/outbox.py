@@ -19,6 +19,7 @@ from kombu.pools import producers
 from actions import executor
 from actions.models import ActionRecord, RecordStatus
 from actions.registry import registry
+from actions.replies import broker_url
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +33,11 @@ def routing_key(*, channel: str, tenant: str, action: str) -> str:
     return f"{channel}.{tenant}.{action}"
 
 
-def _broker_url(channel: str) -> str:
-    return settings.BROKER_URL_ADMIN if channel == "admin" else settings.BROKER_URL_USER
-
-
 _connections: dict[str, Connection] = {}
 
 
 def _connection(channel: str) -> Connection:
-    url = _broker_url(channel)
+    url = broker_url(channel)
     if url not in _connections:
         _connections[url] = Connection(
             url,

@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
 from actions import envelope, guard, outbox, ratelimit
-from actions.errors import ActionError, ErrorCode
+from actions.errors import ActionError, ErrorCode, http_status_for
 from actions.models import ActionRecord, RecordStatus
 from actions.registry import Channel, Scope, registry
 from actions.replies import is_reply_queue
@@ -345,6 +345,15 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
         extra_meta={"location": location},
     )
     return Outcome(env, 202, record, schema, finished=False)
+
+
+def http_status_of(env: dict) -> int:
+    """The HTTP status a finished response envelope is answered with."""
+    if env["status"] == "ok":
+        return 200
+    if env["status"] == "pending":
+        return 202
+    return http_status_for(env["error"]["code"])
 
 
 def _poll_path(channel: str) -> str:

@@ -1,7 +1,8 @@
 """The Celery app. Workers run one channel each: `celery -A config worker --channel user`.
 
 Queues and exchanges are declared once, in settings (CELERY_TASK_QUEUES); the channel
-option makes a worker consume its channel's action queue and AMQP ingress queue only.
+option makes a worker consume its channel's action queue only (the AMQP ingress is
+its own process: `manage.py amqp_ingress`).
 """
 
 import os
@@ -27,4 +28,3 @@ app.user_options["worker"].add(
 from actions import worker_steps  # noqa: E402  (needs `app`)
 
 app.steps["worker"].add(worker_steps.ChannelStep)
-app.steps["consumer"].add(worker_steps.IngressConsumer)

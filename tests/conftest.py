@@ -58,27 +58,47 @@ def _start_worker(channel: str, log_dir: Path) -> subprocess.Popen:
     )
 
 
+def _start_ingress(channel: str, log_dir: Path) -> subprocess.Popen:
+    log = open(log_dir / f"ingress-{channel}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "amqp_ingress", "--channel", channel, "--threads", "4"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
+
+
+def _all_up(health) -> bool:
+    found = health.workers(timeout=0.5)
+    if not all(any(h.startswith(f"{c}-test@") for h in found[c]) for c in ("user", "admin")):
+        return False
+    try:
+        return all(health.ingress_consumers(c)["consumers"] for c in ("user", "admin"))
+    except Exception:  # the queue is declared by the ingress process as it starts
+        return False
+
+
 @pytest.fixture(scope="session")
 def workers(django_db_blocker):
-    """One real worker per channel for the whole session."""
+    """One real worker and one AMQP ingress process per channel for the whole session."""
     from django.conf import settings
 
     from actions import health
 
     log_dir = Path(settings.VAR_DIR)
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = {channel: _start_worker(channel, log_dir) for channel in ("user", "admin")}
+    procs = {f"worker-{c}": _start_worker(c, log_dir) for c in ("user", "admin")}
+    procs |= {f"ingress-{c}": _start_ingress(c, log_dir) for c in ("user", "admin")}
     deadline = time.monotonic() + 60
-    found: dict = {}
     while time.monotonic() < deadline:
-        found = health.workers(timeout=0.5)
-        if all(any(h.startswith(f"{c}-test@") for h in found[c]) for c in ("user", "admin")):
+        if _all_up(health):
             break
-        for channel, proc in procs.items():
+        for name, proc in procs.items():
             if proc.poll() is not None:
-                pytest.fail(f"{channel} worker exited; see {log_dir}/worker-{channel}.log")
+                pytest.fail(f"{name} exited; see {log_dir}/{name}.log")
     else:
-        pytest.fail(f"workers did not come up in 60 s: {found}; logs in {log_dir}")
+        pytest.fail(f"workers and ingress did not come up in 60 s; logs in {log_dir}")
     yield procs
     for proc in procs.values():
         proc.terminate()

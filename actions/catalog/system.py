@@ -11,6 +11,8 @@ class PartState(Result):
     ms: float | None = None
     error: str | None = None
     workers: list[str] | None = None
+    consumers: int | None = None  # AMQP ingress processes on the channel's queue
+    backlog: int | None = None  # messages waiting in that queue
 
 
 class Health(Result):
@@ -23,7 +25,7 @@ class Health(Result):
 @action(
     "system.health",
     channel="user",
-    summary="Health of database, broker and workers.",
+    summary="Health of database, broker, workers and AMQP ingress processes.",
     input=Empty,
     output=Health,
     roles=SIGNED_IN,

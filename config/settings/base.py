@@ -209,7 +209,7 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_DB_REUSE_MAX = 1000
 
 # The one place that declares the task exchanges and queues (actions/outbox.py publishes
-# to them); the AMQP ingress exchanges are declared by actions/worker_steps.py.
+# to them); the AMQP ingress exchanges are declared by actions/edge/ingress.py.
 USER_EXCHANGE = Exchange("switchboard.user", type="topic", durable=True)
 ADMIN_EXCHANGE = Exchange("switchboard.admin", type="topic", durable=True)
 CELERY_TASK_QUEUES = (

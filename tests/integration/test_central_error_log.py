@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 from django_tenants.utils import schema_context
 
-from actions import executor, outbox, tasks, worker_steps
+from actions import executor, outbox, tasks
+from actions.edge import ingress
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord
 from actions.pipeline import outcome_for
@@ -68,15 +69,13 @@ def test_an_amqp_gateway_bug_is_logged_with_the_trace_id_it_replied(monkeypatch)
     def broken(ingress):
         raise RuntimeError("ingress bug")
 
-    monkeypatch.setattr("actions.pipeline.submit", broken)
-    monkeypatch.setattr("actions.replies.reply", lambda **kw: replies.append(kw))
-    message = SimpleNamespace(
-        properties={"reply_to": "amq.rabbitmq.reply-to", "correlation_id": "c1"},
-        headers={},
-        body=json.dumps(envelope("leads.list")).encode(),
-        ack=lambda: None,
+    monkeypatch.setattr("actions.edge.ingress.submit", broken)
+    monkeypatch.setattr("actions.edge.ingress.reply", lambda **kw: replies.append(kw))
+    properties = SimpleNamespace(
+        reply_to="amq.rabbitmq.reply-to", correlation_id="c1", headers={}
     )
-    worker_steps.IngressConsumer.on_message(SimpleNamespace(served="user"), message)
+    body = json.dumps(envelope("leads.list")).encode()
+    ingress.handle("user", body, properties, "leads.list")
     (reply,) = replies
     trace_id = reply["envelope"]["meta"]["trace_id"]
     entry = logged(trace_id)

@@ -28,7 +28,7 @@ def wait_finished(schema, record_id, timeout=15.0) -> ActionRecord:
 
 def test_a_record_stored_during_a_broker_outage_is_published_by_the_sweep(monkeypatch, tokens):
     # The broker is "down": every publish fails after the record was committed.
-    monkeypatch.setattr(outbox, "_broker_url", lambda channel: "amqp://guest:guest@127.0.0.1:1//")
+    monkeypatch.setattr(outbox, "broker_url", lambda channel: "amqp://guest:guest@127.0.0.1:1//")
     monkeypatch.setattr(outbox, "_connections", {})
     env = envelope("leads.list", {})
     outcome = submit(

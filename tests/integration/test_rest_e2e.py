@@ -151,7 +151,16 @@ def test_system_health_and_index_are_real_actions(api, tokens):
         api(envelope("system.health"), token=tokens["member@acme.test"]).json()
     )
     assert health["status"] == "ok", health
-    assert set(health["result"]["parts"]) == {"database", "broker", "worker.user", "worker.admin"}
+    parts = health["result"]["parts"]
+    assert set(parts) == {
+        "database",
+        "broker",
+        "worker.user",
+        "worker.admin",
+        "ingress.user",
+        "ingress.admin",
+    }
+    assert parts["ingress.user"]["consumers"] >= 1 and parts["ingress.admin"]["consumers"] >= 1
     index = api(envelope("system.index"), token=tokens["member@acme.test"]).json()
     names = {entry["name"] for entry in index["result"]["actions"]}
     assert {"auth.login", "leads.create", "tenants.create"} <= names

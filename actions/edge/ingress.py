@@ -1,0 +1,144 @@
+"""The AMQP ingress: its own process kind (`manage.py amqp_ingress --channel user`), never a
+worker's consumer loop. Plain JSON envelopes published to `switchboard.ingress.<channel>`
+go through the same pipeline as REST; the answer goes to the message's `reply_to`.
+
+Messages are handled by a pool of threads, so one slow or hostile message holds one
+thread, not the channel; scale further by running more processes (each one is another
+consumer of the same queue). A message is acknowledged once handled: if the process dies
+first, the broker hands it to another consumer, and the envelope id makes a second
+delivery run the action once.
+"""
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pika
+from django.db import close_old_connections
+
+from actions import envelope
+from actions.pipeline import Ingress, submit, unhandled
+from actions.registry import Channel
+from actions.replies import broker_url, reply
+
+log = logging.getLogger(__name__)
+
+
+def exchange_name(channel: str) -> str:
+    return f"switchboard.ingress.{channel}"
+
+
+def declare(pika_channel, channel: str) -> str:
+    """The ingress exchange and its queue (routing key = action name; the pipeline refuses
+    actions of the other channel). Returns the queue's name."""
+    name = exchange_name(channel)
+    pika_channel.exchange_declare(name, exchange_type="topic", durable=True)
+    pika_channel.queue_declare(name, durable=True)
+    pika_channel.queue_bind(name, name, routing_key="#")
+    return name
+
+
+def handle(channel: str, body: bytes, properties, routing_key: str | None) -> None:
+    """One message through the pipeline; the answer, if final, to its reply_to."""
+    reply_to, correlation_id = properties.reply_to, properties.correlation_id
+    close_old_connections()  # a connection left broken (e.g. by a database restart)
+    try:
+        authorization = (properties.headers or {}).get("authorization")
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode("utf-8", "replace")
+        outcome = submit(
+            Ingress(
+                channel=Channel(channel),
+                body=body,
+                authorization=authorization if isinstance(authorization, str) else None,
+                transport="amqp",
+                source="amqp",
+                reply_to=reply_to,
+                correlation_id=correlation_id,
+                routing_key=routing_key,
+            )
+        )
+        if outcome.finished and reply_to:
+            reply(
+                reply_to=reply_to,
+                correlation_id=correlation_id,
+                envelope=outcome.envelope,
+                channel=channel,
+            )
+    except Exception:
+        log.exception("AMQP ingress failed on a message; replying internal_error")
+        try:  # nothing a message holds may stop this consumer, not even its error reply
+            if reply_to:
+                reply(
+                    reply_to=reply_to,
+                    correlation_id=correlation_id,
+                    envelope=unhandled("gateway.amqp", envelope.peek(body)),
+                    channel=channel,
+                )
+        except Exception:
+            log.exception("AMQP ingress could not answer a failed message")
+
+
+class IngressProcess:
+    """Consume one channel's ingress queue with `threads` handlers until stopped."""
+
+    def __init__(self, channel: str, *, threads: int = 8):
+        self.channel = channel
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix=f"ingress-{channel}")
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGINT, lambda *_: self.stop())
+        pause = 0.5
+        while not self._stopping.is_set():
+            try:
+                self._consume()
+                pause = 0.5
+            except Exception:
+                if self._stopping.is_set():
+                    break
+                log.warning("ingress connection lost; reconnecting in %.1f s", pause, exc_info=True)
+                self._stopping.wait(pause)
+                pause = min(pause * 2, 10.0)
+        self._pool.shutdown(wait=True)
+
+    def stop(self) -> None:
+        self._stopping.set()  # the consume loop notices within half a second
+
+    def _consume(self) -> None:
+        params = pika.URLParameters(broker_url(self.channel))
+        params.heartbeat = 30
+        connection = pika.BlockingConnection(params)
+        try:
+            amqp = connection.channel()
+            queue = declare(amqp, self.channel)
+            # Two messages per thread: one running, one ready, none starving others.
+            amqp.basic_qos(prefetch_count=self.threads * 2)
+            amqp.basic_consume(queue, self._on_message(connection, amqp))
+            log.info("ingress for the %s channel: %d threads", self.channel, self.threads)
+            while not self._stopping.is_set():
+                connection.process_data_events(time_limit=0.5)
+            amqp.cancel()  # stop taking messages, finish those in hand, then ack them
+            self._pool.shutdown(wait=True)
+            connection.process_data_events(time_limit=0)
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    def _on_message(self, connection, amqp):
+        def on_message(_channel, method, properties, body):
+            def work():
+                try:
+                    handle(self.channel, body, properties, method.routing_key)
+                finally:
+                    # Acks belong to the connection's thread.
+                    connection.add_callback_threadsafe(
+                        lambda: amqp.is_open and amqp.basic_ack(method.delivery_tag)
+                    )
+
+            self._pool.submit(work)
+
+        return on_message

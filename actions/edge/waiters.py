@@ -1,0 +1,127 @@
+"""Reply waiters: a REST client sent `?wait=N` and waits for the action's answer.
+
+Waiting holds neither a thread nor a database connection. Each web process owns one
+exclusive, server-named reply queue (`amq.gen-*`) that a single background thread
+consumes; the process puts that queue in the record's reply targets, and the worker
+publishes the finished envelope there as it does for AMQP clients (actions.replies).
+A waiter is an asyncio future keyed by a correlation id of its own; the consumer thread
+resolves it on the event loop that created it.
+
+When the broker connection drops, the queue (and any reply in it) is gone: the thread
+reconnects with a new queue, and a waiter whose reply never came reads the record once
+when its time is up (actions.gateway), so an answer is never lost, only late.
+"""
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import uuid
+
+import pika
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+class ReplyWaiters:
+    def __init__(self, url: str):
+        self._url = url
+        self._lock = threading.Lock()
+        self._futures: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        self._ready = threading.Event()
+        self._queue: str | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- the event loop's side -----------------------------------------------------------
+    def queue(self, timeout: float = 5.0) -> str | None:
+        """The reply queue's name, starting the consumer on first use; None if the broker
+        cannot be reached in `timeout` (the caller then answers 202 and lets it poll)."""
+        self._start()
+        self._ready.wait(timeout)
+        return self._queue
+
+    def register(self) -> tuple[str, asyncio.Future]:
+        """A new waiter on the running loop: (its correlation id, its future)."""
+        loop = asyncio.get_running_loop()
+        correlation_id = uuid.uuid4().hex
+        future = loop.create_future()
+        with self._lock:
+            self._futures[correlation_id] = (loop, future)
+        return correlation_id, future
+
+    def discard(self, correlation_id: str) -> None:
+        with self._lock:
+            self._futures.pop(correlation_id, None)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._futures)
+
+    # --- the consumer thread -------------------------------------------------------------
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="reply-waiters", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        pause = 0.2
+        while True:
+            try:
+                self._consume()
+            except Exception:
+                log.warning("reply queue lost; reconnecting in %.1f s", pause, exc_info=True)
+            self._ready.clear()
+            self._queue = None
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+    def _consume(self) -> None:
+        params = pika.URLParameters(self._url)
+        params.heartbeat = 30
+        params.blocked_connection_timeout = 10
+        connection = pika.BlockingConnection(params)
+        try:
+            channel = connection.channel()
+            declared = channel.queue_declare(queue="", exclusive=True, auto_delete=True)
+            channel.basic_consume(declared.method.queue, self._on_reply, auto_ack=True)
+            self._queue = declared.method.queue
+            self._ready.set()
+            channel.start_consuming()
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    def _on_reply(self, channel, method, properties, body: bytes) -> None:
+        with self._lock:
+            waiter = self._futures.pop(properties.correlation_id or "", None)
+        if waiter is None:
+            return  # its client gave up (timeout) or went away
+        loop, future = waiter
+        try:
+            envelope = json.loads(body)
+        except ValueError:
+            log.error("unreadable reply on the waiters' queue")
+            return
+        loop.call_soon_threadsafe(_settle, future, envelope)
+
+
+def _settle(future: asyncio.Future, envelope: dict) -> None:
+    if not future.done():
+        future.set_result(envelope)
+
+
+_waiters: ReplyWaiters | None = None
+
+
+def waiters() -> ReplyWaiters:
+    """This process's waiters. One queue serves both channels: the admin worker's login
+    may write to any queue, the user worker's to any but the admin channel's."""
+    global _waiters
+    if _waiters is None:
+        _waiters = ReplyWaiters(settings.BROKER_URL_USER)
+    return _waiters

@@ -1,0 +1,138 @@
+"""Start, measure and stop the bare Celery baseline (tests/bench/bare_app.py).
+
+The figures are what a client sees: `apply_async(...).get()` round trips, publish with a
+confirm, the worker's insert, the rpc reply. They are the yardstick of issue 8.
+"""
+
+import itertools
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+from django_tenants.utils import schema_context
+
+from actions.models import CtaEvent
+from tests.bench.bare_app import SURFACE, app, cta_insert
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 10  # seconds a single call may take before the benchmark fails
+
+
+def _hostname(pool: str) -> str:
+    return f"bench-bare-{pool}@{socket.gethostname()}"
+
+
+def start_bare_worker(*, pool: str, concurrency: int) -> subprocess.Popen:
+    """Start a bare worker and return once it answers a ping (at most 60 s)."""
+    log_dir = Path(settings.VAR_DIR)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"bench-bare-{pool}.log"
+    hostname = _hostname(pool)
+    with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.bench.bare_app",
+                "worker",
+                "--pool",
+                pool,
+                "--concurrency",
+                str(concurrency),
+                "-n",
+                hostname,
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},  # DJANGO_SETTINGS_MODULE and the rest, as the caller has them
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bare {pool} worker exited; see {log_path}")
+        if app.control.ping(destination=[hostname], timeout=0.5):
+            return proc
+    stop_bare_worker(proc)
+    raise RuntimeError(f"bare {pool} worker did not answer a ping in 60 s; see {log_path}")
+
+
+def stop_bare_worker(proc: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM), killed if it takes more than 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _call(i: int) -> int:
+    return cta_insert.apply_async((SURFACE, f"cta-{i}")).get(timeout=TIMEOUT)
+
+
+def _delete_rows() -> int:
+    with schema_context("acme"):
+        return CtaEvent.objects.filter(surface=SURFACE).delete()[0]
+
+
+def measure_bare(*, threads: int = 8, n: int = 2000, serial_n: int = 300) -> dict:
+    """Throughput with `threads` clients (n calls in all) and latency one call at a time.
+
+    Returns throughput (tasks/s), p50_ms, p95_ms, completed (distinct results of the
+    threaded calls) and rows (CtaEvent rows the whole run inserted, warm-ups included).
+    """
+    _delete_rows()  # leftovers of an interrupted run would inflate `rows`
+    try:
+        for i in range(20):  # warm-up: connections, the worker's DB connections, caches
+            _call(i)
+
+        counter = itertools.count()  # next() on it is atomic under the GIL
+        start = threading.Barrier(threads + 1)
+        pks: list[int] = []
+
+        def client() -> None:
+            _call(-1)  # this thread's own producer and rpc reply queue, before the clock
+            start.wait()
+            while (i := next(counter)) < n:
+                pks.append(_call(i))
+
+        with ThreadPoolExecutor(threads) as pool:
+            futures = [pool.submit(client) for _ in range(threads)]
+            start.wait(timeout=60)
+            started = time.perf_counter()
+            for future in futures:
+                future.result()  # re-raises a client's failure
+            elapsed = time.perf_counter() - started
+
+        latencies = []
+        for i in range(serial_n):
+            t0 = time.perf_counter()
+            _call(i)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        quantiles = statistics.quantiles(latencies, n=20)  # 19 cut points: [9] p50, [18] p95
+
+        with schema_context("acme"):
+            rows = CtaEvent.objects.filter(surface=SURFACE).count()
+        return {
+            "throughput": len(pks) / elapsed,
+            "p50_ms": statistics.median(latencies),
+            "p95_ms": quantiles[18],
+            "completed": len(set(pks)),
+            "rows": rows,
+        }
+    finally:
+        _delete_rows()
