@@ -262,6 +262,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("SWITCHBOARD_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "pika": {"level": "WARNING"},  # pika logs every connection step at INFO
         # Error answers are envelopes, and real errors go to the central error log.
         "django.request": {"level": "CRITICAL"},
     },
