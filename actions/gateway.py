@@ -16,10 +16,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import schema_context
 
 from actions import envelope, health
+from actions.edge.waiters import waiters
 from actions.errors import ActionError, ErrorCode
 from actions.index import index_document
 from actions.models import ActionRecord
-from actions.edge.waiters import waiters
 from actions.pipeline import Ingress, http_status_of, outcome_for, submit, unhandled
 from actions.redaction import redact_for
 from actions.registry import Channel, registry

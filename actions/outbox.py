@@ -6,7 +6,12 @@ which covers a broker outage or a crash between commit and publish, and records 
 worker lease ran out (see actions.executor).
 """
 
+import atexit
 import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,7 +19,6 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 from kombu import Connection
-from kombu.pools import producers
 
 from actions import executor
 from actions.models import ActionRecord, RecordStatus
@@ -33,47 +37,181 @@ def routing_key(*, channel: str, tenant: str, action: str) -> str:
     return f"{channel}.{tenant}.{action}"
 
 
-_connections: dict[str, Connection] = {}
+@dataclass(frozen=True)
+class Pending:
+    """A stored record waiting to be published."""
+
+    schema: str
+    record_id: str
+    channel: str
+    action: str
 
 
-def _connection(channel: str) -> Connection:
-    url = broker_url(channel)
-    if url not in _connections:
-        _connections[url] = Connection(
-            url,
-            transport_options=dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
-            connect_timeout=5,
-        )
-    return _connections[url]
+class Publisher:
+    """Publishes one channel's tasks in batches: every task of a batch is sent, then the
+    broker's confirms are awaited once for the whole batch (publisher confirms with
+    `multiple` acks), then the batch's records are marked published in one UPDATE per
+    schema. A batch that fails stays unmarked, and the sweep publishes it again."""
+
+    MAX_BATCH = 256
+    CONFIRM_TIMEOUT_S = 5.0
+
+    def __init__(self, channel: str):
+        self.channel = channel
+        self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._handled = threading.Condition()
+        self._put = self._done = 0
+
+    def put(self, item: Pending) -> None:
+        """Hand a stored record over for publishing (returns at once)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name=f"outbox-{self.channel}", daemon=True
+                )
+                self._thread.start()
+                atexit.register(self.flush)
+            self._put += 1
+        self._queue.put(item)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every record handed over so far was published or failed to be."""
+        with self._lock:
+            target = self._put
+        with self._handled:
+            return self._handled.wait_for(lambda: self._done >= target, timeout=timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.publish_batch(batch)
+            except Exception:  # the sweep publishes them later; clients have their answer
+                log.warning(
+                    "publish of %d records deferred to the sweep", len(batch), exc_info=True
+                )
+            with self._handled:
+                self._done += len(batch)
+                self._handled.notify_all()
+
+    def publish_batch(self, batch: list[Pending]) -> int:
+        """Publish and confirm `batch`, then mark it published. Returns how many."""
+        from config.celery import app
+
+        try:
+            channel = self._channel()
+            acked = _Confirms(channel)
+            producer = app.amqp.Producer(channel, auto_declare=False)
+            for item in batch:
+                app.send_task(
+                    task_name(item.channel),
+                    args=[item.schema, item.record_id],
+                    producer=producer,
+                    queue=f"switchboard.{item.channel}.actions",  # declared at connect
+                    routing_key=routing_key(
+                        channel=item.channel, tenant=tenant_slug(item.schema), action=item.action
+                    ),
+                    headers={"tenant": item.schema, "action": item.action},
+                )
+            acked.wait(len(batch), self._connection, timeout=self.CONFIRM_TIMEOUT_S)
+        except Exception:
+            self._reset()
+            raise
+        _mark_published(batch)
+        return len(batch)
+
+    def _channel(self):
+        if self._connection is None:
+            connection = Connection(broker_url(self.channel), connect_timeout=5)
+            connection.ensure_connection(max_retries=1)
+            channel = connection.default_channel
+            channel.confirm_select()
+            for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
+                if queue_.name == f"switchboard.{self.channel}.actions":
+                    queue_(channel).declare()
+            self._connection = connection
+        return self._connection.default_channel
+
+    def _reset(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:
+                pass
+        self._connection = None
 
 
-def publish(*, schema: str, record: ActionRecord) -> bool:
-    """Publish the task for `record` with a publisher confirm; True once confirmed."""
-    from config.celery import app
+class _Confirms:
+    """Counts the broker's publisher confirms on a channel (acks may cover many at once)."""
 
-    tenant = "platform" if schema == settings.PUBLIC_SCHEMA_NAME else schema
-    try:
-        with producers[_connection(record.channel)].acquire(block=True, timeout=5) as producer:
-            app.send_task(
-                task_name(record.channel),
-                args=[schema, str(record.id)],
-                producer=producer,
-                queue=f"switchboard.{record.channel}.actions",  # declared before publishing
-                routing_key=routing_key(
-                    channel=record.channel, tenant=tenant, action=record.action
-                ),
-                headers={"tenant": schema, "action": record.action},
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+    def __init__(self, channel):
+        self.acked = self.nacked = 0
+        self._first_tag = getattr(channel, "_confirm_tag", 0) + 1
+        channel.events["basic_ack"] = {self._ack}
+        channel.events["basic_nack"] = {self._nack}
+        self._channel = channel
+
+    def _ack(self, delivery_tag, multiple):
+        self.acked = delivery_tag - self._first_tag + 1 if multiple else self.acked + 1
+
+    def _nack(self, delivery_tag, multiple):
+        self.nacked += 1
+
+    def wait(self, count: int, connection, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.acked < count and not self.nacked:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{count - self.acked} publishes unconfirmed")
+            connection.drain_events(timeout=left)
+        self._channel._confirm_tag = self._first_tag + count - 1
+        if self.nacked:
+            raise RuntimeError("the broker refused a publish (nack)")
+
+
+def _mark_published(batch: list[Pending]) -> None:
+    by_schema: dict[str, list[str]] = {}
+    for item in batch:
+        by_schema.setdefault(item.schema, []).append(item.record_id)
+    now = timezone.now()
+    for schema, ids in by_schema.items():
+        with schema_context(schema):
+            ActionRecord.objects.filter(id__in=ids, published_at__isnull=True).update(
+                published_at=now
             )
-    except Exception:  # the sweep publishes it later; the client already has its answer
-        log.warning("publish of %s deferred to the outbox sweep", record.id, exc_info=True)
-        return False
-    with schema_context(schema):
-        ActionRecord.objects.filter(id=record.id, published_at__isnull=True).update(
-            published_at=timezone.now()
+    connection.close_if_unusable_or_obsolete()
+
+
+_publishers: dict[str, Publisher] = {}
+_publishers_lock = threading.Lock()
+
+
+def publisher(channel: str) -> Publisher:
+    with _publishers_lock:
+        if channel not in _publishers:
+            _publishers[channel] = Publisher(channel)
+        return _publishers[channel]
+
+
+def tenant_slug(schema: str) -> str:
+    return "platform" if schema == settings.PUBLIC_SCHEMA_NAME else schema
+
+
+def publish(*, schema: str, record: ActionRecord) -> None:
+    """Queue the task of a committed record for publishing (the outbox's fast path)."""
+    publisher(record.channel).put(
+        Pending(
+            schema=schema, record_id=str(record.id), channel=record.channel, action=record.action
         )
-    return True
+    )
 
 
 def record_schemas() -> list[str]:
@@ -108,7 +246,16 @@ def sweep(*, older_than_s: float | None = None) -> int:
                 if record.started_at
                 < executor.lease_expired_before(registry.get(record.action, record.version), now)
             ]
-        for record in stale:
-            count += publish(schema=schema, record=record)
+        batch = [
+            Pending(schema=schema, record_id=str(r.id), channel=r.channel, action=r.action)
+            for r in stale
+        ]
+        for channel in ("user", "admin"):
+            mine = [item for item in batch if item.channel == channel]
+            if mine:  # in the sweeper's own thread: it reports what the broker confirmed
+                try:
+                    count += Publisher(channel).publish_batch(mine)
+                except Exception:
+                    log.warning("the sweep could not publish %d records", len(mine), exc_info=True)
     connection.close_if_unusable_or_obsolete()
     return count

@@ -10,10 +10,11 @@ import hmac
 import json
 import logging
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
@@ -26,7 +27,12 @@ from audit import services as audit
 from release.policy import is_released
 from tenants import services as tenants
 from tenants.config import user_message
-from tenants.tokens import InvalidToken, actor_from_authorization
+from tenants.tokens import (
+    InvalidToken,
+    actor_from_authorization,
+    check_live,
+    claims_from_authorization,
+)
 
 log = logging.getLogger(__name__)
 TENANT_ROLES = frozenset({"member", "owner", "primary_owner", "super_admin"})
@@ -165,23 +171,55 @@ def _security_event(ingress: Ingress, request: dict, err: ActionError, actor) ->
 
 
 def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outcome:
-    try:  # 2
-        actor = actor_from_authorization(ingress.authorization)
+    try:  # 2: the token's signature and expiry; whether its user is live comes with step 3
+        claims = claims_from_authorization(ingress.authorization)
     except InvalidToken as exc:
         raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
+
+    try:  # 4 (first: the scope says which tenant to look up)
+        spec = registry.get(request["action"], request.get("version"))
+    except ActionError:
+        if claims is not None:  # a dead token is refused as such, whatever it asks for
+            seen["actor"] = _live_actor(claims)
+        raise
+    request = {**request, "version": spec.version}
+    try:
+        slug = _tenant_slug(spec, request["tenant"])
+        misaddressed = None
+    except ActionError as err:  # answered once the caller is known
+        slug, misaddressed = None, err
+
+    # 2 + 3 in one round trip: the token's user, the tenant and the user's roles there.
+    access = tenants.access_resolve(
+        user_id=int(claims["sub"]) if claims else None,
+        slug=slug,
+        token_id=claims["jti"] if claims else "",
+    )
+    actor = None
+    if claims is not None:
+        try:
+            check_live(claims, access.user)
+        except InvalidToken as exc:
+            raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
+        actor = access.actor(claims["jti"])
     seen["actor"] = actor
 
-    spec = registry.get(request["action"], request.get("version"))  # 4 (first: needs scope)
-    request = {**request, "version": spec.version}
     if spec.channel != ingress.channel:
         raise ActionError(
             ErrorCode.UNKNOWN_ACTION,
             f"{spec.name} is an action of the {spec.channel} channel, not the "
             f"{ingress.channel} channel.",
         )
-
-    tenant, schema = _resolve_tenant(spec, request["tenant"])  # 3
-    roles = tenants.roles_for(actor=actor, tenant=tenant)
+    if misaddressed is not None:
+        raise misaddressed
+    tenant, schema = None, settings.PUBLIC_SCHEMA_NAME
+    if slug is not None:
+        tenant = access.tenant
+        if tenant is None:
+            # Same answer as for a tenant one is not a member of: no probing for tenant names.
+            raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {slug!r}.")
+        schema = tenant.schema_name
+    roles = access.roles
     public = "anonymous" in spec.roles
     if not public and actor is None:
         if spec.channel == Channel.ADMIN:
@@ -230,9 +268,10 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     return outcome_for(record, request, schema=schema)
 
 
-def _resolve_tenant(spec, slug: str):
+def _tenant_slug(spec, slug: str) -> str | None:
+    """The tenant the message acts on; None for the platform."""
     if spec.scope == Scope.ACCOUNT and slug == tenants.PLATFORM:
-        return None, settings.PUBLIC_SCHEMA_NAME
+        return None
     if spec.scope == Scope.PLATFORM:
         if slug != tenants.PLATFORM:
             raise ActionError(
@@ -240,12 +279,17 @@ def _resolve_tenant(spec, slug: str):
                 f"{spec.name} is platform-scoped: send it with tenant `platform`.",
                 details={"errors": [{"path": "tenant", "reason": "must be `platform`"}]},
             )
-        return None, settings.PUBLIC_SCHEMA_NAME
-    tenant = tenants.tenant_get(slug=slug)
-    if tenant is None:
-        # Same answer as for a tenant one is not a member of: no probing for tenant names.
-        raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {slug!r}.")
-    return tenant, tenant.schema_name
+        return None
+    return slug
+
+
+def _live_actor(claims: dict):
+    access = tenants.access_resolve(user_id=int(claims["sub"]), slug=None, token_id=claims["jti"])
+    try:
+        check_live(claims, access.user)
+    except InvalidToken as exc:
+        raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
+    return access.actor(claims["jti"])
 
 
 def _shown(segment: str) -> str:
@@ -273,7 +317,9 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
     reply = [[ingress.reply_to, ingress.correlation_id]] if ingress.reply_to else []
     with schema_context(schema):
         try:
-            with transaction.atomic():
+            # One INSERT commits by itself: no BEGIN/COMMIT round trips (a savepoint only
+            # when a caller already holds a transaction, so a duplicate id cannot break it).
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 record = ActionRecord.objects.create(
                     id=request["id"],
                     action=spec.name,

@@ -74,14 +74,33 @@ def token_decode(token: str, *, kind: str = "access") -> dict:
     return claims
 
 
-def actor_from_authorization(header: str | None) -> Actor | None:
-    """`Bearer <jwt>` -> Actor; None when there is no credential at all."""
+def claims_from_authorization(header: str | None) -> dict | None:
+    """`Bearer <jwt>` -> the access token's verified claims (no database); None when there is
+    no credential at all. Whether its user is still live is `check_live`'s question."""
     if header is None or header == "":
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Use `Authorization: Bearer <token>`.")
-    claims = token_decode(token.strip())
+    return token_decode(token.strip())
+
+
+def check_live(claims: dict, user: dict | None) -> None:
+    """Refuse a token whose user is gone or inactive (`user` None), or that was revoked.
+    `user` holds `tokens_valid_after` and `revoked` (this token's jti is revoked)."""
+    if user is None:
+        raise InvalidToken("The token's user is not active.")
+    issued = claims.get("ts", claims["iat"])
+    valid_after = user["tokens_valid_after"]
+    if user["revoked"] or (valid_after and issued < valid_after.timestamp()):
+        raise InvalidToken("The token has been revoked.")
+
+
+def actor_from_authorization(header: str | None) -> Actor | None:
+    """`Bearer <jwt>` -> Actor; None when there is no credential at all."""
+    claims = claims_from_authorization(header)
+    if claims is None:
+        return None
     user = _live_user(claims)
     return Actor(
         id=user.pk, email=user.email, is_developer=user.is_developer, token_id=claims["jti"]

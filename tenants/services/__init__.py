@@ -8,6 +8,7 @@ One module per idea; callers import from this package (`from tenants import serv
 `from tenants.services import tenant_get`), never from the modules, so that they can move.
 """
 
+from tenants.services.access import Access, access_resolve
 from tenants.services.configuration import config_defaults, config_get, config_set
 from tenants.services.invitations import INVITATION_TTL, invitation_accept, member_invite
 from tenants.services.members import (
@@ -39,6 +40,8 @@ from tenants.services.tenants import (
 from tenants.services.users import memberships_of, user_ensure, user_get
 
 __all__ = [
+    "Access",
+    "access_resolve",
     "DEFAULT_PROMOTION_MINUTES",
     "INVITATION_TTL",
     "MAX_PROMOTION_MINUTES",

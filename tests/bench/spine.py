@@ -158,7 +158,9 @@ def rest_load(port: int, token: str, *, threads: int, n: int) -> dict:
             env = rest_call(conn, token)
             took = time.perf_counter() - t0
             with lock:
-                (latencies if env["status"] == "ok" else errors).append(took if env["status"] == "ok" else env)
+                (latencies if env["status"] == "ok" else errors).append(
+                    took if env["status"] == "ok" else env
+                )
         conn.close()
 
     started = time.perf_counter()
@@ -264,7 +266,9 @@ def amqp_load(url: str, token: str, *, n: int, in_flight: int) -> dict:
     def on_reply(ch, method, properties, body):
         env = json.loads(body)
         took = time.perf_counter() - sent_at.pop(properties.correlation_id)
-        (latencies if env["status"] == "ok" else errors).append(took if env["status"] == "ok" else env)
+        (latencies if env["status"] == "ok" else errors).append(
+            took if env["status"] == "ok" else env
+        )
         if sent[0] < n:
             send_one()
 

@@ -29,7 +29,7 @@ def wait_finished(schema, record_id, timeout=15.0) -> ActionRecord:
 def test_a_record_stored_during_a_broker_outage_is_published_by_the_sweep(monkeypatch, tokens):
     # The broker is "down": every publish fails after the record was committed.
     monkeypatch.setattr(outbox, "broker_url", lambda channel: "amqp://guest:guest@127.0.0.1:1//")
-    monkeypatch.setattr(outbox, "_connections", {})
+    monkeypatch.setattr(outbox, "_publishers", {})
     env = envelope("leads.list", {})
     outcome = submit(
         Ingress(
@@ -37,6 +37,7 @@ def test_a_record_stored_during_a_broker_outage_is_published_by_the_sweep(monkey
         )
     )
     assert outcome.envelope["status"] == "pending"
+    assert outbox.publisher("user").flush(timeout=15)  # it tried, and failed
     with schema_context("acme"):
         assert ActionRecord.objects.get(id=env["id"]).published_at is None
     monkeypatch.undo()  # the broker is back
