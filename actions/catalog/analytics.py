@@ -3,9 +3,8 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime
-
 from django.utils import timezone
+from pydantic import AwareDatetime
 
 from actions.catalog._common import TimeWindow
 from actions.context import ActionContext
