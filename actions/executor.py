@@ -20,13 +20,13 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from pydantic import BaseModel, ValidationError
 
+from actions import audit_trail as audit
 from actions.context import ActionContext
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord, RecordStatus
 from actions.redaction import redact_for
 from actions.registry import registry
 from actions.replies import reply
-from audit import services as audit
 from tenants.identity import Actor
 
 log = logging.getLogger(__name__)

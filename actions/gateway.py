@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import schema_context
 
+from actions import audit_trail as audit
 from actions import envelope, health
 from actions.errors import ActionError, ErrorCode
 from actions.index import index_document
@@ -19,7 +20,6 @@ from actions.models import ActionRecord
 from actions.pipeline import Ingress, outcome_for, submit, unhandled
 from actions.redaction import redact_for
 from actions.registry import Channel, registry
-from audit import services as audit
 from tenants import services as tenants
 from tenants.models import TENANT_SLUG_PATTERN
 from tenants.tokens import InvalidToken, actor_from_authorization

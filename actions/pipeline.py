@@ -17,12 +17,12 @@ from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
+from actions import audit_trail as audit
 from actions import envelope, guard, outbox, ratelimit
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord, RecordStatus
 from actions.registry import Channel, Scope, registry
 from actions.replies import is_reply_queue
-from audit import services as audit
 from release.policy import is_released
 from tenants import services as tenants
 from tenants.config import user_message

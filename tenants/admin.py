@@ -12,7 +12,7 @@ the one-primary-owner rule and the delegation rights.
 from django.contrib import admin
 from django.utils import timezone
 
-from audit import services as audit
+from audit import admin_log
 from tenants.admin_site import admin_scope
 from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
 from tenants.services import superadmin_grant_acted_under
@@ -72,7 +72,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
                 at=timezone.now(),
                 action_roles=("owner", "primary_owner"),
             )
-        audit.admin_audit_write(
+        admin_log.admin_audit_write(
             actor=user.email,
             tenant=tenant.schema_name if tenant is not None else None,
             action=f"django_admin.{obj._meta.model_name}.{verb}",

@@ -9,7 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from audit import services as audit
+from audit import error_log
 from tenants.accounts import password_set, token_digest
 from tenants.config import config_effective
 from tenants.errors import TenancyError, conflict
@@ -83,7 +83,7 @@ def _invitation_mail(invitation: Invitation, token: str) -> None:
             recipient_list=[invitation.email],
         )
     except Exception:
-        audit.error_record(
+        error_log.error_record(
             component="worker",
             trace_id=f"invitation-{invitation.pk}",
             code="internal_error",

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from audit import services as audit
+from audit import admin_log
 from tenants.errors import TenancyError, conflict, not_found
 from tenants.identity import Actor
 from tenants.models import RESERVED_SLUGS, GrantEnd, Membership, Role, SuperAdminGrant, Tenant
@@ -26,7 +26,7 @@ def superadmin_grant_acted_under(
     They acted as super admin when a grant of theirs was live then (granted, not yet
     ended or expired) and their membership of the tenant, if any, does not give them the
     action's roles by itself (`action_roles`; None or public: no membership at all). One
-    query, for the audit hook of every finished action (audit.services.action_log_write).
+    query, for the audit hook of every finished action (actions.audit_trail.action_log_write).
     """
     if tenant_slug in RESERVED_SLUGS:
         return None
@@ -70,7 +70,7 @@ def superadmin_expire_due(*, user_id: int | None = None, tenant: Tenant | None =
         for grant in due.select_for_update(skip_locked=True).select_related("user", "tenant"):
             grant.ended_at, grant.end_reason = grant.expires_at, GrantEnd.EXPIRED
             grant.save(update_fields=["ended_at", "end_reason"])
-            audit.admin_audit_write(
+            admin_log.admin_audit_write(
                 actor=grant.user.email,
                 tenant=grant.tenant.schema_name,
                 action="superadmin.expire",

@@ -15,7 +15,7 @@ from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord
 from actions.pipeline import outcome_for
 from actions.registry import State, registry
-from audit import services as audit
+from audit import files as audit
 from tenants.models import User
 from tests.conftest import envelope
 

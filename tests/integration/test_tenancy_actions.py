@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from audit import services as audit_services
+from audit import admin_log as audit_services
 from tenants import services
 from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
 from tenants.tasks import password_reset_mail
