@@ -16,6 +16,8 @@ from audit.error_log import error_record
 from audit.files import TENANT_SLUG
 from audit.security_log import security_event
 from audit.summaries import shape
+from tenants.platform import PLATFORM
+from tenants.roles import Role
 
 __all__ = ["action_log_refusal", "action_log_write", "error_record", "security_event"]
 
@@ -30,8 +32,6 @@ def action_log_write(*, tenant: str, record, roles: frozenset[str] | None = None
     query when they hold no `super_admin`; without them the grant live at the record's
     start is looked up.
     """
-    from tenants.services import PLATFORM
-
     spec = _spec_for(record.action, record.version)
     grant = _grant_of(tenant=tenant, record=record, spec=spec, roles=roles)
     action_log.action_log_write(
@@ -85,7 +85,7 @@ def _refused_on(slug: Any) -> tuple[str | None, str | None]:
 
     if not (isinstance(slug, str) and TENANT_SLUG.match(slug)):
         return None, None
-    if slug == tenants.PLATFORM:
+    if slug == PLATFORM:
         return slug, None
     if tenants.tenant_get(slug=slug) is None:
         return None, None
@@ -115,12 +115,10 @@ def _summarizer(spec):
 def _grant_of(*, tenant: str, record, spec, roles: frozenset[str] | None):
     """The super-admin grant the record's actor acted under, or None. Never raises: the
     action is done, and a failed lookup must not lose its log line."""
-    from tenants.services import PLATFORM
-
     actor_id = getattr(record, "actor_id", None)
     if actor_id is None or tenant == PLATFORM:
         return None
-    if roles is not None and "super_admin" not in roles:
+    if roles is not None and Role.SUPER_ADMIN not in roles:
         return None
     try:
         from tenants.services import superadmin_grant_acted_under

@@ -28,6 +28,7 @@ from actions.redaction import redact_for
 from actions.registry import registry
 from actions.replies import reply
 from tenants.identity import Actor
+from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
 NOT_IMPLEMENTED = "to be implemented"
@@ -202,7 +203,7 @@ def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:
 
 
 def _tenant_slug(schema: str) -> str:
-    return "platform" if schema == "public" else schema
+    return slug_for_schema(schema)
 
 
 def _log_error(record, schema, code, message, *, exc_info) -> None:

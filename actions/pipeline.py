@@ -26,10 +26,10 @@ from actions.replies import is_reply_queue
 from release.policy import is_released
 from tenants import services as tenants
 from tenants.config import user_message
+from tenants.roles import TENANT_ROLES
 from tenants.tokens import InvalidToken, actor_from_authorization
 
 log = logging.getLogger(__name__)
-TENANT_ROLES = frozenset({"member", "owner", "primary_owner", "super_admin"})
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit import admin_log
 from tenants.admin_site import admin_scope
 from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
+from tenants.roles import OWNER_ROLES
 from tenants.services import superadmin_grant_acted_under
 
 
@@ -61,7 +62,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
             user.is_developer
             and tenant is not None
             and not Membership.objects.filter(
-                user=user, tenant=tenant, role__in=["owner", "primary_owner"]
+                user=user, tenant=tenant, role__in=OWNER_ROLES
             ).exists()
         )
         grant = None
@@ -70,7 +71,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
                 user_id=user.pk,
                 tenant_slug=tenant.schema_name,
                 at=timezone.now(),
-                action_roles=("owner", "primary_owner"),
+                action_roles=tuple(OWNER_ROLES),
             )
         admin_log.admin_audit_write(
             actor=user.email,

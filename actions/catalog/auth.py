@@ -7,7 +7,9 @@ from pydantic import Field, StringConstraints
 from actions.catalog._common import service_errors
 from actions.errors import ActionError, ErrorCode
 from actions.payloads import Email, Empty, Payload, Result, Secret, TenantSlug
-from actions.registry import PUBLIC, SIGNED_IN, action, non_atomic
+from actions.registry import action, non_atomic
+from tenants.platform import PLATFORM
+from tenants.roles import PUBLIC, SIGNED_IN
 
 # The server's minimum (AUTH_PASSWORD_VALIDATORS: MinimumLengthValidator, 8), declared
 # so that clients can check a new password before sending it.
@@ -62,7 +64,7 @@ def auth_login(ctx, payload: LoginIn) -> LoginOut:
     with service_errors():
         user = user_login(email=payload.email, password=payload.password)
     memberships = memberships_of(user=user)
-    if ctx.tenant != "platform" and ctx.tenant not in {m["tenant"] for m in memberships}:
+    if ctx.tenant != PLATFORM and ctx.tenant not in {m["tenant"] for m in memberships}:
         # Signing in "through" a tenant one does not belong to would put one's sign-in in
         # that tenant's records and logs. Same answer as a wrong password: no probing.
         raise ActionError(ErrorCode.UNAUTHENTICATED, "Wrong email or password.")

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 from actions.catalog._common import service_errors
 from actions.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
 from actions.registry import action
+from tenants.roles import DEVELOPERS, Role
 
 
 class Promote(Payload):
@@ -40,7 +41,7 @@ def _grant(grant) -> Grant:
 @action(
     "superadmin.promote",
     channel="admin",
-    roles=("developer",),
+    roles=(Role.DEVELOPER.value,),  # promotion is for developers not yet promoted
     summary="Promote yourself to super admin on this tenant, with a reason and an expiry.",
     input=Promote,
     output=Grant,
@@ -62,7 +63,7 @@ def superadmin_promote(ctx, payload: Promote) -> Grant:
 @action(
     "superadmin.demote",
     channel="admin",
-    roles=("developer", "super_admin"),
+    roles=DEVELOPERS,
     summary="End your live super-admin grant on this tenant.",
     input=Empty,
     output=Grant,

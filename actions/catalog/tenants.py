@@ -21,7 +21,8 @@ from actions.payloads import (
     ShortText,
     TenantSlug,
 )
-from actions.registry import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC, action
+from actions.registry import action
+from tenants.roles import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC
 
 
 class TenantCreate(Payload):

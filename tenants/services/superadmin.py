@@ -10,8 +10,9 @@ from django.utils import timezone
 from audit import admin_log
 from tenants.errors import TenancyError, conflict, not_found
 from tenants.identity import Actor
-from tenants.models import RESERVED_SLUGS, GrantEnd, Membership, Role, SuperAdminGrant, Tenant
-from tenants.services._shared import IMPLIED_ROLES, audit_write
+from tenants.models import RESERVED_SLUGS, GrantEnd, Membership, SuperAdminGrant, Tenant
+from tenants.roles import IMPLIED_ROLES, MembershipRole
+from tenants.services._shared import audit_write
 from tenants.services.users import user_get
 
 MAX_PROMOTION_MINUTES = 8 * 60
@@ -50,7 +51,7 @@ def superadmin_grant_acted_under(
     )
     if grant is None:
         return None
-    held = IMPLIED_ROLES[Role(grant.member_role)] if grant.member_role else set()
+    held = IMPLIED_ROLES[MembershipRole(grant.member_role)] if grant.member_role else set()
     needed = set(action_roles or ()) - {"anonymous"}
     if held and (not needed or held & needed):
         return None  # their membership was enough: acting as themselves

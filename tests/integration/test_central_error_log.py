@@ -14,8 +14,9 @@ from actions import executor, outbox, tasks, worker_steps
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord
 from actions.pipeline import outcome_for
-from actions.registry import State, registry
+from actions.registry import registry
 from audit import files as audit
+from release.states import State
 from tenants.models import User
 from tests.conftest import envelope
 
