@@ -58,15 +58,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def _audit(self, request, obj, verb: str, message) -> None:
         tenant = obj if isinstance(obj, Tenant) else getattr(obj, "tenant", None)
         user = request.user
-        via_grant = bool(
-            user.is_developer
-            and tenant is not None
-            and not Membership.objects.filter(
-                user=user, tenant=tenant, role__in=OWNER_ROLES
-            ).exists()
-        )
         grant = None
-        if via_grant:
+        if user.is_developer and tenant is not None:
+            # The admin site is owners' ground: an owner acts as themselves; anyone else
+            # here acts under a grant (tenants.roles.acting_as_super_admin decides).
             grant = superadmin_grant_acted_under(
                 user_id=user.pk,
                 tenant_slug=tenant.schema_name,
@@ -79,7 +74,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
             action=f"django_admin.{obj._meta.model_name}.{verb}",
             outcome="ok",
             payload_summary={"object_id": str(obj.pk), "change": str(message)[:500]},
-            as_super_admin=via_grant,
+            as_super_admin=grant is not None,
             **({"grant_id": str(grant.pk), "reason": grant.reason} if grant else {}),
         )
 

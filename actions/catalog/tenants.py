@@ -21,8 +21,8 @@ from actions.payloads import (
     ShortText,
     TenantSlug,
 )
-from actions.registry import action
-from tenants.roles import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC
+from actions.registry import action, registry
+from tenants.roles import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC, acting_as_super_admin
 
 
 class TenantCreate(Payload):
@@ -112,13 +112,12 @@ class Invitation(Result):
     expires_at: datetime | None
 
 
-def _as_super_admin(ctx) -> bool:
-    """Acting by virtue of a super-admin grant rather than a membership of the tenant."""
-    return "super_admin" in ctx.roles and not ctx.roles & {"owner", "primary_owner"}
-
-
 def _by(ctx) -> dict:
-    return {"by": ctx.actor, "as_super_admin": _as_super_admin(ctx)}
+    """Who acts, and whether by virtue of a super-admin grant rather than a membership
+    (decided as for the action's audit entry: tenants.roles.acting_as_super_admin)."""
+    spec = registry.get(ctx.action, ctx.version)
+    as_super_admin = acting_as_super_admin(roles=ctx.roles, action_roles=spec.roles)
+    return {"by": ctx.actor, "as_super_admin": as_super_admin}
 
 
 @action(

@@ -11,7 +11,7 @@ from audit import admin_log
 from tenants.errors import TenancyError, conflict, not_found
 from tenants.identity import Actor
 from tenants.models import RESERVED_SLUGS, GrantEnd, Membership, SuperAdminGrant, Tenant
-from tenants.roles import IMPLIED_ROLES, MembershipRole
+from tenants.roles import IMPLIED_ROLES, MembershipRole, Role, acting_as_super_admin
 from tenants.services._shared import audit_write
 from tenants.services.users import user_get
 
@@ -25,9 +25,9 @@ def superadmin_grant_acted_under(
     """The super-admin grant a user acted under at instant `at` on a tenant, or None.
 
     They acted as super admin when a grant of theirs was live then (granted, not yet
-    ended or expired) and their membership of the tenant, if any, does not give them the
-    action's roles by itself (`action_roles`; None or public: no membership at all). One
-    query, for the audit hook of every finished action (actions.audit_trail.action_log_write).
+    ended or expired) and tenants.roles.acting_as_super_admin says so for their
+    membership roles and the action's (`action_roles`). One query, for the audit hook of
+    every finished action (actions.audit_trail.action_log_write).
     """
     if tenant_slug in RESERVED_SLUGS:
         return None
@@ -52,8 +52,7 @@ def superadmin_grant_acted_under(
     if grant is None:
         return None
     held = IMPLIED_ROLES[MembershipRole(grant.member_role)] if grant.member_role else set()
-    needed = set(action_roles or ()) - {"anonymous"}
-    if held and (not needed or held & needed):
+    if not acting_as_super_admin(roles={Role.SUPER_ADMIN, *held}, action_roles=action_roles):
         return None  # their membership was enough: acting as themselves
     return grant
 
