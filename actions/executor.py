@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
 from actions.context import ActionContext
-from actions.errors import ActionError, ErrorCode
+from actions.errors import ActionError, ErrorCode, action_error_from, service_exceptions
 from actions.models import ActionRecord, RecordStatus
 from actions.redaction import redact_for
 from actions.registry import registry
@@ -98,7 +98,8 @@ def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> 
             result = _run(spec, record, ctx)
             _finish(record, spec, started, result=result)
         return
-    except ActionError as err:
+    except (ActionError, *service_exceptions()) as exc:  # expected: the action's or a service's
+        err = action_error_from(exc)
         error = err.as_error()
         # Every error a worker answers goes to the central error log (issue 4), expected
         # ones (not_found, conflict, not_implemented...) included, without a stack.

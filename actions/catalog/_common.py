@@ -1,11 +1,9 @@
 """Shapes shared by the catalog modules: list results, time windows, common field types."""
 
-from contextlib import contextmanager
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from actions.errors import ActionError, ErrorCode
 from actions.payloads import Email, ObjectId, Page, PageInfo, Payload, Result
 from release.states import State
 from tenants.roles import MembershipRole
@@ -89,24 +87,3 @@ class LogQuery(Page, TimeWindow):
     actor: Email | None = None
     status: ResponseStatus | None = None
     code: ErrorCodeName | None = None
-
-
-@contextmanager
-def service_errors():
-    """Turn the expected failures of tenant services into ActionErrors."""
-    from tenants.config import ConfigInvalid
-    from tenants.errors import TenancyError
-    from tenants.tokens import InvalidToken
-
-    try:
-        yield
-    except TenancyError as err:
-        raise ActionError(ErrorCode(err.code), err.message, details=err.details) from None
-    except ConfigInvalid as err:
-        raise ActionError(
-            ErrorCode.VALIDATION_ERROR,
-            "The config does not fit the tenant config schema.",
-            details={"errors": err.errors},
-        ) from None
-    except InvalidToken as err:
-        raise ActionError(ErrorCode.UNAUTHENTICATED, str(err)) from None

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from actions.catalog._common import service_errors
 from actions.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
 from actions.registry import action
 from tenants.roles import DEVELOPERS, Role
@@ -50,13 +49,12 @@ def _grant(grant) -> Grant:
 def superadmin_promote(ctx, payload: Promote) -> Grant:
     from tenants.services import superadmin_promote as promote
 
-    with service_errors():
-        grant = promote(
-            developer=ctx.actor,
-            tenant=ctx.tenant_obj,
-            reason=payload.reason,
-            minutes=payload.expires_in_minutes,
-        )
+    grant = promote(
+        developer=ctx.actor,
+        tenant=ctx.tenant_obj,
+        reason=payload.reason,
+        minutes=payload.expires_in_minutes,
+    )
     return _grant(grant)
 
 
@@ -72,6 +70,5 @@ def superadmin_promote(ctx, payload: Promote) -> Grant:
 def superadmin_demote(ctx, payload: Empty) -> Grant:
     from tenants.services import superadmin_demote as demote
 
-    with service_errors():
-        grant = demote(developer=ctx.actor, tenant=ctx.tenant_obj)
+    grant = demote(developer=ctx.actor, tenant=ctx.tenant_obj)
     return _grant(grant)
