@@ -12,6 +12,7 @@ from audit.redact import ALWAYS_SECRET, REDACTED, redact
 
 __all__ = ["ALWAYS_SECRET", "REDACTED", "keys_for", "redact", "redact_for", "secret_keys"]
 
+
 def secret_keys(schema: dict) -> frozenset[str]:
     """Property names marked `x-secret` anywhere in a JSON schema (including $defs)."""
     found: set[str] = set()

@@ -71,6 +71,7 @@ def cta_record(ctx: ActionContext, payload: CtaRecord) -> CtaRecorded:
     )
     return CtaRecorded(id=str(event.pk), recorded_at=event.recorded_at)
 
+
 dummy(  # TODO
     "analytics.cta.export",
     channel="user",

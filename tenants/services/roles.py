@@ -59,9 +59,9 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
 def admin_tenants_for(*, user: User) -> list[int]:
     """Tenant ids whose objects `user` may see in the Django admin site: the tenants they
     own, and those they are live super admin on."""
-    owned = Membership.objects.filter(
-        user=user, role__in=OWNER_ROLES
-    ).values_list("tenant_id", flat=True)
+    owned = Membership.objects.filter(user=user, role__in=OWNER_ROLES).values_list(
+        "tenant_id", flat=True
+    )
     ids = set(owned)
     if user.is_developer:
         ids |= set(
