@@ -35,6 +35,7 @@ test: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py export_contract --check
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
 

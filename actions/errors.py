@@ -78,3 +78,42 @@ class ActionError(Exception):
 
 def http_status_for(code: str) -> int:
     return ERROR_TABLE[ErrorCode(code)][0]
+
+
+# --- the expected failures of the services, as action errors ------------------------------
+# The services raise their own exceptions (tenants does not import actions); the executor
+# turns them into action errors here, in one place, instead of a block in every handler.
+def service_exceptions() -> tuple[type[Exception], ...]:
+    """The exceptions `action_error_from` maps. Imported when first needed: this module is
+    imported before Django's apps are ready."""
+    from tenants.config import ConfigInvalid
+    from tenants.errors import TenancyError
+    from tenants.tokens import InvalidToken
+
+    return (TenancyError, ConfigInvalid, InvalidToken)
+
+
+def action_error_from(exc: BaseException) -> ActionError | None:
+    """The ActionError a handler's exception stands for; None for a bug (an internal error).
+
+    A TenancyError carries its message-API code; a config that does not fit the tenant
+    config schema is a `validation_error`; a bad token (e.g. an invitation's) is
+    `unauthenticated`.
+    """
+    if isinstance(exc, ActionError):
+        return exc
+    from tenants.config import ConfigInvalid
+    from tenants.errors import TenancyError
+    from tenants.tokens import InvalidToken
+
+    if isinstance(exc, TenancyError):
+        return ActionError(ErrorCode(exc.code), exc.message, details=exc.details)
+    if isinstance(exc, ConfigInvalid):
+        return ActionError(
+            ErrorCode.VALIDATION_ERROR,
+            "The config does not fit the tenant config schema.",
+            details={"errors": exc.errors},
+        )
+    if isinstance(exc, InvalidToken):
+        return ActionError(ErrorCode.UNAUTHENTICATED, str(exc))
+    return None

@@ -22,14 +22,15 @@ from django_tenants.utils import schema_context
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
+from actions import audit_trail as audit
 from actions.context import ActionContext
-from actions.errors import ActionError, ErrorCode
+from actions.errors import ActionError, ErrorCode, action_error_from, service_exceptions
 from actions.models import ActionRecord, RecordStatus
 from actions.redaction import redact_for
 from actions.registry import registry
 from actions.replies import reply
-from audit import services as audit
 from tenants.identity import Actor
+from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
 NOT_IMPLEMENTED = "to be implemented"
@@ -99,7 +100,8 @@ def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> 
             result = _run(spec, record, ctx)
             _finish(record, spec, started, result=result)
         return
-    except ActionError as err:
+    except (ActionError, *service_exceptions()) as exc:  # expected: the action's or a service's
+        err = action_error_from(exc)
         error = err.as_error()
         # Every error a worker answers goes to the central error log (issue 4), expected
         # ones (not_found, conflict, not_implemented...) included, without a stack.
@@ -233,7 +235,7 @@ def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:
 
 
 def _tenant_slug(schema: str) -> str:
-    return "platform" if schema == "public" else schema
+    return slug_for_schema(schema)
 
 
 def _log_error(record, schema, code, message, *, exc_info) -> None:

@@ -15,6 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import schema_context
 
+from actions import audit_trail as audit
 from actions import envelope, health
 from actions.edge.waiters import waiters
 from actions.errors import ActionError, ErrorCode
@@ -23,9 +24,9 @@ from actions.models import ActionRecord
 from actions.pipeline import Ingress, http_status_of, outcome_for, submit, unhandled
 from actions.redaction import redact_for
 from actions.registry import Channel, registry
-from audit import services as audit
 from tenants import services as tenants
 from tenants.models import TENANT_SLUG_PATTERN
+from tenants.platform import PLATFORM, schema_for_slug
 from tenants.tokens import InvalidToken, actor_from_authorization
 
 
@@ -204,7 +205,7 @@ def _reread(outcome):
 
 def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse:
     slug = request.GET.get("tenant", "")
-    if not re.fullmatch(TENANT_SLUG_PATTERN.strip("^$"), slug) and slug != tenants.PLATFORM:
+    if not re.fullmatch(TENANT_SLUG_PATTERN.strip("^$"), slug) and slug != PLATFORM:
         err = ActionError(
             ErrorCode.INVALID_ENVELOPE,
             "`?tenant=` must be a tenant slug.",
@@ -238,8 +239,8 @@ def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse
 
 
 def _schema_for(slug: str, actor) -> str:
-    if slug == tenants.PLATFORM:
-        return settings.PUBLIC_SCHEMA_NAME
+    if slug == PLATFORM:
+        return schema_for_slug(slug)
     tenant = tenants.tenant_get(slug=slug) if slug else None
     if tenant is None:
         raise ActionError(ErrorCode.NOT_FOUND, "No such action message.")

@@ -24,6 +24,7 @@ from actions import executor
 from actions.models import ActionRecord, RecordStatus
 from actions.registry import registry
 from actions.replies import broker_url
+from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,9 @@ class Publisher:
                     producer=producer,
                     queue=f"switchboard.{item.channel}.actions",  # declared at connect
                     routing_key=routing_key(
-                        channel=item.channel, tenant=tenant_slug(item.schema), action=item.action
+                        channel=item.channel,
+                        tenant=slug_for_schema(item.schema),
+                        action=item.action,
                     ),
                     headers={"tenant": item.schema, "action": item.action},
                 )
@@ -199,10 +202,6 @@ def publisher(channel: str) -> Publisher:
         if channel not in _publishers:
             _publishers[channel] = Publisher(channel)
         return _publishers[channel]
-
-
-def tenant_slug(schema: str) -> str:
-    return "platform" if schema == settings.PUBLIC_SCHEMA_NAME else schema
 
 
 def publish(*, schema: str, record: ActionRecord) -> None:

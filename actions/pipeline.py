@@ -18,15 +18,17 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
+from actions import audit_trail as audit
 from actions import envelope, guard, outbox, ratelimit
 from actions.errors import ActionError, ErrorCode, http_status_for
 from actions.models import ActionRecord, RecordStatus
 from actions.registry import Channel, Scope, registry
 from actions.replies import is_reply_queue
-from audit import services as audit
 from release.policy import is_released
 from tenants import services as tenants
 from tenants.config import user_message
+from tenants.platform import PLATFORM, schema_for_slug
+from tenants.roles import TENANT_ROLES
 from tenants.tokens import (
     InvalidToken,
     actor_from_authorization,
@@ -35,7 +37,6 @@ from tenants.tokens import (
 )
 
 log = logging.getLogger(__name__)
-TENANT_ROLES = frozenset({"member", "owner", "primary_owner", "super_admin"})
 
 
 @dataclass
@@ -212,7 +213,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         )
     if misaddressed is not None:
         raise misaddressed
-    tenant, schema = None, settings.PUBLIC_SCHEMA_NAME
+    tenant, schema = None, schema_for_slug(PLATFORM)
     if slug is not None:
         tenant = access.tenant
         if tenant is None:
@@ -270,10 +271,10 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
 
 def _tenant_slug(spec, slug: str) -> str | None:
     """The tenant the message acts on; None for the platform."""
-    if spec.scope == Scope.ACCOUNT and slug == tenants.PLATFORM:
+    if spec.scope == Scope.ACCOUNT and slug == PLATFORM:
         return None
     if spec.scope == Scope.PLATFORM:
-        if slug != tenants.PLATFORM:
+        if slug != PLATFORM:
             raise ActionError(
                 ErrorCode.VALIDATION_ERROR,
                 f"{spec.name} is platform-scoped: send it with tenant `platform`.",

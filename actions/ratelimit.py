@@ -147,9 +147,9 @@ def _redis_down(now: float, exc: Exception) -> None:
     global _down_until
     _down_until = now + _CIRCUIT_OPEN_S
     from actions.envelope import new_trace_id
-    from audit import services as audit
+    from audit import error_log
 
-    audit.error_record(
+    error_log.error_record(
         component="ratelimit",
         trace_id=new_trace_id(),
         code="internal_error",

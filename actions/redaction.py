@@ -1,33 +1,16 @@
 """Redaction of secrets before anything is stored for later reading or logged.
 
 A value is secret when its key is marked `x-secret` anywhere in the action's input or
-output schema, or when its key name is one that always holds a secret.
+output schema, or when its key name is one that always holds a secret (audit/redact.py,
+re-exported here for the action code).
 """
 
 from functools import cache
 from typing import Any
 
-REDACTED = "[redacted]"
-ALWAYS_SECRET = frozenset(
-    {
-        "password",
-        "current_password",
-        "new_password",
-        "token",
-        "access_token",
-        "refresh_token",
-        "reset_token",
-        "secret",
-        "client_secret",
-        "api_key",
-        "apikey",
-        "authorization",
-        "cookie",
-        "private_key",
-        "credentials",
-        "data_ciphertext",
-    }
-)
+from audit.redact import ALWAYS_SECRET, REDACTED, redact
+
+__all__ = ["ALWAYS_SECRET", "REDACTED", "keys_for", "redact", "redact_for", "secret_keys"]
 
 
 def secret_keys(schema: dict) -> frozenset[str]:
@@ -66,14 +49,9 @@ def _keys_for(spec_key: tuple[str, int]) -> frozenset[str]:
     return ALWAYS_SECRET | secret_keys(spec.input_schema) | secret_keys(spec.output_schema)
 
 
-def redact(value: Any, keys: frozenset[str] = ALWAYS_SECRET) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if str(k).lower() in keys else redact(v, keys)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v, keys) for v in value]
-    return value
+def keys_for(spec) -> frozenset[str]:
+    """Every key secret for `spec` (an ActionSpec): the always-secret names and its own."""
+    return _keys_for(spec.key)
 
 
 def redact_for(spec, value: Any) -> Any:

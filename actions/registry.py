@@ -23,6 +23,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from actions.errors import ActionError, ErrorCode
+from release.states import State
+from tenants.roles import ROLE_NAMES
 
 
 class Channel(StrEnum):
@@ -37,37 +39,6 @@ class Scope(StrEnum):
     # or with "platform" (public schema) by anyone signed in, developers included.
     ACCOUNT = "account"
 
-
-class State(StrEnum):
-    DUMMY = "dummy"
-    ERRORING = "erroring"
-    UNDER_DEV = "under_dev"
-    POTENTIAL_RELEASE = "potential_release"
-    UNDER_USER_TEST = "under_user_test"
-    RELEASED = "released"
-    REVERTED = "reverted"
-
-
-# Role names an entry may allow. `anonymous`: no credential needed. Tenant roles come
-# from memberships; `super_admin` from a live promotion on the tenant; `developer` is a
-# platform staff account acting on a platform-scoped action; `authenticated` is anyone
-# signed in acting on the platform itself (tenant "platform": account actions).
-ROLES = (
-    "anonymous",
-    "authenticated",
-    "member",
-    "owner",
-    "primary_owner",
-    "super_admin",
-    "developer",
-)
-PUBLIC = ("anonymous",)
-MEMBERS = ("member", "owner", "primary_owner", "super_admin")
-# Anyone signed in, on the platform (tenant "platform") or as a member of the tenant.
-SIGNED_IN = (*MEMBERS, "authenticated")
-OWNERS = ("owner", "primary_owner", "super_admin")
-PRIMARY_OWNER = ("primary_owner", "super_admin")
-DEVELOPERS = ("developer", "super_admin")
 
 Handler = Callable[[Any, BaseModel], BaseModel | dict]
 
@@ -189,7 +160,7 @@ def _check(spec: ActionSpec) -> None:
 
     if not re.match(_NAME_PATTERN, spec.name):
         raise ValueError(f"action name {spec.name!r} is not `domain.verb`")
-    unknown = set(spec.roles) - set(ROLES)
+    unknown = set(spec.roles) - set(ROLE_NAMES)
     if unknown or not spec.roles:
         raise ValueError(f"action {spec.name}: bad roles {sorted(unknown) or '(none)'}")
     if spec.todo != (spec.state == State.DUMMY):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from audit import jsonlines
-from audit.services import _now_iso, error_log_path, local_today, tenant_log_path
+from audit.files import error_log_path, local_today, now_iso, tenant_log_path
 
 
 def _matches(entry: dict, filters: dict[str, Any]) -> bool:
@@ -23,7 +23,7 @@ def _matches(entry: dict, filters: dict[str, Any]) -> bool:
 
 
 def _window(since: datetime | None, until: datetime | None) -> tuple[str | None, str | None]:
-    return (since and _now_iso(since)), (until and _now_iso(until))
+    return (since and now_iso(since)), (until and now_iso(until))
 
 
 def _page_of_files(path, *, since, until, filters, limit, cursor, key):

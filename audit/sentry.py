@@ -1,7 +1,7 @@
 """Sentry, when `SENTRY_DSN` is set: the Django and Celery integrations, secrets scrubbed.
 
 Without a DSN nothing is initialised and nothing is sent. Errors the pipeline catches
-(it answers `internal_error` instead of raising) are sent by `audit.services.
+(it answers `internal_error` instead of raising) are sent by `audit.error_log.
 error_record`, tagged with the tenant and action; the logger it also writes to is
 ignored here so that no error is sent twice.
 """

@@ -8,7 +8,7 @@ The log keeps keys and sizes, with secret keys shown as redacted.
 import re
 from typing import Any
 
-from actions.redaction import ALWAYS_SECRET, REDACTED, redact
+from audit.redact import ALWAYS_SECRET, REDACTED, redact
 
 MAX_KEYS = 50
 MAX_DEPTH = 3
@@ -57,13 +57,6 @@ def shape(value: Any, keys: frozenset[str] = ALWAYS_SECRET, depth: int = 0) -> A
     if value is None:
         return None
     return type(value).__name__  # bool, int, float
-
-
-def shape_for(spec, value: Any) -> Any:
-    """`shape` with everything the index marks as secret for `spec`."""
-    from actions.redaction import _keys_for
-
-    return shape(value, _keys_for(spec.key))
 
 
 def scrub_text(text: str | None, limit: int = MAX_TEXT) -> str | None:

@@ -4,12 +4,13 @@ central error log entry for any task that fails outside the action pipeline."""
 from celery import shared_task
 from celery.signals import task_failure
 
-from audit import services
+from audit import rotation
+from audit.error_log import error_record
 
 
 @shared_task(name="switchboard.maintenance.logs_rotate")
 def logs_rotate() -> dict:
-    return services.logs_rotate()
+    return rotation.logs_rotate()
 
 
 @task_failure.connect
@@ -19,7 +20,7 @@ def _task_failed(sender=None, task_id=None, exception=None, **_):
     Runs inside the worker's exception handling, so the stack is the task's.
     """
     name = getattr(sender, "name", "") or ""
-    services.error_record(
+    error_record(
         component="beat" if name.startswith("switchboard.maintenance.") else "worker",
         trace_id=str(task_id or ""),
         code="internal_error",

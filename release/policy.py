@@ -5,28 +5,20 @@ an environment when its state is one that environment accepts. Local development
 local test accept dummies so that every planned action answers `not_implemented`.
 """
 
-ACCEPTED_STATES = {
-    "local_dev": {
-        "dummy",
-        "erroring",
-        "under_dev",
-        "potential_release",
-        "under_user_test",
-        "released",
-    },
-    "local_test": {
-        "dummy",
-        "erroring",
-        "under_dev",
-        "potential_release",
-        "under_user_test",
-        "released",
-    },
-    "local_qa": {"dummy", "potential_release", "under_user_test", "released"},
-    "hosted_test": {"under_user_test", "released"},
-    "hosted_live": {"released"},
+from release.states import State
+
+# Local machines run all work in progress, dummies included; a reverted action nowhere.
+_LOCAL = frozenset(State) - {State.REVERTED}
+ACCEPTED_STATES: dict[str, frozenset[State]] = {
+    "local_dev": _LOCAL,
+    "local_test": _LOCAL,
+    "local_qa": frozenset(
+        {State.DUMMY, State.POTENTIAL_RELEASE, State.UNDER_USER_TEST, State.RELEASED}
+    ),
+    "hosted_test": frozenset({State.UNDER_USER_TEST, State.RELEASED}),
+    "hosted_live": frozenset({State.RELEASED}),
 }
 
 
 def is_released(*, state: str, environment: str) -> bool:
-    return state in ACCEPTED_STATES.get(environment, set())
+    return state in ACCEPTED_STATES.get(environment, frozenset())

@@ -12,9 +12,10 @@ the one-primary-owner rule and the delegation rights.
 from django.contrib import admin
 from django.utils import timezone
 
-from audit import services as audit
+from audit import admin_log
 from tenants.admin_site import admin_scope
 from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
+from tenants.roles import OWNER_ROLES
 from tenants.services import superadmin_grant_acted_under
 
 
@@ -57,28 +58,23 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def _audit(self, request, obj, verb: str, message) -> None:
         tenant = obj if isinstance(obj, Tenant) else getattr(obj, "tenant", None)
         user = request.user
-        via_grant = bool(
-            user.is_developer
-            and tenant is not None
-            and not Membership.objects.filter(
-                user=user, tenant=tenant, role__in=["owner", "primary_owner"]
-            ).exists()
-        )
         grant = None
-        if via_grant:
+        if user.is_developer and tenant is not None:
+            # The admin site is owners' ground: an owner acts as themselves; anyone else
+            # here acts under a grant (tenants.roles.acting_as_super_admin decides).
             grant = superadmin_grant_acted_under(
                 user_id=user.pk,
                 tenant_slug=tenant.schema_name,
                 at=timezone.now(),
-                action_roles=("owner", "primary_owner"),
+                action_roles=tuple(OWNER_ROLES),
             )
-        audit.admin_audit_write(
+        admin_log.admin_audit_write(
             actor=user.email,
             tenant=tenant.schema_name if tenant is not None else None,
             action=f"django_admin.{obj._meta.model_name}.{verb}",
             outcome="ok",
             payload_summary={"object_id": str(obj.pk), "change": str(message)[:500]},
-            as_super_admin=via_grant,
+            as_super_admin=grant is not None,
             **({"grant_id": str(grant.pk), "reason": grant.reason} if grant else {}),
         )
 

@@ -5,9 +5,12 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.platform import PLATFORM
+from tenants.roles import MembershipRole
+
 TENANT_SLUG_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 # `platform` is the envelope's name for the public schema (platform-scoped actions).
-RESERVED_SLUGS = frozenset({"public", "platform", "information_schema", "pg_catalog"})
+RESERVED_SLUGS = frozenset({"public", PLATFORM, "information_schema", "pg_catalog"})
 
 
 class Tenant(TenantMixin):
@@ -69,16 +72,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
 
-class Role(models.TextChoices):
-    MEMBER = "member"
-    OWNER = "owner"
-    PRIMARY_OWNER = "primary_owner"
-
-
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(
+        max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,7 +86,7 @@ class Membership(models.Model):
             # Exactly-one is kept by the services; at-most-one is kept by the database.
             models.UniqueConstraint(
                 fields=["tenant"],
-                condition=models.Q(role="primary_owner"),
+                condition=models.Q(role=MembershipRole.PRIMARY_OWNER),
                 name="one_primary_owner_per_tenant",
             ),
         ]

@@ -11,7 +11,8 @@ from actions.models import ActionRecord
 from actions.registry import registry
 from tenants import services
 from tenants.identity import Actor
-from tenants.models import Membership, Role, User
+from tenants.models import Membership, User
+from tenants.roles import MembershipRole
 from tenants.tokens import token_issue_pair
 
 PASSWORD = "tenancy-test-password"
@@ -28,7 +29,7 @@ def make_user(email: str, *, developer: bool = False) -> User:
 def make_tenant(prefix: str = "t") -> dict:
     """A fresh tenant with a primary owner, a secondary owner and a member."""
     slug = unique(prefix)
-    people = {role: make_user(f"{role}.{slug}@tenancy.test") for role in Role}
+    people = {role: make_user(f"{role}.{slug}@tenancy.test") for role in MembershipRole}
     tenant = services.tenant_create(slug=slug, name=slug)
     for role, user in people.items():
         Membership.objects.create(user=user, tenant=tenant, role=role)

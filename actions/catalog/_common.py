@@ -1,12 +1,12 @@
 """Shapes shared by the catalog modules: list results, time windows, common field types."""
 
-from contextlib import contextmanager
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from actions.errors import ActionError, ErrorCode
 from actions.payloads import Email, ObjectId, Page, PageInfo, Payload, Result
+from release.states import State
+from tenants.roles import MembershipRole
 
 # Longest list any single answer or request carries (matches Page.limit's upper bound).
 MAX_ITEMS = 200
@@ -20,17 +20,11 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]  # ISO 4217 
 CodeHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 IdList = Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_ITEMS)]
 
-# Closed vocabularies of the platform, spelled as JSON Schema enums. A unit test keeps
-# them equal to the enums they mirror (actions.registry.State, actions.errors.ErrorCode).
-ActionState = Literal[
-    "dummy",
-    "erroring",
-    "under_dev",
-    "potential_release",
-    "under_user_test",
-    "released",
-    "reverted",
-]
+# Closed vocabularies of the platform, spelled as JSON Schema enums (plain string
+# Literals, not the enums, so that the published schemas stay inline `enum` lists).
+# States and roles are derived from their one source; a unit test keeps ErrorCodeName
+# equal to actions.errors.ErrorCode.
+ActionState = Literal[tuple(s.value for s in State)]
 ErrorCodeName = Literal[
     "invalid_envelope",
     "validation_error",
@@ -51,7 +45,7 @@ ErrorCodeName = Literal[
 ChannelName = Literal["user", "admin"]
 Environment = Literal["local_dev", "local_test", "local_qa", "hosted_test", "hosted_live"]
 ResponseStatus = Literal["ok", "error", "pending"]
-TenantRole = Literal["member", "owner", "primary_owner"]
+TenantRole = Literal[tuple(MembershipRole.values)]
 # Things of a tenant that feeds and notifications point at.
 SubjectType = Literal[
     "lead", "conversation", "message", "automation", "flow", "run", "invoice", "workspace"
@@ -93,24 +87,3 @@ class LogQuery(Page, TimeWindow):
     actor: Email | None = None
     status: ResponseStatus | None = None
     code: ErrorCodeName | None = None
-
-
-@contextmanager
-def service_errors():
-    """Turn the expected failures of tenant services into ActionErrors."""
-    from tenants.config import ConfigInvalid
-    from tenants.errors import TenancyError
-    from tenants.tokens import InvalidToken
-
-    try:
-        yield
-    except TenancyError as err:
-        raise ActionError(ErrorCode(err.code), err.message, details=err.details) from None
-    except ConfigInvalid as err:
-        raise ActionError(
-            ErrorCode.VALIDATION_ERROR,
-            "The config does not fit the tenant config schema.",
-            details={"errors": err.errors},
-        ) from None
-    except InvalidToken as err:
-        raise ActionError(ErrorCode.UNAUTHENTICATED, str(err)) from None

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from actions.catalog._common import ActionName, ListResult, SubjectType, TimeWindow
 from actions.payloads import JsonObject, ObjectId, Page, Result, ShortText
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 
 class FeedQuery(Page, TimeWindow):

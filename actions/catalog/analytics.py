@@ -10,7 +10,8 @@ from actions.catalog._common import TimeWindow
 from actions.context import ActionContext
 from actions.models import CtaEvent
 from actions.payloads import ObjectId, Payload, Result, Slug, Url
-from actions.registry import MEMBERS, OWNERS, action, dummy
+from actions.registry import action, dummy
+from tenants.roles import MEMBERS, OWNERS
 
 ExportFormat = Literal["csv", "json"]
 
@@ -69,6 +70,7 @@ def cta_record(ctx: ActionContext, payload: CtaRecord) -> CtaRecorded:
         message_id=ctx.message_id,
     )
     return CtaRecorded(id=str(event.pk), recorded_at=event.recorded_at)
+
 
 dummy(  # TODO
     "analytics.cta.export",

@@ -24,9 +24,11 @@ from actions.payloads import (
     Result,
     ShortText,
 )
-from actions.registry import OWNERS, action
+from actions.registry import action
+from tenants.roles import OWNERS, Role
 
-ActorRole = Literal["member", "owner", "primary_owner", "super_admin", "developer"]
+# The roles an admin audit entry may name: anyone but the anonymous and the platform-only.
+ActorRole = Literal[tuple(r.value for r in Role if r not in (Role.ANONYMOUS, Role.AUTHENTICATED))]
 
 
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from actions.catalog._common import service_errors
 from actions.errors import ActionError, ErrorCode
 from actions.payloads import Email, Empty, Payload, Result, Secret, TenantSlug
-from actions.registry import PUBLIC, SIGNED_IN, action, non_atomic
+from actions.registry import action, non_atomic
+from tenants.platform import PLATFORM
+from tenants.roles import PUBLIC, SIGNED_IN
 
 # The server's minimum (AUTH_PASSWORD_VALIDATORS: MinimumLengthValidator, 8), declared
 # so that clients can check a new password before sending it.
@@ -59,10 +60,9 @@ def auth_login(ctx, payload: LoginIn) -> LoginOut:
     from tenants.services import memberships_of
     from tenants.tokens import token_issue_pair
 
-    with service_errors():
-        user = user_login(email=payload.email, password=payload.password)
+    user = user_login(email=payload.email, password=payload.password)
     memberships = memberships_of(user=user)
-    if ctx.tenant != "platform" and ctx.tenant not in {m["tenant"] for m in memberships}:
+    if ctx.tenant != PLATFORM and ctx.tenant not in {m["tenant"] for m in memberships}:
         # Signing in "through" a tenant one does not belong to would put one's sign-in in
         # that tenant's records and logs. Same answer as a wrong password: no probing.
         raise ActionError(ErrorCode.UNAUTHENTICATED, "Wrong email or password.")
@@ -119,8 +119,7 @@ class Me(Result):
 def auth_refresh(ctx, payload: RefreshIn) -> Tokens:
     from tenants.tokens import token_refresh
 
-    with service_errors():
-        return Tokens(**token_refresh(payload.refresh_token))
+    return Tokens(**token_refresh(payload.refresh_token))
 
 
 @action(
@@ -174,8 +173,7 @@ def auth_forgot(ctx, payload: ForgotIn) -> Accepted:
 def auth_reset(ctx, payload: ResetIn) -> Accepted:
     from tenants.accounts import password_reset
 
-    with service_errors():
-        password_reset(token=payload.reset_token, new_password=payload.new_password)
+    password_reset(token=payload.reset_token, new_password=payload.new_password)
     return Accepted()
 
 
@@ -192,12 +190,11 @@ def auth_reset(ctx, payload: ResetIn) -> Accepted:
 def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
     from tenants.accounts import password_change
 
-    with service_errors():
-        password_change(
-            user_id=ctx.actor.id,
-            current_password=payload.current_password,
-            new_password=payload.new_password,
-        )
+    password_change(
+        user_id=ctx.actor.id,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+    )
     return Accepted()
 
 
@@ -214,8 +211,7 @@ def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
 def auth_me(ctx, payload: Empty) -> Me:
     from tenants.services import memberships_of, user_get
 
-    with service_errors():
-        user = user_get(user_id=ctx.actor.id)
+    user = user_get(user_id=ctx.actor.id)
     return Me(
         user_id=user.pk,
         email=user.email,

@@ -7,7 +7,8 @@ from pydantic import Field
 
 from actions.catalog._common import ListResult
 from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result, ShortText
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 Trigger = Literal[
     "lead_created", "lead_status_changed", "message_received", "schedule", "webhook", "manual"

@@ -6,7 +6,8 @@ from pydantic import Field
 
 from actions.catalog._common import MAX_ITEMS, ActionName, ListResult
 from actions.payloads import FreeText, Page, Payload, Result, ShortText, Slug
-from actions.registry import OWNERS, dummy
+from actions.registry import dummy
+from tenants.roles import OWNERS
 
 
 class ConnectorQuery(Page):

@@ -7,7 +7,8 @@ from pydantic import Field, StringConstraints
 
 from actions.catalog._common import ListResult
 from actions.payloads import FreeText, ObjectId, Page, PageInfo, Payload, Result, ShortText
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 MessageChannel = Literal["email", "sms", "whatsapp", "internal"]
 MessageBody = Annotated[FreeText, StringConstraints(min_length=1)]

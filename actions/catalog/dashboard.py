@@ -6,7 +6,8 @@ from pydantic import Field
 
 from actions.catalog._common import ActionName, ErrorCodeName, TimeWindow
 from actions.payloads import Result
-from actions.registry import OWNERS, dummy
+from actions.registry import dummy
+from tenants.roles import OWNERS
 
 
 class StatusCounts(Result):

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from actions.payloads import Payload, Result, TenantSlug
-from actions.registry import DEVELOPERS, dummy
+from actions.registry import dummy
+from tenants.roles import DEVELOPERS
 
 
 class DemoReset(Payload):

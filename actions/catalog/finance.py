@@ -7,7 +7,8 @@ from pydantic import Field
 
 from actions.catalog._common import Currency, ListResult, TimeWindow
 from actions.payloads import Email, FreeText, ObjectId, Page, Payload, Result, ShortText
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 # Cents stay well inside JSON's exact integer range (2**53).
 MAX_CENTS = 10**12

@@ -16,7 +16,8 @@ from actions.payloads import (
     Result,
     ShortText,
 )
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 # Production triggers (webhooks, events) fire only for a flow in production and enabled.
 FlowStatus = Literal["draft", "test", "production"]

@@ -16,7 +16,8 @@ from actions.payloads import (
     Result,
     ShortText,
 )
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 LeadStatus = Literal["new", "contacted", "qualified", "proposal", "won", "lost"]
 LeadSource = Literal["website", "referral", "ads", "social", "email", "event", "import", "other"]

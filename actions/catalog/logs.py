@@ -24,7 +24,8 @@ from actions.payloads import (
     Result,
     TenantSlug,
 )
-from actions.registry import DEVELOPERS, OWNERS, action
+from actions.registry import action
+from tenants.roles import DEVELOPERS, OWNERS
 
 ErrorSource = Literal["api", "worker", "connector", "beat"]
 LogMessage = Annotated[str, StringConstraints(max_length=2000)]

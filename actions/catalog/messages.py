@@ -4,7 +4,8 @@ from pydantic import model_validator
 
 from actions.catalog.conversations import Message, MessageBody, MessageChannel
 from actions.payloads import ObjectId, Payload, ShortText
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 
 class MessageSend(Payload):

@@ -5,7 +5,8 @@ from typing import Literal
 
 from actions.catalog._common import ListResult
 from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result, ShortText, Slug
-from actions.registry import MEMBERS, OWNERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS, OWNERS
 
 NodeType = Literal["trigger", "action", "condition", "transform", "wait", "merge"]
 

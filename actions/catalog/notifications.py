@@ -7,7 +7,8 @@ from pydantic import Field
 
 from actions.catalog._common import IdList, ListResult, SubjectType
 from actions.payloads import FreeText, ObjectId, Page, Payload, Result, ShortText
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 NotificationKind = Literal[
     "mention", "assignment", "message", "run_failed", "automation_failed", "invite", "system"

@@ -6,7 +6,8 @@ from pydantic import Field
 
 from actions.catalog._common import ListResult
 from actions.payloads import FreeText, Page, Result, ShortText, Slug, Url
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 
 class ProviderQuery(Page):

@@ -14,7 +14,8 @@ from actions.catalog._common import (
     ListResult,
 )
 from actions.payloads import FreeText, ObjectId, Page, Payload, Result
-from actions.registry import OWNERS, dummy
+from actions.registry import dummy
+from tenants.roles import OWNERS
 
 
 class ReleaseQuery(Page):

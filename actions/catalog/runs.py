@@ -7,7 +7,8 @@ from pydantic import Field
 
 from actions.catalog._common import ById, ErrorCodeName, ListResult
 from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 RunMode = Literal["test", "prod"]
 RunStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "cancelled"]

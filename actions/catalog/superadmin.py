@@ -5,9 +5,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from actions.catalog._common import service_errors
 from actions.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
 from actions.registry import action
+from tenants.roles import DEVELOPERS, Role
 
 
 class Promote(Payload):
@@ -40,7 +40,7 @@ def _grant(grant) -> Grant:
 @action(
     "superadmin.promote",
     channel="admin",
-    roles=("developer",),
+    roles=(Role.DEVELOPER.value,),  # promotion is for developers not yet promoted
     summary="Promote yourself to super admin on this tenant, with a reason and an expiry.",
     input=Promote,
     output=Grant,
@@ -49,20 +49,19 @@ def _grant(grant) -> Grant:
 def superadmin_promote(ctx, payload: Promote) -> Grant:
     from tenants.services import superadmin_promote as promote
 
-    with service_errors():
-        grant = promote(
-            developer=ctx.actor,
-            tenant=ctx.tenant_obj,
-            reason=payload.reason,
-            minutes=payload.expires_in_minutes,
-        )
+    grant = promote(
+        developer=ctx.actor,
+        tenant=ctx.tenant_obj,
+        reason=payload.reason,
+        minutes=payload.expires_in_minutes,
+    )
     return _grant(grant)
 
 
 @action(
     "superadmin.demote",
     channel="admin",
-    roles=("developer", "super_admin"),
+    roles=DEVELOPERS,
     summary="End your live super-admin grant on this tenant.",
     input=Empty,
     output=Grant,
@@ -71,6 +70,5 @@ def superadmin_promote(ctx, payload: Promote) -> Grant:
 def superadmin_demote(ctx, payload: Empty) -> Grant:
     from tenants.services import superadmin_demote as demote
 
-    with service_errors():
-        grant = demote(developer=ctx.actor, tenant=ctx.tenant_obj)
+    grant = demote(developer=ctx.actor, tenant=ctx.tenant_obj)
     return _grant(grant)

@@ -3,7 +3,8 @@
 from typing import Any, Literal
 
 from actions.payloads import Empty, Result
-from actions.registry import SIGNED_IN, action
+from actions.registry import action
+from tenants.roles import SIGNED_IN
 
 
 class PartState(Result):

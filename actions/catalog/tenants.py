@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from actions.catalog._common import ListResult, TenantRole, service_errors
+from actions.catalog._common import ListResult, TenantRole
 from actions.catalog.auth import NewPassword
 from actions.payloads import (
     Deleted,
@@ -21,7 +21,8 @@ from actions.payloads import (
     ShortText,
     TenantSlug,
 )
-from actions.registry import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC, action
+from actions.registry import action, registry
+from tenants.roles import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC, acting_as_super_admin
 
 
 class TenantCreate(Payload):
@@ -111,13 +112,12 @@ class Invitation(Result):
     expires_at: datetime | None
 
 
-def _as_super_admin(ctx) -> bool:
-    """Acting by virtue of a super-admin grant rather than a membership of the tenant."""
-    return "super_admin" in ctx.roles and not ctx.roles & {"owner", "primary_owner"}
-
-
 def _by(ctx) -> dict:
-    return {"by": ctx.actor, "as_super_admin": _as_super_admin(ctx)}
+    """Who acts, and whether by virtue of a super-admin grant rather than a membership
+    (decided as for the action's audit entry: tenants.roles.acting_as_super_admin)."""
+    spec = registry.get(ctx.action, ctx.version)
+    as_super_admin = acting_as_super_admin(roles=ctx.roles, action_roles=spec.roles)
+    return {"by": ctx.actor, "as_super_admin": as_super_admin}
 
 
 @action(
@@ -134,14 +134,13 @@ def _by(ctx) -> dict:
 def tenants_create(ctx, payload: TenantCreate) -> Tenant:
     from tenants import services
 
-    with service_errors():
-        tenant = services.tenant_provision(
-            slug=payload.slug,
-            name=payload.name,
-            primary_owner_email=payload.primary_owner_email,
-            config=payload.config,
-            **_by(ctx),
-        )
+    tenant = services.tenant_provision(
+        slug=payload.slug,
+        name=payload.name,
+        primary_owner_email=payload.primary_owner_email,
+        config=payload.config,
+        **_by(ctx),
+    )
     return Tenant(**services.tenant_describe(tenant=tenant))
 
 
@@ -205,13 +204,12 @@ def tenants_config_get(ctx, payload: Empty) -> TenantConfig:
 def tenants_config_set(ctx, payload: TenantConfigSet) -> TenantConfig:
     from tenants import services
 
-    with service_errors():
-        config = services.config_set(
-            tenant=ctx.tenant_obj,
-            overrides=payload.overrides,
-            expected_version=payload.expected_version,
-            **_by(ctx),
-        )
+    config = services.config_set(
+        tenant=ctx.tenant_obj,
+        overrides=payload.overrides,
+        expected_version=payload.expected_version,
+        **_by(ctx),
+    )
     return TenantConfig(**config)
 
 
@@ -244,8 +242,7 @@ def tenants_owners_list(ctx, payload: Page) -> MemberList:
 def tenants_owners_delegate(ctx, payload: MemberEmail) -> Member:
     from tenants import services
 
-    with service_errors():
-        membership = services.owner_delegate(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
+    membership = services.owner_delegate(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
     return Member(**services.member_describe(membership))
 
 
@@ -261,8 +258,7 @@ def tenants_owners_delegate(ctx, payload: MemberEmail) -> Member:
 def tenants_owners_revoke(ctx, payload: MemberEmail) -> Member:
     from tenants import services
 
-    with service_errors():
-        membership = services.owner_revoke(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
+    membership = services.owner_revoke(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
     return Member(**services.member_describe(membership))
 
 
@@ -278,10 +274,9 @@ def tenants_owners_revoke(ctx, payload: MemberEmail) -> Member:
 def tenants_primary_transfer(ctx, payload: MemberEmail) -> PrimaryTransfer:
     from tenants import services
 
-    with service_errors():
-        previous, current = services.primary_transfer(
-            tenant=ctx.tenant_obj, email=payload.email, **_by(ctx)
-        )
+    previous, current = services.primary_transfer(
+        tenant=ctx.tenant_obj, email=payload.email, **_by(ctx)
+    )
     return PrimaryTransfer(
         previous=Member(**services.member_describe(previous)),
         current=Member(**services.member_describe(current)),
@@ -300,10 +295,9 @@ def tenants_primary_transfer(ctx, payload: MemberEmail) -> PrimaryTransfer:
 def tenants_members_invite(ctx, payload: MemberInvite) -> Invitation:
     from tenants import services
 
-    with service_errors():
-        invitation = services.member_invite(
-            tenant=ctx.tenant_obj, email=payload.email, name=payload.name, **_by(ctx)
-        )
+    invitation = services.member_invite(
+        tenant=ctx.tenant_obj, email=payload.email, name=payload.name, **_by(ctx)
+    )
     return Invitation(**invitation)
 
 
@@ -319,8 +313,7 @@ def tenants_members_invite(ctx, payload: MemberInvite) -> Invitation:
 def tenants_members_remove(ctx, payload: MemberEmail) -> Deleted:
     from tenants import services
 
-    with service_errors():
-        removed = services.member_remove(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
+    removed = services.member_remove(tenant=ctx.tenant_obj, email=payload.email, **_by(ctx))
     return Deleted(id=removed)
 
 
@@ -344,8 +337,7 @@ class InvitationAccept(Payload):
 def tenants_invitations_accept(ctx, payload: InvitationAccept) -> Member:
     from tenants import services
 
-    with service_errors():
-        membership = services.invitation_accept(
-            tenant=ctx.tenant_obj, token=payload.token, new_password=payload.new_password
-        )
+    membership = services.invitation_accept(
+        tenant=ctx.tenant_obj, token=payload.token, new_password=payload.new_password
+    )
     return Member(**services.member_describe(membership))

@@ -5,7 +5,8 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from actions.payloads import JsonObject, ObjectId, Payload, Result, Slug
-from actions.registry import PUBLIC, dummy
+from actions.registry import dummy
+from tenants.roles import PUBLIC
 
 CorrelationKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 

@@ -7,7 +7,8 @@ from pydantic import AwareDatetime, Field
 
 from actions.catalog._common import ListResult, TimeWindow
 from actions.payloads import FreeText, ObjectId, Page, Payload, Result
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 # The unit is part of the metric's name.
 Metric = Literal[

@@ -6,7 +6,8 @@ from pydantic import Field
 
 from actions.catalog._common import ById, ListResult
 from actions.payloads import Deleted, FreeText, ObjectId, Page, Payload, Result, ShortText, Slug
-from actions.registry import MEMBERS, dummy
+from actions.registry import dummy
+from tenants.roles import MEMBERS
 
 
 class WorkspaceQuery(Page):

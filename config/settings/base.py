@@ -239,7 +239,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.outbox"},
     },
     # Closes each log file under yesterday's date, removes those older than 7 days
-    # (audit/services.py, docs/logging.md).
+    # (audit/rotation.py, docs/logging.md).
     "logs-rotate": {
         "task": "switchboard.maintenance.logs_rotate",
         "schedule": crontab(minute=0, hour=0),

@@ -8,6 +8,7 @@ One module per idea; callers import from this package (`from tenants import serv
 `from tenants.services import tenant_get`), never from the modules, so that they can move.
 """
 
+from tenants.platform import PLATFORM  # for callers that spell it tenants.services.PLATFORM
 from tenants.services.access import Access, access_resolve
 from tenants.services.configuration import config_defaults, config_get, config_set
 from tenants.services.invitations import INVITATION_TTL, invitation_accept, member_invite
@@ -30,7 +31,6 @@ from tenants.services.superadmin import (
     superadmin_promote,
 )
 from tenants.services.tenants import (
-    PLATFORM,
     tenant_create,
     tenant_describe,
     tenant_get,

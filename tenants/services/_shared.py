@@ -1,19 +1,12 @@
-"""What several tenant-service modules share: the role implication and the audit write."""
+"""What several tenant-service modules share: the audit write."""
 
-from audit import services as audit
+from audit import admin_log
 from tenants.identity import Actor
-from tenants.models import Role, Tenant
-
-# A membership role implies the roles below it.
-IMPLIED_ROLES = {
-    Role.MEMBER: {"member"},
-    Role.OWNER: {"member", "owner"},
-    Role.PRIMARY_OWNER: {"member", "owner", "primary_owner"},
-}
+from tenants.models import Tenant
 
 
 def audit_write(*, by: Actor | None, tenant: Tenant | None, action: str, summary: dict, **extra):
-    audit.admin_audit_write(
+    admin_log.admin_audit_write(
         actor=by.email if by else None,
         tenant=tenant.schema_name if tenant else None,
         action=action,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from django.db import connection
 
 from tenants.identity import Actor
-from tenants.models import RESERVED_SLUGS, Role, Tenant
-from tenants.services._shared import IMPLIED_ROLES
+from tenants.models import RESERVED_SLUGS, Tenant
+from tenants.roles import IMPLIED_ROLES, MembershipRole, Role
 
 _TENANT_COLUMNS = [f.column for f in Tenant._meta.concrete_fields]
 _TENANT_FIELDS = [f.attname for f in Tenant._meta.concrete_fields]
@@ -93,14 +93,14 @@ def _tenant(data: dict) -> Tenant:
 
 def _roles(row: dict, user: dict | None, *, on_platform: bool) -> frozenset[str]:
     if user is None:
-        return frozenset({"anonymous"})
-    roles = {"anonymous"}
-    if on_platform:
-        roles.add("authenticated")  # signed in, acting on the platform (account actions)
+        return frozenset({Role.ANONYMOUS.value})
+    roles = {Role.ANONYMOUS.value}
+    if on_platform:  # signed in, acting on the platform (account actions)
+        roles.add(Role.AUTHENTICATED.value)
     if user["is_developer"]:
-        roles.add("developer")
+        roles.add(Role.DEVELOPER.value)
         if row["promoted"] and not on_platform:
-            roles.add("super_admin")
+            roles.add(Role.SUPER_ADMIN.value)
     if row["member_role"] and not on_platform:
-        roles |= IMPLIED_ROLES[Role(row["member_role"])]
+        roles |= IMPLIED_ROLES[MembershipRole(row["member_role"])]
     return frozenset(roles)

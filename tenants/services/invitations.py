@@ -9,12 +9,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from audit import services as audit
+from audit import error_log
 from tenants.accounts import password_set, token_digest
 from tenants.config import config_effective
 from tenants.errors import TenancyError, conflict
 from tenants.identity import Actor
-from tenants.models import Invitation, Membership, Role, Tenant, User
+from tenants.models import Invitation, Membership, Tenant, User
+from tenants.roles import MembershipRole
 from tenants.services._shared import audit_write
 
 INVITATION_TTL = timedelta(days=7)
@@ -49,14 +50,14 @@ def member_invite(
             by=by,
             tenant=tenant,
             action="tenants.members.invite",
-            summary={"email": email, "role": Role.MEMBER, "invitation_id": invitation.pk},
+            summary={"email": email, "role": MembershipRole.MEMBER, "invitation_id": invitation.pk},
             as_super_admin=as_super_admin,
         )
         transaction.on_commit(lambda: _invitation_mail(invitation, token))
     return {
         "id": str(invitation.pk),
         "email": email,
-        "role": "member",
+        "role": MembershipRole.MEMBER.value,
         "status": "pending",
         "invited_at": invitation.created_at,
         "expires_at": invitation.expires_at,
@@ -83,7 +84,7 @@ def _invitation_mail(invitation: Invitation, token: str) -> None:
             recipient_list=[invitation.email],
         )
     except Exception:
-        audit.error_record(
+        error_log.error_record(
             component="worker",
             trace_id=f"invitation-{invitation.pk}",
             code="internal_error",
@@ -127,7 +128,7 @@ def invitation_accept(*, tenant: Tenant, token: str, new_password: str | None = 
             user = User.objects.create_user(invitation.email, None, name=invitation.name)
         password_set(user=user, new_password=new_password)
     membership, _ = Membership.objects.get_or_create(
-        user=user, tenant=tenant, defaults={"role": Role.MEMBER}
+        user=user, tenant=tenant, defaults={"role": MembershipRole.MEMBER}
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])

@@ -6,7 +6,8 @@ from django.db import transaction
 
 from tenants.errors import conflict, not_found
 from tenants.identity import Actor
-from tenants.models import Membership, Role, Tenant, User
+from tenants.models import Membership, Tenant, User
+from tenants.roles import OWNER_ROLES, MembershipRole
 from tenants.services._shared import audit_write
 
 
@@ -32,7 +33,7 @@ def member_describe(membership: Membership) -> dict[str, Any]:
 
 def owner_list(*, tenant: Tenant, limit: int, cursor: str | None) -> dict[str, Any]:
     owners = (
-        Membership.objects.filter(tenant=tenant, role__in=[Role.OWNER, Role.PRIMARY_OWNER])
+        Membership.objects.filter(tenant=tenant, role__in=OWNER_ROLES)
         .select_related("user")
         .order_by("id")
     )
@@ -50,8 +51,8 @@ def _role_move(
     *,
     tenant: Tenant,
     email: str,
-    from_role: Role,
-    to_role: Role,
+    from_role: MembershipRole,
+    to_role: MembershipRole,
     refusal: str,
     by: Actor | None,
     action: str,
@@ -87,8 +88,8 @@ def owner_delegate(
     return _role_move(
         tenant=tenant,
         email=email,
-        from_role=Role.MEMBER,
-        to_role=Role.OWNER,
+        from_role=MembershipRole.MEMBER,
+        to_role=MembershipRole.OWNER,
         refusal="{email} is already {role}.",
         by=by,
         action="tenants.owners.delegate",
@@ -104,8 +105,8 @@ def owner_revoke(
     return _role_move(
         tenant=tenant,
         email=email,
-        from_role=Role.OWNER,
-        to_role=Role.MEMBER,
+        from_role=MembershipRole.OWNER,
+        to_role=MembershipRole.MEMBER,
         refusal="{email} is not a secondary owner.",
         by=by,
         action="tenants.owners.revoke",
@@ -125,16 +126,16 @@ def primary_transfer(
     current = (
         Membership.objects.select_for_update()
         .select_related("user")
-        .get(tenant=tenant, role=Role.PRIMARY_OWNER)
+        .get(tenant=tenant, role=MembershipRole.PRIMARY_OWNER)
     )
     target = _membership(tenant=tenant, email=email, lock=True)
     if target.pk == current.pk:
         raise conflict(f"{email} is the primary owner already.")
-    if target.role != Role.OWNER:
+    if target.role != MembershipRole.OWNER:
         raise conflict(f"{email} must be an owner first (tenants.owners.delegate).")
-    current.role = Role.OWNER
+    current.role = MembershipRole.OWNER
     current.save(update_fields=["role"])
-    target.role = Role.PRIMARY_OWNER
+    target.role = MembershipRole.PRIMARY_OWNER
     target.save(update_fields=["role"])
     audit_write(
         by=by,
@@ -151,7 +152,7 @@ def member_remove(
     *, tenant: Tenant, email: str, by: Actor | None, as_super_admin: bool = False
 ) -> str:
     membership = _membership(tenant=tenant, email=email, lock=True)
-    if membership.role != Role.MEMBER:
+    if membership.role != MembershipRole.MEMBER:
         raise conflict(f"{email} is {membership.role}: revoke the ownership first.")
     membership_id = str(membership.pk)
     membership.delete()
@@ -165,7 +166,7 @@ def member_remove(
     return membership_id
 
 
-def membership_ensure(*, user: User, tenant: Tenant, role: Role) -> Membership:
+def membership_ensure(*, user: User, tenant: Tenant, role: MembershipRole) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )

@@ -5,8 +5,8 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from tenants.identity import Actor
-from tenants.models import Membership, Role, SuperAdminGrant, Tenant, User
-from tenants.services._shared import IMPLIED_ROLES
+from tenants.models import Membership, SuperAdminGrant, Tenant, User
+from tenants.roles import IMPLIED_ROLES, OWNER_ROLES, MembershipRole, Role
 from tenants.services.superadmin import superadmin_expire_due
 
 
@@ -20,7 +20,7 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
     latest; the beat sweep does it otherwise.
     """
     if actor is None:
-        return frozenset({"anonymous"})
+        return frozenset({str(Role.ANONYMOUS)})
     users = User.objects.filter(pk=actor.id, is_active=True)
     if tenant is None:
         row = users.values("is_developer").first()
@@ -41,16 +41,16 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
             .first()
         )
     if row is None:
-        return frozenset({"anonymous"})
-    roles = {"anonymous"}
+        return frozenset({str(Role.ANONYMOUS)})
+    roles = {str(Role.ANONYMOUS)}
     if tenant is None:
-        roles.add("authenticated")  # signed in, acting on the platform (account actions)
+        roles.add(str(Role.AUTHENTICATED))  # signed in, acting on the platform (account actions)
     if row["is_developer"]:
-        roles.add("developer")
+        roles.add(str(Role.DEVELOPER))
         if row.get("promoted"):
-            roles.add("super_admin")
+            roles.add(str(Role.SUPER_ADMIN))
     if row.get("member_role"):
-        roles |= IMPLIED_ROLES[Role(row["member_role"])]
+        roles |= IMPLIED_ROLES[MembershipRole(row["member_role"])]
     if row.get("lapsed"):
         superadmin_expire_due(user_id=actor.id, tenant=tenant)
     return frozenset(roles)
@@ -59,9 +59,9 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
 def admin_tenants_for(*, user: User) -> list[int]:
     """Tenant ids whose objects `user` may see in the Django admin site: the tenants they
     own, and those they are live super admin on."""
-    owned = Membership.objects.filter(
-        user=user, role__in=[Role.OWNER, Role.PRIMARY_OWNER]
-    ).values_list("tenant_id", flat=True)
+    owned = Membership.objects.filter(user=user, role__in=OWNER_ROLES).values_list(
+        "tenant_id", flat=True
+    )
     ids = set(owned)
     if user.is_developer:
         ids |= set(

@@ -7,11 +7,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from audit import services as audit
+from audit import admin_log
 from tenants.errors import TenancyError, conflict, not_found
 from tenants.identity import Actor
-from tenants.models import RESERVED_SLUGS, GrantEnd, Membership, Role, SuperAdminGrant, Tenant
-from tenants.services._shared import IMPLIED_ROLES, audit_write
+from tenants.models import RESERVED_SLUGS, GrantEnd, Membership, SuperAdminGrant, Tenant
+from tenants.roles import IMPLIED_ROLES, MembershipRole, Role, acting_as_super_admin
+from tenants.services._shared import audit_write
 from tenants.services.users import user_get
 
 MAX_PROMOTION_MINUTES = 8 * 60
@@ -24,9 +25,9 @@ def superadmin_grant_acted_under(
     """The super-admin grant a user acted under at instant `at` on a tenant, or None.
 
     They acted as super admin when a grant of theirs was live then (granted, not yet
-    ended or expired) and their membership of the tenant, if any, does not give them the
-    action's roles by itself (`action_roles`; None or public: no membership at all). One
-    query, for the audit hook of every finished action (audit.services.action_log_write).
+    ended or expired) and tenants.roles.acting_as_super_admin says so for their
+    membership roles and the action's (`action_roles`). One query, for the audit hook of
+    every finished action (actions.audit_trail.action_log_write).
     """
     if tenant_slug in RESERVED_SLUGS:
         return None
@@ -50,9 +51,8 @@ def superadmin_grant_acted_under(
     )
     if grant is None:
         return None
-    held = IMPLIED_ROLES[Role(grant.member_role)] if grant.member_role else set()
-    needed = set(action_roles or ()) - {"anonymous"}
-    if held and (not needed or held & needed):
+    held = IMPLIED_ROLES[MembershipRole(grant.member_role)] if grant.member_role else set()
+    if not acting_as_super_admin(roles={Role.SUPER_ADMIN, *held}, action_roles=action_roles):
         return None  # their membership was enough: acting as themselves
     return grant
 
@@ -70,7 +70,7 @@ def superadmin_expire_due(*, user_id: int | None = None, tenant: Tenant | None =
         for grant in due.select_for_update(skip_locked=True).select_related("user", "tenant"):
             grant.ended_at, grant.end_reason = grant.expires_at, GrantEnd.EXPIRED
             grant.save(update_fields=["ended_at", "end_reason"])
-            audit.admin_audit_write(
+            admin_log.admin_audit_write(
                 actor=grant.user.email,
                 tenant=grant.tenant.schema_name,
                 action="superadmin.expire",

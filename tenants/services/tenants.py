@@ -15,14 +15,12 @@ from tenants.models import (
     RESERVED_SLUGS,
     TENANT_SLUG_PATTERN,
     Membership,
-    Role,
     Tenant,
     TenantConfigVersion,
     User,
 )
+from tenants.roles import MembershipRole
 from tenants.services._shared import audit_write
-
-PLATFORM = "platform"
 
 
 def tenant_get(*, slug: str) -> Tenant | None:
@@ -82,7 +80,7 @@ def tenant_provision(
         invited = owner is None
         if invited:
             owner = User.objects.create_user(primary_owner_email, None)
-        Membership.objects.create(user=owner, tenant=tenant, role=Role.PRIMARY_OWNER)
+        Membership.objects.create(user=owner, tenant=tenant, role=MembershipRole.PRIMARY_OWNER)
         progress("storing the config")
         TenantConfigVersion.objects.create(
             tenant=tenant, version=0, overrides=tenant.config, changed_by_id=by and by.id
@@ -106,7 +104,9 @@ def tenant_provision(
 
 
 def tenant_describe(*, tenant: Tenant) -> dict[str, Any]:
-    primary = tenant.memberships.filter(role=Role.PRIMARY_OWNER).select_related("user").first()
+    primary = (
+        tenant.memberships.filter(role=MembershipRole.PRIMARY_OWNER).select_related("user").first()
+    )
     return {
         "slug": tenant.schema_name,
         "name": tenant.name,
@@ -123,7 +123,7 @@ def tenant_list(*, search: str | None, limit: int, cursor: str | None) -> dict[s
         tenants = tenants.filter(Q(schema_name__icontains=search) | Q(name__icontains=search))
     if cursor:
         tenants = tenants.filter(schema_name__gt=cursor)
-    primary = Membership.objects.filter(tenant=OuterRef("pk"), role=Role.PRIMARY_OWNER)
+    primary = Membership.objects.filter(tenant=OuterRef("pk"), role=MembershipRole.PRIMARY_OWNER)
     page = list(
         tenants.annotate(
             members=Count("memberships"),

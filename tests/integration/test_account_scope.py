@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tenants.models import Role
+from tenants.roles import MembershipRole
 from tenants.services import membership_ensure, tenant_create, user_ensure
 from tests.conftest import DEMO_PASSWORD, envelope
 from tests.envelopes import assert_envelope
@@ -57,7 +57,9 @@ def whitelabelled_member(api, messages: dict) -> tuple[str, str]:
     tenant.save(update_fields=["config"])
     email = f"member-{slug.replace('_', '-')}@whitelabel.test"
     membership_ensure(
-        user=user_ensure(email=email, password=DEMO_PASSWORD), tenant=tenant, role=Role.MEMBER
+        user=user_ensure(email=email, password=DEMO_PASSWORD),
+        tenant=tenant,
+        role=MembershipRole.MEMBER,
     )
     return slug, login(api, email, slug).json()["result"]["access_token"]
 

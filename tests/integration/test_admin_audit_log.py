@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from audit import services as audit
+from audit import admin_log as audit
 from audit.models import AdminAuditEntry, AppendOnlyError
 
 

@@ -32,11 +32,11 @@ from tenants.identity import Actor
 from tenants.models import (
     LoginFailure,
     Membership,
-    Role,
     SuperAdminGrant,
     Tenant,
     TenantConfigVersion,
 )
+from tenants.roles import MembershipRole
 from tests.conftest import DEMO_PASSWORD
 
 OWNER_ACME = "owner@acme.test"
@@ -274,10 +274,10 @@ def test_owner_cannot_change_roles_in_the_admin():
     client.force_login(user(OWNER_ACME))
     assert client.get(change_url(membership)).status_code == 200  # viewable
     before = last_seq()
-    response = client.post(change_url(membership), {"role": Role.OWNER, "_save": "Save"})
+    response = client.post(change_url(membership), {"role": MembershipRole.OWNER, "_save": "Save"})
     assert response.status_code == 403
     membership.refresh_from_db()
-    assert membership.role == Role.MEMBER
+    assert membership.role == MembershipRole.MEMBER
     assert not AdminAuditEntry.objects.filter(seq__gt=before, actor=OWNER_ACME).exists()
 
 
@@ -444,7 +444,7 @@ def test_tenant_create_command_provisions_with_progress_and_refuses_a_second_run
     created = Tenant.objects.get(schema_name=slug)
     assert created.name == f"CLI {slug}"
     assert schema_exists(slug)
-    primary = Membership.objects.get(tenant=created, role=Role.PRIMARY_OWNER)
+    primary = Membership.objects.get(tenant=created, role=MembershipRole.PRIMARY_OWNER)
     assert primary.user.email == owner_email
     assert Membership.objects.filter(tenant=created).count() == 1
     assert TenantConfigVersion.objects.filter(tenant=created, version=0).exists()

@@ -15,8 +15,9 @@ from actions.edge import ingress
 from actions.errors import ActionError, ErrorCode
 from actions.models import ActionRecord
 from actions.pipeline import outcome_for
-from actions.registry import State, registry
-from audit import services as audit
+from actions.registry import registry
+from audit import files as audit
+from release.states import State
 from tenants.models import User
 from tests.conftest import envelope
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from audit import services as audit
+from audit.admin_log import audit_verify
+from audit.files import tenant_log_path
 from audit.models import AdminAuditEntry
 from tests.conftest import DEMO_PASSWORD, envelope
 from tests.envelopes import assert_envelope
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("workers")
 
 
 def tenant_lines(slug: str) -> dict[str, dict]:
-    lines = audit.tenant_log_path(slug).read_text().splitlines()
+    lines = tenant_log_path(slug).read_text().splitlines()
     return {entry["message_id"]: entry for entry in map(json.loads, lines)}
 
 
@@ -31,7 +32,7 @@ def test_a_finished_action_and_an_edge_refusal_are_lines_of_the_tenant_log(api, 
     assert (done["action"], done["version"], done["status"]) == ("auth.login", 1, "ok")
     assert done["request"]["password"] == "[redacted]" and done["duration_ms"] >= 0
     assert done["response"]["access_token"] == "[redacted]"
-    assert DEMO_PASSWORD not in audit.tenant_log_path("acme").read_text()
+    assert DEMO_PASSWORD not in tenant_log_path("acme").read_text()
     edge = lines[refused["id"]]
     assert (edge["status"], edge["code"], edge["actor"]) == (
         "error",
@@ -117,4 +118,4 @@ def test_admin_commands_are_audited_and_owners_read_only_their_tenant(api, token
     assert [int(i["id"]) for i in items] == sorted((int(i["id"]) for i in items), reverse=True)
     beta_ids = set(AdminAuditEntry.objects.filter(tenant="beta").values_list("seq", flat=True))
     assert not beta_ids & {int(item["id"]) for item in items}
-    assert audit.audit_verify().ok
+    assert audit_verify().ok

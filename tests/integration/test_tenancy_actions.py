@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from audit import services as audit_services
+from audit import admin_log as audit_services
 from tenants import services
 from tenants.models import Membership, SuperAdminGrant, Tenant, TenantConfigVersion
 from tenants.tasks import password_reset_mail
@@ -156,6 +156,33 @@ def test_config_is_validated_versioned_and_merged(audited):
         e for e in audited if e["action"] == "tenants.config.set" and "keys" in e["payload_summary"]
     )
     assert entry["actor"] == owner.email and entry["as_super_admin"] is False
+
+
+def test_an_owner_developer_under_a_grant_is_super_admin_in_every_audit_row(audited):
+    """One rule (tenants.roles.acting_as_super_admin) for the service's entry and the
+    executor's: a secondary owner who is a developer, promoted, delegates an owner (a
+    primary owner's action). Their membership would not allow it: both rows say
+    as_super_admin."""
+    t = make_tenant()
+    owner_dev, slug = t["owner"], t["slug"]
+    owner_dev.is_developer = True
+    owner_dev.save(update_fields=["is_developer"])
+    promote = {"reason": "customer ticket 12"}
+    ok(run_inline("superadmin.promote", promote, schema=slug, user=owner_dev))
+    audited.clear()
+    ok(
+        run_inline(
+            "tenants.owners.delegate", {"email": t["member"].email}, schema=slug, user=owner_dev
+        )
+    )
+    rows = [e for e in audited if e["action"] == "tenants.owners.delegate"]
+    assert len(rows) == 2  # the service's (from/to) and the executor's (payload shape)
+    assert all(e["as_super_admin"] is True for e in rows), rows
+    # On an owner action the same person acts as themselves, in both rows.
+    audited.clear()
+    ok(run_inline("tenants.config.set", {"overrides": {}}, schema=slug, user=owner_dev))
+    rows = [e for e in audited if e["action"] == "tenants.config.set"]
+    assert len(rows) == 2 and all(e["as_super_admin"] is False for e in rows), rows
 
 
 def test_super_admin_promotion_is_bounded_audited_and_ends(audited):

@@ -14,7 +14,7 @@ from django.test import Client
 
 from actions import pipeline
 from actions.registry import Channel
-from audit import services as audit
+from audit import files as audit
 from audit.models import AdminAuditEntry
 from tenants import tasks as tenant_tasks
 from tenants.accounts import LOGIN_FAILURE_LIMIT, user_login

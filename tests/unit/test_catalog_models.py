@@ -25,7 +25,8 @@ from actions.catalog.superadmin import Promote
 from actions.catalog.tenants import TenantCreate
 from actions.catalog.webhooks import WebhookIngest
 from actions.errors import ErrorCode
-from actions.registry import State, registry
+from actions.registry import registry
+from release.states import State
 
 # The modules of planned actions (auth and system belong elsewhere).
 CATALOG_MODULES = [

@@ -106,10 +106,8 @@ def test_strict_fields_refuse_more(text, category):
     ],
 )
 def test_url_fields_refuse_internal_addresses(url):
-    assert (
-        refused("analytics.cta.record", {"surface": "web", "cta_id": "x", "page": url}).category
-        == "ssrf"
-    )
+    payload = {"surface": "web", "cta_id": "x", "page": url}
+    assert refused("analytics.cta.record", payload).category == "ssrf"
 
 
 @pytest.mark.parametrize(

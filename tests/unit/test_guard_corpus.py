@@ -34,10 +34,8 @@ def _webhook(body: dict) -> tuple[str, dict]:
 
 def _attack_placements(category: str, value: str):
     if category == "ssrf":
-        yield (
-            "url field",
-            ("analytics.cta.record", {"surface": "web", "cta_id": "signup", "page": value}),
-        )
+        payload = {"surface": "web", "cta_id": "signup", "page": value}
+        yield "url field", ("analytics.cta.record", payload)
         yield "open object", _webhook({"callback": {"url": value}})
         return
     if len(value) <= 200:

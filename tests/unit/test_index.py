@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from actions.index import contract_files, render
-from actions.registry import ROLES, ActionSpec, Registry, State, registry
+from actions.registry import ActionSpec, Registry, registry
+from release.states import State
+from tenants.roles import ROLE_NAMES
 
 CATALOG = Path(__file__).resolve().parents[2] / "actions" / "catalog"
 DECLARATION = re.compile(r'(@action|dummy)\(\s*(?:#[^\n]*\n\s*)?"([a-z0-9_.]+)"')
@@ -85,7 +87,7 @@ def test_the_real_actions_are_the_ones_the_backbone_promises():
 def test_every_entry_is_complete():
     for spec in registry.all():
         described = spec.describe()
-        assert described["summary"] and set(spec.roles) <= set(ROLES)
+        assert described["summary"] and set(spec.roles) <= set(ROLE_NAMES)
         assert described["input_schema"]["type"] == "object"
         assert described["input_schema"].get("additionalProperties") is False, spec.name
         assert described["queue"] == f"switchboard.{spec.channel}.actions"

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from audit import jsonlines
-from audit import services as audit
+from audit import files, jsonlines, rotation
+from audit.error_log import error_record
 
 WRITERS = 4
 LINES_PER_WRITER = 25_000
@@ -94,7 +94,7 @@ def logs(settings, tmp_path):
 
 
 def test_retention_keeps_seven_days_and_removes_day_eight(logs):
-    live = audit.tenant_log_path("acme")
+    live = files.tenant_log_path("acme")
     live.parent.mkdir(parents=True)
     today = date(2024, 6, 20)
     for age in range(1, 11):
@@ -102,7 +102,7 @@ def test_retention_keeps_seven_days_and_removes_day_eight(logs):
     live.write_text('{"at": "today"}\n')
 
     now = datetime(2024, 6, 20, 0, 0, 5, tzinfo=ZoneInfo("UTC"))
-    result = audit.logs_rotate(now=now)
+    result = rotation.logs_rotate(now=now)
 
     kept = {p.name for p in live.parent.glob("actions-*.jsonl")}
     # Yesterday now has two files: the one made by hand and the one just closed.
@@ -117,10 +117,10 @@ def test_retention_keeps_seven_days_and_removes_day_eight(logs):
 
 def test_midnight_is_midnight_in_the_configured_time_zone(logs, settings):
     settings.TIME_ZONE = "Pacific/Auckland"
-    audit.error_record(component="worker", trace_id="t1", code="internal_error", message="m")
+    error_record(component="worker", trace_id="t1", code="internal_error", message="m")
     # 11:00 UTC on 1 March is 00:00 on 2 March in Auckland: the closed day is 1 March.
     now = datetime(2024, 3, 1, 11, 0, 1, tzinfo=ZoneInfo("UTC"))
-    result = audit.logs_rotate(now=now)
+    result = rotation.logs_rotate(now=now)
     assert [p.split("/")[-1] for p in result["rotated"]] == ["errors-2024-03-01.jsonl"]
 
 

@@ -8,8 +8,8 @@ import pytest
 import sentry_sdk
 from django.utils import timezone
 
-from audit import sentry
-from audit import services as audit
+from actions import audit_trail
+from audit import files, sentry
 
 SECRET = "hunter2-very-secret"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
@@ -46,8 +46,8 @@ def _record(**kw):
 
 def test_the_tenant_log_keeps_shapes_and_redacts_secrets(logs):
     record = _record()
-    audit.action_log_write(tenant="acme", record=record)
-    (line,) = audit.tenant_log_path("acme").read_text().splitlines()
+    audit_trail.action_log_write(tenant="acme", record=record)
+    (line,) = files.tenant_log_path("acme").read_text().splitlines()
     entry = json.loads(line)
     assert entry["message_id"] == str(record.id) and entry["status"] == "ok"
     assert entry["request"] == {"email": "str:15", "password": "[redacted]"}
@@ -65,8 +65,8 @@ def test_a_field_the_index_marks_secret_is_redacted_whatever_its_name(logs):
         status="error",
         error={"code": "not_implemented", "message": "to be implemented"},
     )
-    audit.action_log_write(tenant="acme", record=record)
-    entry = json.loads(audit.tenant_log_path("acme").read_text())
+    audit_trail.action_log_write(tenant="acme", record=record)
+    entry = json.loads(files.tenant_log_path("acme").read_text())
     assert entry["request"]["data"] == "[redacted]"
     assert entry["request"]["name"] == "str:1"
     assert entry["code"] == "not_implemented"
@@ -76,7 +76,7 @@ def test_the_error_log_scrubs_messages_details_and_stacks(logs):
     try:
         raise RuntimeError(f"login failed with password={SECRET} and Bearer {JWT}")
     except RuntimeError:
-        audit.error_record(
+        audit_trail.error_record(
             component="worker",
             trace_id="t-redact",
             code="internal_error",
@@ -92,7 +92,7 @@ def test_the_error_log_scrubs_messages_details_and_stacks(logs):
 
 
 def test_security_events_and_refusals_carry_no_values(logs):
-    audit.security_event(
+    audit_trail.security_event(
         category="sql_injection",
         path="payload/name",
         tenant="acme",
@@ -101,7 +101,7 @@ def test_security_events_and_refusals_carry_no_values(logs):
         source="rest",
         code="rejected_input",
     )
-    audit.action_log_refusal(
+    audit_trail.action_log_refusal(
         request={
             "id": str(uuid.uuid4()),
             "tenant": "acme",
@@ -139,7 +139,9 @@ def test_without_a_dsn_sentry_is_not_initialised_and_errors_still_log(logs, sett
     assert sentry.init_from_settings() is False
     assert not sentry.active()
     assert not sentry_sdk.get_client().is_active()
-    audit.error_record(component="worker", trace_id="t-nodsn", code="internal_error", message="m")
+    audit_trail.error_record(
+        component="worker", trace_id="t-nodsn", code="internal_error", message="m"
+    )
     assert "t-nodsn" in _every_log_text(logs)
 
 

@@ -6,7 +6,7 @@ presence was tampered with.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_verify
+from audit.admin_log import audit_verify
 
 
 class Command(BaseCommand):

@@ -4,16 +4,16 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from tenants.models import Role
+from tenants.roles import MembershipRole
 from tenants.services import membership_ensure, tenant_create, user_ensure
 
 DEFAULT_PASSWORD = "switchboard-demo"
 TENANTS = {"acme": "Acme Corporation", "beta": "Beta Industries"}
 USERS = [
-    ("owner@acme.test", "acme", Role.PRIMARY_OWNER),
-    ("member@acme.test", "acme", Role.MEMBER),
-    ("owner@beta.test", "beta", Role.PRIMARY_OWNER),
-    ("member@beta.test", "beta", Role.MEMBER),
+    ("owner@acme.test", "acme", MembershipRole.PRIMARY_OWNER),
+    ("member@acme.test", "acme", MembershipRole.MEMBER),
+    ("owner@beta.test", "beta", MembershipRole.PRIMARY_OWNER),
+    ("member@beta.test", "beta", MembershipRole.MEMBER),
 ]
 DEVELOPER = "dev@switchboard.test"
 
