@@ -11,7 +11,6 @@ Tasks take a schema and a record id and re-read the record. A record runs once:
 """
 
 import contextlib
-import json
 import logging
 import time
 from datetime import timedelta
@@ -19,13 +18,13 @@ from datetime import timedelta
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
 from actions.context import ActionContext
 from actions.errors import ActionError, ErrorCode, action_error_from, service_exceptions
 from actions.models import ActionRecord, RecordStatus
+from actions.records import record_claim, record_finish
 from actions.redaction import redact_for
 from actions.registry import registry
 from actions.replies import reply
@@ -126,54 +125,16 @@ def _finish(record, spec, started: float, *, result=None, error=None) -> None:
     record.finished_at = timezone.now()
     record.duration_ms = int((time.monotonic() - started) * 1000)
     record.payload = redact_for(spec, record.payload)  # secrets are not kept once used
-    # One UPDATE that also reads back the reply targets: its row lock orders it with a
-    # duplicate request adding a target (actions.pipeline._store), so none is lost.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FINISH,
-            [
-                record.status,
-                _json(result),
-                _json(error),
-                record.finished_at,
-                record.duration_ms,
-                _json(record.payload),
-                record.id,
-            ],
-        )
-        (reply_to,) = cursor.fetchone()
-    record.reply_to = json.loads(reply_to) if isinstance(reply_to, str) else reply_to
-
-
-_FINISH = f"""
-UPDATE {ActionRecord._meta.db_table}
-   SET status = %s, result = %s, error = %s, finished_at = %s, duration_ms = %s, payload = %s
- WHERE id = %s
-RETURNING reply_to
-"""  # noqa: S608  (the table name is the model's; values are parameters)
-
-
-def _json(value):
-    return None if value is None else Jsonb(value)
-
-
-_CLAIM = f"""
-UPDATE {ActionRecord._meta.db_table}
-   SET status = 'running', attempts = attempts + 1, started_at = %(now)s,
-       executed_by = %(worker)s, published_at = COALESCE(published_at, %(now)s)
- WHERE id = %(id)s AND status = 'accepted' AND channel = %(channel)s
-RETURNING *
-"""  # noqa: S608  (the table name is the model's; values are parameters)
+    record.reply_to = record_finish(schema=connection.schema_name, record=record)
 
 
 def _claim(record_id, *, channel, worker) -> ActionRecord | None:
     """Mark the record running; None when it is finished or its lease still runs.
     A fresh record takes one statement; a running one (redelivered) takes the slow path."""
-    params = {"id": record_id, "channel": channel, "worker": worker, "now": timezone.now()}
-    claimed = list(ActionRecord.objects.raw(_CLAIM, params))
-    if claimed:
-        return claimed[0]
-    return _claim_running(record_id, channel=channel, worker=worker)
+    claimed = record_claim(
+        schema=connection.schema_name, record_id=record_id, channel=channel, worker=worker
+    )
+    return claimed or _claim_running(record_id, channel=channel, worker=worker)
 
 
 def _claim_running(record_id, *, channel, worker) -> ActionRecord | None:

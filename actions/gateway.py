@@ -49,7 +49,7 @@ def _methods(*allowed: str):
 
             async def wrapped(request, *args, **kwargs):
                 if request.method not in accepted:
-                    return await _in_thread(refusal)
+                    return await in_thread(refusal)
                 return await view(request, *args, **kwargs)
 
         else:
@@ -67,18 +67,26 @@ def _methods(*allowed: str):
     return decorate
 
 
-def _envelope_response(env: dict, status: int) -> JsonResponse:
-    response = JsonResponse(env, status=status)
+def envelope_headers(env: dict, status: int) -> dict[str, str]:
+    """The HTTP headers an answer carries besides its JSON body."""
+    headers = {}
     location = (env.get("meta") or {}).get("location")
     if status == 202 and location:
-        response["Location"] = location
+        headers["Location"] = location
     retry_after = ((env.get("error") or {}).get("details") or {}).get("retry_after_s")
     if status == 429 and retry_after is not None:
-        response["Retry-After"] = str(retry_after)
+        headers["Retry-After"] = str(retry_after)
+    return headers
+
+
+def _envelope_response(env: dict, status: int) -> JsonResponse:
+    response = JsonResponse(env, status=status)
+    for name, value in envelope_headers(env, status).items():
+        response[name] = value
     return response
 
 
-def _error(request_fields: dict, err: ActionError, component: str) -> JsonResponse:
+def error_envelope(request_fields: dict, err: ActionError, component: str) -> dict:
     trace_id = envelope.new_trace_id()
     audit.error_record(
         component=component,
@@ -88,13 +96,14 @@ def _error(request_fields: dict, err: ActionError, component: str) -> JsonRespon
         tenant=request_fields.get("tenant"),
         message_id=request_fields.get("id"),
     )
-    return _envelope_response(
-        envelope.error_response(request_fields, err, trace_id=trace_id), err.status
-    )
+    return envelope.error_response(request_fields, err, trace_id=trace_id)
 
 
-def _wait_seconds(request: HttpRequest) -> float:
-    raw = request.GET.get("wait")
+def _error(request_fields: dict, err: ActionError, component: str) -> JsonResponse:
+    return _envelope_response(error_envelope(request_fields, err, component), err.status)
+
+
+def wait_seconds(raw: str | None) -> float:
     if raw is None:
         return 0.0
     try:
@@ -114,6 +123,16 @@ def _wait_seconds(request: HttpRequest) -> float:
     return wait
 
 
+def too_large() -> ActionError:
+    limit = settings.SWITCHBOARD["MAX_BODY_BYTES"]
+    return ActionError(
+        ErrorCode.INVALID_ENVELOPE,
+        f"The body is larger than {limit} bytes.",
+        http_status=413,
+        details={"limit_bytes": limit},
+    )
+
+
 def _read_body(request: HttpRequest) -> bytes:
     limit = settings.SWITCHBOARD["MAX_BODY_BYTES"]
     try:
@@ -121,65 +140,70 @@ def _read_body(request: HttpRequest) -> bytes:
     except ValueError:
         declared = 0
     if declared > limit:
-        raise ActionError(
-            ErrorCode.INVALID_ENVELOPE,
-            f"The body is larger than {limit} bytes.",
-            http_status=413,
-            details={"limit_bytes": limit},
-        )
+        raise too_large()
     body = request.read(limit + 1)
     if len(body) > limit:
-        raise ActionError(
-            ErrorCode.INVALID_ENVELOPE,
-            f"The body is larger than {limit} bytes.",
-            http_status=413,
-            details={"limit_bytes": limit},
-        )
+        raise too_large()
     return body
 
 
 async def _post(request: HttpRequest, channel: Channel) -> JsonResponse:
     try:
-        wait = _wait_seconds(request)
+        wait = wait_seconds(request.GET.get("wait"))
         body = _read_body(request)
     except ActionError as err:
-        return await _in_thread(_error, {}, err, "gateway.rest")
+        return await in_thread(_error, {}, err, "gateway.rest")
+    env, status = await post_action(
+        channel,
+        body=body,
+        wait=wait,
+        authorization=request.headers.get("Authorization"),
+        source=request.META.get("REMOTE_ADDR", ""),
+    )
+    return _envelope_response(env, status)
+
+
+async def post_action(
+    channel: Channel, *, body: bytes, wait: float, authorization: str | None, source: str
+) -> tuple[dict, int]:
+    """One POSTed envelope through the pipeline: (the response envelope, its HTTP status).
+    With `wait`, the answer once the action finished, or pending when `wait` ran out."""
     ingress = Ingress(
         channel=channel,
         body=body,
-        authorization=request.headers.get("Authorization"),
+        authorization=authorization,
         transport="rest",
-        source=request.META.get("REMOTE_ADDR", ""),
+        source=source,
     )
     if wait <= 0:
-        outcome = await _in_thread(submit, ingress)
-        return _envelope_response(outcome.envelope, outcome.http_status)
+        outcome = await in_thread(submit, ingress)
+        return outcome.envelope, outcome.http_status
     replies = waiters()
-    ingress.reply_to = await _in_thread(replies.queue)
+    ingress.reply_to = await in_thread(replies.queue)
     if ingress.reply_to is None:  # no broker: the outbox keeps the record, the client polls
-        outcome = await _in_thread(submit, ingress)
-        return _envelope_response(outcome.envelope, outcome.http_status)
+        outcome = await in_thread(submit, ingress)
+        return outcome.envelope, outcome.http_status
     ingress.correlation_id, answer = replies.register()
     try:
-        outcome = await _in_thread(submit, ingress)
+        outcome = await in_thread(submit, ingress)
         if outcome.finished:
-            return _envelope_response(outcome.envelope, outcome.http_status)
+            return outcome.envelope, outcome.http_status
         try:
             env = await asyncio.wait_for(answer, timeout=wait)
         except TimeoutError:
             # No reply in time (or the reply queue was lost): the record has the truth.
-            outcome = await _in_thread(_reread, outcome)
-            return _envelope_response(outcome.envelope, outcome.http_status)
+            outcome = await in_thread(_reread, outcome)
+            return outcome.envelope, outcome.http_status
     finally:
         replies.discard(ingress.correlation_id)
     # The reply names our internal correlation id: the client sees its own, if any.
     env["meta"].pop("correlation_id", None)
     if outcome.envelope["meta"].get("correlation_id"):
         env["meta"]["correlation_id"] = outcome.envelope["meta"]["correlation_id"]
-    return _envelope_response(env, http_status_of(env))
+    return env, http_status_of(env)
 
 
-def _in_thread(func, *args):
+def in_thread(func, *args):
     """Run blocking code (the ORM, the broker) off the event loop, on a pooled thread
     that keeps its database connection across requests."""
     return sync_to_async(_with_usable_connection(func), thread_sensitive=False)(*args)

@@ -10,11 +10,10 @@ import hmac
 import json
 import logging
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
@@ -22,6 +21,7 @@ from actions import audit_trail as audit
 from actions import envelope, guard, outbox, ratelimit
 from actions.errors import ActionError, ErrorCode, http_status_for
 from actions.models import ActionRecord, RecordStatus
+from actions.records import record_store
 from actions.registry import Channel, Scope, registry
 from actions.replies import is_reply_queue
 from release.policy import is_released
@@ -316,28 +316,24 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
     """Persist the record (the outbox) or find the one this id already made."""
     digest = payload_hash(spec.name, spec.version, actor and actor.id, request["payload"])
     reply = [[ingress.reply_to, ingress.correlation_id]] if ingress.reply_to else []
-    with schema_context(schema):
-        try:
-            # One INSERT commits by itself: no BEGIN/COMMIT round trips (a savepoint only
-            # when a caller already holds a transaction, so a duplicate id cannot break it).
-            with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                record = ActionRecord.objects.create(
-                    id=request["id"],
-                    action=spec.name,
-                    version=spec.version,
-                    channel=spec.channel.value,
-                    transport=ingress.transport,
-                    actor_id=actor and actor.id,
-                    actor_email=actor.email if actor else "",
-                    payload=payload.model_dump(mode="json"),
-                    payload_hash=digest,
-                    meta=request.get("meta") or {},
-                    trace_id=trace_id,
-                    reply_to=reply,
-                )
-            return record, True
-        except IntegrityError:
-            pass
+    record = record_store(
+        schema=schema,
+        id=request["id"],
+        action=spec.name,
+        version=spec.version,
+        channel=spec.channel.value,
+        transport=ingress.transport,
+        actor_id=actor and actor.id,
+        actor_email=actor.email if actor else "",
+        payload=payload.model_dump(mode="json"),
+        payload_hash=digest,
+        meta=request.get("meta") or {},
+        trace_id=trace_id,
+        reply_to=reply,
+    )
+    if record is not None:
+        return record, True
+    with schema_context(schema):  # the id was used before: the same message, or a conflict
         with transaction.atomic():
             record = ActionRecord.objects.select_for_update().get(id=request["id"])
             if (record.action, record.version, record.payload_hash) != (

@@ -7,8 +7,10 @@ worker; this asks them in one statement, always fresh, so no cache can answer wi
 revoked role. Rules are those of `roles_for` and `tokens._live_user`.
 """
 
+import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 
 from tenants.identity import Actor
@@ -18,29 +20,31 @@ from tenants.roles import IMPLIED_ROLES, MembershipRole, Role
 _TENANT_COLUMNS = [f.column for f in Tenant._meta.concrete_fields]
 _TENANT_FIELDS = [f.attname for f in Tenant._meta.concrete_fields]
 
+_PUBLIC = '"' + settings.PUBLIC_SCHEMA_NAME.replace('"', "") + '"'
+# Tables named with their schema: the query runs under any search_path.
 # %(uid)s is NULL for an anonymous caller: the user part then finds no row.
 _SQL = f"""
 WITH t AS (
-    SELECT {", ".join(f'"{c}"' for c in _TENANT_COLUMNS)} FROM tenants_tenant
+    SELECT {", ".join(f'"{c}"' for c in _TENANT_COLUMNS)} FROM {_PUBLIC}.tenants_tenant
     WHERE schema_name = %(slug)s
 ), u AS (
-    SELECT id, email, is_developer, tokens_valid_after FROM tenants_user
+    SELECT id, email, is_developer, tokens_valid_after FROM {_PUBLIC}.tenants_user
     WHERE id = %(uid)s AND is_active
 )
 SELECT
     (SELECT row_to_json(t) FROM t) AS tenant,
     u.id, u.email, u.is_developer, u.tokens_valid_after,
-    EXISTS (SELECT 1 FROM tenants_revokedtoken r WHERE r.jti = %(jti)s) AS revoked,
-    (SELECT m.role FROM tenants_membership m, t
+    EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_revokedtoken r WHERE r.jti = %(jti)s) AS revoked,
+    (SELECT m.role FROM {_PUBLIC}.tenants_membership m, t
       WHERE m.user_id = u.id AND m.tenant_id = t.id LIMIT 1) AS member_role,
-    EXISTS (SELECT 1 FROM tenants_superadmingrant g, t
+    EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_superadmingrant g, t
       WHERE g.user_id = u.id AND g.tenant_id = t.id AND g.ended_at IS NULL
         AND g.expires_at > now()) AS promoted,
-    EXISTS (SELECT 1 FROM tenants_superadmingrant g, t
+    EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_superadmingrant g, t
       WHERE g.user_id = u.id AND g.tenant_id = t.id AND g.ended_at IS NULL
         AND g.expires_at <= now()) AS lapsed
 FROM (SELECT 1) AS one LEFT JOIN u ON true
-"""  # noqa: S608  (column names come from the model, values are parameters)
+"""  # noqa: S608  (names come from the model and settings, values are parameters)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ def access_resolve(*, user_id: int | None, slug: str | None, token_id: str = "")
     with connection.cursor() as cursor:
         cursor.execute(_SQL, {"slug": slug, "uid": user_id, "jti": token_id or None})
         row = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
-    tenant = _tenant(row["tenant"]) if row["tenant"] else None
+    data = row["tenant"]
+    tenant = _tenant(json.loads(data) if isinstance(data, str) else data) if data else None
     user = None
     if row["id"] is not None:
         user = {k: row[k] for k in ("id", "email", "is_developer", "tokens_valid_after")}

@@ -1,0 +1,138 @@
+"""The action endpoints' fast route: `POST /api/v1/actions` and `POST /api/v1/admin/actions`
+answered by ASGI in front of Django, everything else by Django.
+
+Why: those two endpoints are the hot path, and Django's request cycle around a view
+(request signals run on a new thread per request, eight middlewares for sessions, CSRF,
+messages and the admin) cost more CPU per action than the pipeline itself (measured in
+docs/performance.md). The endpoints need none of that: no cookies, no sessions, no CSRF
+(bearer tokens only). What they do need from the middleware is kept here, from the same
+settings: the host check (ALLOWED_HOSTS), the security headers of SecurityMiddleware,
+and CORS for the configured origins. The answers are those of the Django views
+(actions.gateway.post_action serves both), which the test client still exercises.
+"""
+
+import json
+import re
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from actions.errors import ActionError, ErrorCode
+from actions.gateway import envelope_headers, error_envelope, in_thread, post_action, too_large
+from actions.gateway import wait_seconds as parse_wait
+from actions.pipeline import unhandled
+from actions.registry import Channel
+
+ROUTES = {"/api/v1/actions": Channel.USER, "/api/v1/admin/actions": Channel.ADMIN}
+
+
+def with_fast_routes(django_app):
+    """Wrap Django's ASGI application with the fast route."""
+
+    async def app(scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in ROUTES:
+            await _post(scope, receive, send, ROUTES[scope["path"]])
+        else:
+            await django_app(scope, receive, send)
+
+    return app
+
+
+async def _post(scope, receive, send, channel: Channel) -> None:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    status = 500
+    try:
+        _check_host(headers.get("host", ""))
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        wait = parse_wait(query["wait"][-1] if "wait" in query else None)
+        body = await _read_body(receive, headers)
+        env, status = await post_action(
+            channel,
+            body=body,
+            wait=wait,
+            authorization=headers.get("authorization"),
+            source=(scope.get("client") or ("",))[0],
+        )
+    except ActionError as err:
+        env, status = await in_thread(error_envelope, {}, err, "gateway.rest"), err.status
+    except Exception:
+        env = await in_thread(unhandled, "gateway.rest", {})
+    await _respond(send, status, env, headers.get("origin"), scope)
+
+
+def _check_host(host: str) -> None:
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        raise ActionError(ErrorCode.INVALID_ENVELOPE, "Bad request.")
+
+
+async def _read_body(receive, headers: dict) -> bytes:
+    limit = settings.SWITCHBOARD["MAX_BODY_BYTES"]
+    try:
+        declared = int(headers.get("content-length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large()
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("the client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large()
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _respond(send, status: int, env: dict, origin: str | None, scope) -> None:
+    body = json.dumps(env).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *_security_headers(secure=scope.get("scheme") == "https"),
+        *_cors_headers(origin, scope["path"]),
+        *((k.lower().encode(), v.encode()) for k, v in envelope_headers(env, status).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _security_headers(*, secure: bool) -> list[tuple[bytes, bytes]]:
+    """What django.middleware.security.SecurityMiddleware adds to a plain answer."""
+    out = []
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        out.append((b"x-content-type-options", b"nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        if not isinstance(policy, str):
+            policy = ",".join(policy)
+        out.append((b"referrer-policy", policy.encode()))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        coop = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+        out.append((b"cross-origin-opener-policy", coop.encode()))
+    if settings.SECURE_HSTS_SECONDS and secure:
+        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            value += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            value += "; preload"
+        out.append((b"strict-transport-security", value.encode()))
+    return out
+
+
+def _cors_headers(origin: str | None, path: str) -> list[tuple[bytes, bytes]]:
+    """What corsheaders answers a simple (non-preflight) request from an allowed origin;
+    preflight OPTIONS requests go to Django and corsheaders itself."""
+    allowed = origin in settings.CORS_ALLOWED_ORIGINS
+    if not origin or not allowed or not re.match(settings.CORS_URLS_REGEX, path):
+        return [(b"vary", b"origin")]
+    return [
+        (b"access-control-allow-origin", origin.encode()),
+        (b"access-control-expose-headers", ", ".join(settings.CORS_EXPOSE_HEADERS).encode()),
+        (b"vary", b"origin"),
+    ]

@@ -1,0 +1,123 @@
+"""The action record's hot statements, in SQL: store (edge), claim and finish (worker).
+
+Every accepted action costs these three writes, so each is one statement and one round
+trip: no ORM compilation, no BEGIN/COMMIT of its own, and the table is named with its
+schema, so the edge never switches `search_path` to store a record. Everything else about
+records (polling, the sweep, retention, tests) uses the ORM model `ActionRecord`.
+"""
+
+import json
+
+from django.db import connection
+from django.utils import timezone
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from actions.models import ActionRecord
+
+TABLE = ActionRecord._meta.db_table
+_FIELDS = [f.attname for f in ActionRecord._meta.concrete_fields]
+
+
+def _table(schema: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(TABLE))
+
+
+_STORE = sql.SQL(
+    "INSERT INTO {table} (id, action, version, channel, transport, actor_id, actor_email, "
+    "payload, payload_hash, meta, status, trace_id, reply_to, attempts, executed_by, created_at) "
+    "VALUES (%(id)s, %(action)s, %(version)s, %(channel)s, %(transport)s, %(actor_id)s, "
+    "%(actor_email)s, %(payload)s, %(payload_hash)s, %(meta)s, 'accepted', %(trace_id)s, "
+    "%(reply_to)s, 0, '', %(created_at)s) ON CONFLICT (id) DO NOTHING"
+)
+
+
+def record_store(*, schema: str, **fields) -> ActionRecord | None:
+    """Insert a new record (status accepted) in `schema`; None if its id already exists."""
+    values = {
+        **fields,
+        "created_at": timezone.now(),
+        "payload": Jsonb(fields["payload"]),
+        "meta": Jsonb(fields["meta"]),
+        "reply_to": Jsonb(fields["reply_to"]),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE.format(table=_table(schema)), values)
+        if cursor.rowcount != 1:
+            return None
+    return ActionRecord(
+        **{**fields, "status": "accepted", "attempts": 0, "created_at": values["created_at"]}
+    )
+
+
+_CLAIM = sql.SQL(
+    "UPDATE {table} SET status = 'running', attempts = attempts + 1, started_at = %(now)s, "
+    "executed_by = %(worker)s, published_at = COALESCE(published_at, %(now)s) "
+    "WHERE id = %(id)s AND status = 'accepted' AND channel = %(channel)s RETURNING {fields}"
+)
+
+
+def record_claim(*, schema: str, record_id: str, channel: str, worker: str) -> ActionRecord | None:
+    """accepted -> running, in one statement; None if the record is not `accepted` (it is
+    running, finished, of another channel or unknown: the caller looks closer)."""
+    statement = _CLAIM.format(
+        table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
+    )
+    params = {"id": record_id, "channel": channel, "worker": worker, "now": timezone.now()}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return ActionRecord.from_db(connection.alias, _FIELDS, _decoded(row))
+
+
+_FINISH = sql.SQL(
+    "UPDATE {table} SET status = %s, result = %s, error = %s, finished_at = %s, "
+    "duration_ms = %s, payload = %s WHERE id = %s RETURNING reply_to"
+)
+
+
+def record_finish(*, schema: str, record: ActionRecord) -> list:
+    """Store a record's outcome; returns its reply targets as they are now. The UPDATE's row
+    lock orders it with a duplicate request adding a target (actions.pipeline), so none is
+    lost: a target added before is returned, one added after sees a finished record."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FINISH.format(table=_table(schema)),
+            [
+                record.status,
+                _jsonb(record.result),
+                _jsonb(record.error),
+                record.finished_at,
+                record.duration_ms,
+                _jsonb(record.payload),
+                record.id,
+            ],
+        )
+        (reply_to,) = cursor.fetchone()
+    return json.loads(reply_to) if isinstance(reply_to, str) else reply_to
+
+
+def _jsonb(value):
+    return None if value is None else Jsonb(value)
+
+
+def _column_names() -> list[str]:
+    return [f.column for f in ActionRecord._meta.concrete_fields]
+
+
+_JSON_AT = [
+    i
+    for i, f in enumerate(ActionRecord._meta.concrete_fields)
+    if f.get_internal_type() == "JSONField"
+]
+
+
+def _decoded(row) -> list:
+    """Django's connection loads jsonb as text (its JSONField decodes it); so do we."""
+    values = list(row)
+    for i in _JSON_AT:
+        if isinstance(values[i], str):
+            values[i] = json.loads(values[i])
+    return values
