@@ -15,12 +15,13 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
+from actions.connections import connection_ready
 from actions.context import ActionContext
 from actions.errors import ActionError, ErrorCode, action_error_from, service_exceptions
 from actions.models import ActionRecord, RecordStatus
@@ -44,7 +45,7 @@ def lease_expired_before(spec, now=None):
 
 def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
     """Run one record. Returns the record's status afterwards (or `skipped`)."""
-    close_old_connections()  # a connection left broken (e.g. by a database restart)
+    connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     with schema_context(schema):
         record = _claim(record_id, channel=channel, worker=worker)
         if record is None:

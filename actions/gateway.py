@@ -9,7 +9,6 @@ import re
 from inspect import iscoroutinefunction
 
 from asgiref.sync import sync_to_async
-from django import db
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -17,6 +16,7 @@ from django_tenants.utils import schema_context
 
 from actions import audit_trail as audit
 from actions import envelope, health
+from actions.connections import connection_ready
 from actions.edge.waiters import waiters
 from actions.errors import ActionError, ErrorCode
 from actions.index import index_document
@@ -211,9 +211,7 @@ def in_thread(func, *args):
 
 def _with_usable_connection(func):
     def run(*args):
-        # Pooled threads see no request_started/finished signal: drop a connection that
-        # broke (a database restart) before using it, as close_old_connections would.
-        db.connection.close_if_unusable_or_obsolete()
+        connection_ready()
         return func(*args)
 
     return run

@@ -7,6 +7,7 @@ records (polling, the sweep, retention, tests) uses the ORM model `ActionRecord`
 """
 
 import json
+import uuid
 
 from django.db import connection
 from django.utils import timezone
@@ -97,6 +98,20 @@ def record_finish(*, schema: str, record: ActionRecord) -> list:
         )
         (reply_to,) = cursor.fetchone()
     return json.loads(reply_to) if isinstance(reply_to, str) else reply_to
+
+
+_PUBLISHED = sql.SQL(
+    "UPDATE {table} SET published_at = %s WHERE id = ANY(%s) AND published_at IS NULL"
+)
+
+
+def records_mark_published(*, schema: str, record_ids: list[str]) -> None:
+    """The broker confirmed these records' tasks: the sweep leaves them alone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PUBLISHED.format(table=_table(schema)),
+            [timezone.now(), [uuid.UUID(i) for i in record_ids]],
+        )
 
 
 def _jsonb(value):

@@ -3,10 +3,11 @@
 import json
 import logging
 import re
+import threading
 
+import amqp
 from django.conf import settings
 from kombu import Connection
-from kombu.pools import producers
 
 log = logging.getLogger(__name__)
 # Replies go only to queues the broker named for a client: an exclusive server-named queue
@@ -21,15 +22,27 @@ def is_reply_queue(name: str) -> bool:
     return isinstance(name, str) and _REPLY_QUEUE.fullmatch(name) is not None
 
 
-_connections: dict[str, Connection] = {}
+# One broker connection per thread and login: replies are published from many threads
+# (worker threads, ingress threads), and a connection is not to be shared between them.
+_local = threading.local()
 
 
-def _connection(url: str) -> Connection:
-    # Replies need no publisher confirm: the record holds the answer whatever happens to
-    # the reply, so a lost one costs the client a poll, never the result.
-    if url not in _connections:
-        _connections[url] = Connection(url, connect_timeout=5)
-    return _connections[url]
+def _channel(url: str):
+    channels = _local.__dict__.setdefault("channels", {})
+    if url not in channels:
+        connection = Connection(url, connect_timeout=5)
+        connection.ensure_connection(max_retries=2)
+        channels[url] = (connection, connection.default_channel)
+    return channels[url][1]
+
+
+def _drop(url: str) -> None:
+    connection, _ = _local.__dict__.get("channels", {}).pop(url, (None, None))
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:
+            pass
 
 
 def broker_url(channel: str) -> str:
@@ -38,25 +51,28 @@ def broker_url(channel: str) -> str:
 
 
 def reply(*, reply_to: str, correlation_id: str | None, envelope: dict, channel: str) -> None:
-    """Publish `envelope` to a client's reply queue with `channel`'s broker login."""
+    """Publish `envelope` to a client's reply queue with `channel`'s broker login.
+
+    No publisher confirm: the record holds the answer whatever happens to the reply, so
+    a lost one costs the client a poll, never the result. Transient: reply queues are
+    exclusive and die with their client."""
     if not is_reply_queue(reply_to):
         log.warning("refused to reply to a queue the broker did not name for a client")
         return
-    body = json.dumps(envelope, separators=(",", ":"))
-    try:
-        with producers[_connection(broker_url(channel))].acquire(block=True, timeout=5) as producer:
-            producer.publish(
-                body,
-                exchange="",
-                routing_key=reply_to,
-                correlation_id=correlation_id,
-                content_type="application/json",
-                content_encoding="utf-8",
-                serializer=None,
-                delivery_mode=1,  # reply queues are exclusive: they die with their client
-                retry=True,
-                retry_policy={"max_retries": 3, "interval_start": 0.1},
-            )
-    except Exception:
-        # The client's reply queue may be gone; the record still holds the answer.
-        log.warning("reply to %s failed", reply_to, exc_info=True)
+    message = amqp.Message(
+        json.dumps(envelope, separators=(",", ":")),
+        content_type="application/json",
+        content_encoding="utf-8",
+        correlation_id=correlation_id,
+        delivery_mode=1,
+    )
+    url = broker_url(channel)
+    for attempt in (1, 2):  # a connection found broken is replaced once
+        try:
+            _channel(url).basic_publish(message, exchange="", routing_key=reply_to)
+            return
+        except Exception:
+            _drop(url)
+            if attempt == 2:
+                # The broker is away; the record still holds the answer.
+                log.warning("reply to %s failed", reply_to, exc_info=True)

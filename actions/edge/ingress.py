@@ -15,9 +15,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pika
-from django.db import close_old_connections
 
 from actions import envelope
+from actions.connections import connection_ready
 from actions.pipeline import Ingress, submit, unhandled
 from actions.registry import Channel
 from actions.replies import broker_url, reply
@@ -42,7 +42,7 @@ def declare(pika_channel, channel: str) -> str:
 def handle(channel: str, body: bytes, properties, routing_key: str | None) -> None:
     """One message through the pipeline; the answer, if final, to its reply_to."""
     reply_to, correlation_id = properties.reply_to, properties.correlation_id
-    close_old_connections()  # a connection left broken (e.g. by a database restart)
+    connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     try:
         authorization = (properties.headers or {}).get("authorization")
         if isinstance(authorization, bytes):
