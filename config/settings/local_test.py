@@ -24,5 +24,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SWITCHBOARD = {  # noqa: F405
     **SWITCHBOARD,  # noqa: F405
     "REDIS_PREFIX": "switchboard_test" + (f"_{_NS}" if _NS else ""),
-    "RATE_LIMITS_ENABLED": False,
+    # The spine benchmark (tests/bench) runs the stack with them on, as in production.
+    "RATE_LIMITS_ENABLED": env("SWITCHBOARD_TEST_RATE_LIMITS", "0") == "1",  # noqa: F405
 }

@@ -7,9 +7,9 @@ worker; this asks them in one statement, always fresh, so no cache can answer wi
 revoked role. Rules are those of `roles_for` and `tokens._live_user`.
 """
 
-import json
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 
@@ -24,27 +24,22 @@ _PUBLIC = '"' + settings.PUBLIC_SCHEMA_NAME.replace('"', "") + '"'
 # Tables named with their schema: the query runs under any search_path.
 # %(uid)s is NULL for an anonymous caller: the user part then finds no row.
 _SQL = f"""
-WITH t AS (
-    SELECT {", ".join(f'"{c}"' for c in _TENANT_COLUMNS)} FROM {_PUBLIC}.tenants_tenant
-    WHERE schema_name = %(slug)s
-), u AS (
-    SELECT id, email, is_developer, tokens_valid_after FROM {_PUBLIC}.tenants_user
-    WHERE id = %(uid)s AND is_active
-)
-SELECT
-    (SELECT row_to_json(t) FROM t) AS tenant,
-    u.id, u.email, u.is_developer, u.tokens_valid_after,
-    EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_revokedtoken r WHERE r.jti = %(jti)s) AS revoked,
-    (SELECT m.role FROM {_PUBLIC}.tenants_membership m, t
-      WHERE m.user_id = u.id AND m.tenant_id = t.id LIMIT 1) AS member_role,
-    EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_superadmingrant g, t
-      WHERE g.user_id = u.id AND g.tenant_id = t.id AND g.ended_at IS NULL
-        AND g.expires_at > now()) AS promoted,
-    EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_superadmingrant g, t
-      WHERE g.user_id = u.id AND g.tenant_id = t.id AND g.ended_at IS NULL
-        AND g.expires_at <= now()) AS lapsed
-FROM (SELECT 1) AS one LEFT JOIN u ON true
+SELECT {", ".join(f't."{c}"' for c in _TENANT_COLUMNS)}, t.id IS NOT NULL AS tenant_found,
+       u.id AS user_id, u.email, u.is_developer, u.tokens_valid_after,
+       EXISTS (SELECT 1 FROM {_PUBLIC}.tenants_revokedtoken r WHERE r.jti = %(jti)s) AS revoked,
+       m.role AS member_role,
+       g.expires_at > now() AS promoted, g.expires_at <= now() AS lapsed
+  FROM (SELECT 1) AS one
+  LEFT JOIN {_PUBLIC}.tenants_user u ON u.id = %(uid)s AND u.is_active
+  LEFT JOIN {_PUBLIC}.tenants_tenant t ON t.schema_name = %(slug)s
+  LEFT JOIN {_PUBLIC}.tenants_membership m ON m.user_id = u.id AND m.tenant_id = t.id
+  LEFT JOIN {_PUBLIC}.tenants_superadmingrant g
+         ON g.user_id = u.id AND g.tenant_id = t.id AND g.ended_at IS NULL
 """  # noqa: S608  (names come from the model and settings, values are parameters)
+
+
+_NAMES = ["tenant_found", "user_id", "email", "is_developer", "tokens_valid_after", "revoked",
+          "member_role", "promoted", "lapsed"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,29 +66,38 @@ def access_resolve(*, user_id: int | None, slug: str | None, token_id: str = "")
 
     if slug in RESERVED_SLUGS:
         slug = None
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL, {"slug": slug, "uid": user_id, "jti": token_id or None})
-        row = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
-    data = row["tenant"]
-    tenant = _tenant(json.loads(data) if isinstance(data, str) else data) if data else None
+    connection.ensure_connection()
+    # A server-side prepared statement: planning this query costs more than running it.
+    # Safe to prepare: every table is named with its schema.
+    with psycopg.Cursor(connection.connection) as cursor:
+        params = {"slug": slug, "uid": user_id, "jti": token_id or None}
+        cursor.execute(_SQL, params, prepare=True)
+        values = cursor.fetchone()
+    row = dict(zip(_NAMES, values[len(_TENANT_COLUMNS) :], strict=True))
+    tenant = None
+    if row["tenant_found"]:
+        tenant = _tenant(values[: len(_TENANT_COLUMNS)])
     user = None
-    if row["id"] is not None:
-        user = {k: row[k] for k in ("id", "email", "is_developer", "tokens_valid_after")}
-        user["revoked"] = row["revoked"]
+    if row["user_id"] is not None:
+        user = {
+            "id": row["user_id"],
+            "email": row["email"],
+            "is_developer": row["is_developer"],
+            "tokens_valid_after": row["tokens_valid_after"],
+            "revoked": row["revoked"],
+        }
     if user is not None and row["lapsed"] and tenant is not None:
         superadmin_expire_due(user_id=user["id"], tenant=tenant)
     return Access(user=user, tenant=tenant, roles=_roles(row, user, on_platform=slug is None))
 
 
-def _tenant(data: dict) -> Tenant:
-    """A Tenant model instance from the row's JSON, as if loaded by the ORM."""
-    values = [data[column] for column in _TENANT_COLUMNS]
-    tenant = Tenant(**dict(zip(_TENANT_FIELDS, values, strict=True)))
-    tenant._state.adding = False
-    # JSON gives the timestamp as text: let the model field parse it.
-    created = Tenant._meta.get_field("created_at")
-    tenant.created_at = created.to_python(tenant.created_at)
-    return tenant
+def _tenant(values) -> Tenant:
+    """A Tenant as the ORM would load it (its JSON fields decoded by the field)."""
+    decoded = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(Tenant._meta.concrete_fields, values, strict=True)
+    ]
+    return Tenant.from_db(connection.alias, _TENANT_FIELDS, decoded)
 
 
 def _roles(row: dict, user: dict | None, *, on_platform: bool) -> frozenset[str]:
