@@ -35,7 +35,9 @@ test: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python manage.py export_contract --check
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
 

@@ -17,8 +17,14 @@ MAX_DEPTH = 32
 
 
 @cache
+def _schema(kind: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMA_DIR / f"envelope.{kind}.json").read_text())
+    return schema
+
+
+@cache
 def validator(kind: str) -> Draft202012Validator:
-    schema = json.loads((SCHEMA_DIR / f"envelope.{kind}.json").read_text())
+    schema = _schema(kind)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -107,8 +113,8 @@ def peek(body: bytes | str | dict) -> dict:
         return {}
     if not isinstance(envelope, dict):
         return {}
-    props = validator("request").schema["properties"]
-    out = {}
+    props = _schema("request")["properties"]
+    out: dict[str, str | int] = {}
     for key in ("id", "action", "tenant"):
         value = envelope.get(key)
         if isinstance(value, str) and validator("request").evolve(schema=props[key]).is_valid(

@@ -3,6 +3,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -195,7 +196,8 @@ def openapi_document() -> dict:
 
 
 def asyncapi_document() -> dict:
-    channels, operations = {}, {}
+    channels: dict[str, dict[str, Any]] = {}
+    operations: dict[str, dict[str, Any]] = {}
     for channel in ("user", "admin"):
         channels[f"ingress.{channel}"] = {
             "address": f"switchboard.ingress.{channel}",

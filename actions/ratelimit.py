@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -72,8 +73,14 @@ _SUBJECT = {
 }
 
 
+def _conf() -> dict[str, Any]:
+    # The settings' SWITCHBOARD dict mixes value types (config/settings/base.py).
+    conf: dict[str, Any] = settings.SWITCHBOARD
+    return conf
+
+
 def _client() -> redis.Redis:
-    url = settings.SWITCHBOARD["REDIS_URL"]
+    url: str = _conf()["REDIS_URL"]
     client = getattr(_local, "client", None)
     if client is None or getattr(_local, "url", None) != url:
         client = redis.Redis.from_url(
@@ -84,12 +91,12 @@ def _client() -> redis.Redis:
 
 
 def _key(*parts: str) -> str:
-    return ":".join([settings.SWITCHBOARD["REDIS_PREFIX"], "rl", *parts])
+    return ":".join([_conf()["REDIS_PREFIX"], "rl", *parts])
 
 
 def _setting(scope: str) -> Limit:
     """A limit that is not per tenant (source, anonymous, refusals): from the settings."""
-    own = settings.SWITCHBOARD.get("RATE_LIMITS", {}).get(scope) or {}
+    own = _conf().get("RATE_LIMITS", {}).get(scope) or {}
     fallback = _SETTING_FALLBACK[scope]
     return Limit(
         scope,
@@ -140,7 +147,7 @@ def _positive(value, default: int, upper: int = 10**9) -> int:
 
 
 def _enabled(now: float) -> bool:
-    return settings.SWITCHBOARD.get("RATE_LIMITS_ENABLED", True) and now >= _down_until
+    return bool(_conf().get("RATE_LIMITS_ENABLED", True)) and now >= _down_until
 
 
 def _redis_down(now: float, exc: Exception) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -40,7 +40,10 @@ class Scope(StrEnum):
     ACCOUNT = "account"
 
 
-Handler = Callable[[Any, BaseModel], BaseModel | dict]
+# `(ctx, payload) -> output`. The payload is an instance of the entry's input model, which
+# only the registry knows at run time, so handlers are typed with their own model.
+Handler = Callable[[Any, Any], BaseModel | dict[str, Any]]
+H = TypeVar("H", bound=Handler)
 
 
 class UnknownAction(ActionError):
@@ -224,20 +227,21 @@ def action(
     connectors: Iterable[str] = (),
     idempotent: bool = True,
     timeout_s: int = 30,
-) -> Callable[[Handler], Handler]:
+) -> Callable[[H], H]:
     """Declare an implemented action; decorates its handler `(ctx, payload) -> output`."""
-    fields = dict(channel=channel, summary=summary, input=input, output=output, roles=roles,
-                  version=version, scope=scope, connectors=connectors, idempotent=idempotent,
-                  timeout_s=timeout_s)  # fmt: skip
 
-    def decorate(handler: Handler) -> Handler:
-        _declare(name, state=state, handler=handler, module=handler.__module__, **fields)
+    def decorate(handler: H) -> H:
+        _declare(
+            name, channel=channel, summary=summary, input=input, output=output, roles=roles,
+            state=state, handler=handler, module=handler.__module__, version=version,
+            scope=scope, connectors=connectors, idempotent=idempotent, timeout_s=timeout_s,
+        )  # fmt: skip
         return handler
 
     return decorate
 
 
-def non_atomic(handler: Handler) -> Handler:
+def non_atomic(handler: H) -> H:
     """Run the handler outside the executor's transaction (it commits its own writes):
     for actions whose refusal must still leave a trace. Put it under `@action`."""
     handler.atomic = False  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ result.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -50,7 +51,8 @@ def actions_with_secret_results() -> list[str]:
 def purge_secrets(*, now=None) -> int:
     """Redact the secrets of results finished before the replay window. Returns the count."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.SWITCHBOARD["SECRET_REPLAY_WINDOW_SECONDS"])
+    conf: dict[str, Any] = settings.SWITCHBOARD  # values of mixed types
+    cutoff = now - timedelta(seconds=conf["SECRET_REPLAY_WINDOW_SECONDS"])
     names = actions_with_secret_results()
     count = 0
     for schema in record_schemas():

@@ -53,6 +53,7 @@ def error_record(
     and stack, scrubbed of secrets.
     """
     exc_type = stack = value = None
+    etype: type[BaseException] | None
     if exc_info or exception is not None:
         if exception is not None:
             etype, value, tb = type(exception), exception, exception.__traceback__

@@ -23,7 +23,7 @@ def _matches(entry: dict, filters: dict[str, Any]) -> bool:
 
 
 def _window(since: datetime | None, until: datetime | None) -> tuple[str | None, str | None]:
-    return (since and now_iso(since)), (until and now_iso(until))
+    return (now_iso(since) if since else None), (now_iso(until) if until else None)
 
 
 def _page_of_files(path, *, since, until, filters, limit, cursor, key):

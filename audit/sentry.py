@@ -6,7 +6,7 @@ error_record`, tagged with the tenant and action; the logger it also writes to i
 ignored here so that no error is sent twice.
 """
 
-from typing import Any
+from sentry_sdk.types import Event, Hint
 
 from audit.summaries import scrub
 
@@ -44,7 +44,7 @@ def active() -> bool:
     return _initialised
 
 
-def before_send(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+def before_send(event: Event, hint: Hint | None = None) -> Event:
     """Redact secret keys and token-like text everywhere in the event."""
     return scrub(event)
 

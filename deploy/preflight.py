@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,7 +41,7 @@ def fail(what: str, where: str, why: str, how: str) -> None:
 
 
 def database() -> None:
-    db = settings.DATABASES["default"]
+    db: dict[str, Any] = settings.DATABASES["default"]
     where = f"{db['HOST']}:{db['PORT']} (user {db['USER']})"
     try:
         with psycopg.connect(
@@ -171,7 +172,8 @@ def cache() -> None:
     fail open, docs/security.md), so this warns instead of stopping."""
     import redis
 
-    url = settings.SWITCHBOARD["REDIS_URL"]
+    conf: dict[str, Any] = settings.SWITCHBOARD  # values of mixed types
+    url: str = conf["REDIS_URL"]
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:

@@ -75,7 +75,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
             outcome="ok",
             payload_summary={"object_id": str(obj.pk), "change": str(message)[:500]},
             as_super_admin=grant is not None,
-            **({"grant_id": str(grant.pk), "reason": grant.reason} if grant else {}),
+            grant_id=str(grant.pk) if grant else None,
+            reason=grant.reason if grant else None,
         )
 
     def log_change(self, request, obj, message):

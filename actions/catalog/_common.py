@@ -1,12 +1,10 @@
 """Shapes shared by the catalog modules: list results, time windows, common field types."""
 
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from actions.payloads import Email, ObjectId, Page, PageInfo, Payload, Result
-from release.states import State
-from tenants.roles import MembershipRole
 
 # Longest list any single answer or request carries (matches Page.limit's upper bound).
 MAX_ITEMS = 200
@@ -22,9 +20,18 @@ IdList = Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_ITEMS)]
 
 # Closed vocabularies of the platform, spelled as JSON Schema enums (plain string
 # Literals, not the enums, so that the published schemas stay inline `enum` lists).
-# States and roles are derived from their one source; a unit test keeps ErrorCodeName
-# equal to actions.errors.ErrorCode.
-ActionState = Literal[tuple(s.value for s in State)]
+# Written out so that a type checker can read them; a unit test keeps each equal to its
+# source enum (release.states.State, actions.errors.ErrorCode,
+# tenants.roles.MembershipRole).
+ActionState = Literal[
+    "dummy",
+    "erroring",
+    "under_dev",
+    "potential_release",
+    "under_user_test",
+    "released",
+    "reverted",
+]
 ErrorCodeName = Literal[
     "invalid_envelope",
     "validation_error",
@@ -45,13 +52,23 @@ ErrorCodeName = Literal[
 ChannelName = Literal["user", "admin"]
 Environment = Literal["local_dev", "local_test", "local_qa", "hosted_test", "hosted_live"]
 ResponseStatus = Literal["ok", "error", "pending"]
-TenantRole = Literal[tuple(MembershipRole.values)]
+TenantRole = Literal["member", "owner", "primary_owner"]
 # Things of a tenant that feeds and notifications point at.
 SubjectType = Literal[
     "lead", "conversation", "message", "automation", "flow", "run", "invoice", "workspace"
 ]
 
 T = TypeVar("T")
+
+
+def omittable(**constraints: Any) -> Any:
+    """The default of an update field that may be left out but not sent as null: left
+    out, it is None (defaults are not validated) and `model_dump(exclude_unset=True)`
+    leaves it out; sent as null, it is refused, and the published schema says so.
+
+    Typed Any on purpose: the field keeps its non-nullable type, the one the schema
+    publishes; read such a field only after checking that it was set."""
+    return Field(default=None, **constraints)
 
 
 class ById(Payload):

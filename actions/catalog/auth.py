@@ -71,7 +71,7 @@ def auth_login(ctx, payload: LoginIn) -> LoginOut:
         user_id=user.pk,
         email=user.email,
         is_developer=user.is_developer,
-        memberships=memberships,
+        memberships=[Membership.model_validate(m) for m in memberships],
     )
 
 
@@ -217,5 +217,5 @@ def auth_me(ctx, payload: Empty) -> Me:
         email=user.email,
         name=user.name,
         is_developer=user.is_developer,
-        memberships=memberships_of(user=user),
+        memberships=[Membership.model_validate(m) for m in memberships_of(user=user)],
     )

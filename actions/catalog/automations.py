@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from actions.catalog._common import ListResult
+from actions.catalog._common import ListResult, omittable
 from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result, ShortText
 from actions.registry import dummy
 from tenants.roles import MEMBERS
@@ -70,13 +70,13 @@ class AutomationUpdate(Payload):
     """Fields left out are unchanged; nullable ones sent as null are cleared."""
 
     id: ObjectId
-    name: ShortText = Field(default=None)
+    name: ShortText = omittable()
     description: FreeText | None = None
-    trigger: Trigger = Field(default=None)
-    trigger_config: JsonObject = Field(default=None)
-    conditions: JsonObject = Field(default=None)
-    steps: list[AutomationStep] = Field(default=None, min_length=1, max_length=50)
-    enabled: bool = Field(default=None)
+    trigger: Trigger = omittable()
+    trigger_config: JsonObject = omittable()
+    conditions: JsonObject = omittable()
+    steps: list[AutomationStep] = omittable(min_length=1, max_length=50)
+    enabled: bool = omittable()
 
 
 class AutomationExecute(Payload):

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from actions.catalog._common import ById, ListResult
+from actions.catalog._common import ById, ListResult, omittable
 from actions.payloads import (
     Deleted,
     FreeText,
@@ -64,11 +64,11 @@ class FlowUpdate(Payload):
     `expected_version` refuses a lost update (`conflict`)."""
 
     id: ObjectId
-    title: ShortText = Field(default=None)
+    title: ShortText = omittable()
     description: FreeText | None = None
-    status: FlowStatus = Field(default=None)
-    enabled: bool = Field(default=None)
-    graph: JsonObject = Field(default=None)
+    status: FlowStatus = omittable()
+    enabled: bool = omittable()
+    graph: JsonObject = omittable()
     start_input: JsonObject | None = None
     expected_version: int | None = Field(default=None, ge=1)
 

@@ -3,9 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
-
-from actions.catalog._common import ById, ListResult, Phone
+from actions.catalog._common import ById, ListResult, Phone, omittable
 from actions.payloads import (
     Deleted,
     Email,
@@ -66,12 +64,12 @@ class LeadUpdate(Payload):
     """Fields left out are unchanged; nullable ones sent as null are cleared."""
 
     id: ObjectId
-    name: ShortText = Field(default=None)
+    name: ShortText = omittable()
     email: Email | None = None
     phone: Phone | None = None
     company: ShortText | None = None
-    source: LeadSource = Field(default=None)
-    status: LeadStatus = Field(default=None)
+    source: LeadSource = omittable()
+    status: LeadStatus = omittable()
     notes: FreeText | None = None
     owner_id: ObjectId | None = None
 

@@ -2,9 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import Field
-
-from actions.catalog._common import ById, ListResult
+from actions.catalog._common import ById, ListResult, omittable
 from actions.payloads import Deleted, FreeText, ObjectId, Page, Payload, Result, ShortText, Slug
 from actions.registry import dummy
 from tenants.roles import MEMBERS
@@ -37,7 +35,7 @@ class WorkspaceUpdate(Payload):
     """Fields left out are unchanged; nullable ones sent as null are cleared."""
 
     id: ObjectId
-    name: ShortText = Field(default=None)
+    name: ShortText = omittable()
     description: FreeText | None = None
 
 

@@ -62,7 +62,7 @@ def has_control(text: str, *, prose: bool) -> bool:
 
 
 # --- normalisation -----------------------------------------------------------------------
-_SQL_COMMENT_VERSION = re.compile(r"!?\d*+")
+_SQL_COMMENT_VERSION = re.compile(r"^!?\d*+")
 _PLAIN = re.compile(r"[\w .,@+\-]*")  # nothing any rule below can match in such text
 
 
@@ -95,7 +95,7 @@ def _sql_comment_forms(text: str) -> tuple[str, ...]:
         if closing == -1:
             break
         inner = text[opening + 2 : closing]
-        inner = inner[_SQL_COMMENT_VERSION.match(inner).end() :]  # `/*!50000` is MySQL's
+        inner = _SQL_COMMENT_VERSION.sub("", inner, count=1)  # `/*!50000` is MySQL's
         spaced += [text[start:opening], f" {inner} "]
         joined += [text[start:opening], inner]
         start = closing + 2

@@ -47,7 +47,7 @@ def config_set(
             tenant=locked,
             version=locked.config_version,
             overrides=overrides,
-            changed_by_id=by and by.id,
+            changed_by_id=by.id if by is not None else None,
         )
         audit_write(
             by=by,

@@ -1,6 +1,9 @@
 """Roles: what a user holds on a tenant (or the platform) now, and where the admin site
 lets them look."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
@@ -22,6 +25,7 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
     if actor is None:
         return frozenset({str(Role.ANONYMOUS)})
     users = User.objects.filter(pk=actor.id, is_active=True)
+    row: Mapping[str, Any] | None
     if tenant is None:
         row = users.values("is_developer").first()
     else:
@@ -49,8 +53,8 @@ def roles_for(*, actor: Actor | None, tenant: Tenant | None) -> frozenset[str]:
         roles.add(str(Role.DEVELOPER))
         if row.get("promoted"):
             roles.add(str(Role.SUPER_ADMIN))
-    if row.get("member_role"):
-        roles |= IMPLIED_ROLES[MembershipRole(row["member_role"])]
+    if member_role := row.get("member_role"):
+        roles |= IMPLIED_ROLES[MembershipRole(str(member_role))]
     if row.get("lapsed"):
         superadmin_expire_due(user_id=actor.id, tenant=tenant)
     return frozenset(roles)

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -78,12 +79,15 @@ def tenant_provision(
         progress("creating the primary owner")
         owner = User.objects.filter(email=primary_owner_email.lower()).first()
         invited = owner is None
-        if invited:
+        if owner is None:
             owner = User.objects.create_user(primary_owner_email, None)
         Membership.objects.create(user=owner, tenant=tenant, role=MembershipRole.PRIMARY_OWNER)
         progress("storing the config")
         TenantConfigVersion.objects.create(
-            tenant=tenant, version=0, overrides=tenant.config, changed_by_id=by and by.id
+            tenant=tenant,
+            version=0,
+            overrides=tenant.config,
+            changed_by_id=by.id if by is not None else None,
         )
         audit_write(
             by=by,
@@ -98,7 +102,7 @@ def tenant_provision(
         )
     if invited:
         progress("inviting the primary owner")
-        transaction.on_commit(lambda: password_reset_request(email=owner.email, invited_to=tenant))
+        transaction.on_commit(partial(password_reset_request, email=owner.email, invited_to=tenant))
     progress("done")
     return tenant
 

@@ -72,9 +72,7 @@ def test_an_amqp_gateway_bug_is_logged_with_the_trace_id_it_replied(monkeypatch)
 
     monkeypatch.setattr("actions.edge.ingress.submit", broken)
     monkeypatch.setattr("actions.edge.ingress.reply", lambda **kw: replies.append(kw))
-    properties = SimpleNamespace(
-        reply_to="amq.rabbitmq.reply-to", correlation_id="c1", headers={}
-    )
+    properties = SimpleNamespace(reply_to="amq.rabbitmq.reply-to", correlation_id="c1", headers={})
     body = json.dumps(envelope("leads.list")).encode()
     ingress.handle("user", body, properties, "leads.list")
     (reply,) = replies

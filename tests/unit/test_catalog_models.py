@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from actions.catalog import _common
 from actions.catalog.analytics import CtaExportRequest, CtaRecord
+from actions.catalog.audit import ActorRole
 from actions.catalog.credentials import Credential, CredentialCreate
 from actions.catalog.demo import DemoReset
 from actions.catalog.finance import InvoiceCreate
@@ -27,6 +28,7 @@ from actions.catalog.webhooks import WebhookIngest
 from actions.errors import ErrorCode
 from actions.registry import registry
 from release.states import State
+from tenants.roles import MembershipRole, Role
 
 # The modules of planned actions (auth and system belong elsewhere).
 CATALOG_MODULES = [
@@ -180,8 +182,15 @@ def test_update_leaves_out_or_clears():
 
 
 def test_vocabularies_mirror_the_platform_enums():
+    # The Literals are written out (a type checker cannot read one built at run time);
+    # each must stay equal to the enum it spells.
     assert set(get_args(_common.ActionState)) == {s.value for s in State}
     assert set(get_args(_common.ErrorCodeName)) == {c.value for c in ErrorCode}
+    assert set(get_args(_common.TenantRole)) == set(MembershipRole.values)
+    assert set(get_args(ActorRole)) == {r.value for r in Role} - {
+        Role.ANONYMOUS.value,
+        Role.AUTHENTICATED.value,
+    }
 
 
 # --- every planned action of the catalog -------------------------------------------------
