@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from actions import audit_trail as audit
 from actions.connections import connection_ready
 from actions.context import ActionContext
-from actions.errors import ActionError, ErrorCode, action_error_from, service_exceptions
+from actions.errors import ActionError, ErrorCode, action_error_from
 from actions.models import ActionRecord, RecordStatus
 from actions.records import record_claim, record_finish
 from actions.redaction import redact_for
@@ -100,18 +101,19 @@ def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> 
             result = _run(spec, record, ctx)
             _finish(record, spec, started, result=result)
         return
-    except (ActionError, *service_exceptions()) as exc:  # expected: the action's or a service's
+    except Exception as exc:
         err = action_error_from(exc)
-        error = err.as_error()
-        # Every error a worker answers goes to the central error log (issue 4), expected
-        # ones (not_found, conflict, not_implemented...) included, without a stack.
-        _log_error(record, schema, err.code, err.message, exc_info=False)
-    except Exception as exc:  # a bug in an action: never leak it, log it with its trace id
-        _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
-        error = ActionError(
-            ErrorCode.INTERNAL_ERROR,
-            f"The action failed unexpectedly; trace id {record.trace_id}.",
-        ).as_error()
+        if err is not None:  # expected: the action's own refusal or a service's
+            error = err.as_error()
+            # Every error a worker answers goes to the central error log (issue 4), expected
+            # ones (not_found, conflict, not_implemented...) included, without a stack.
+            _log_error(record, schema, err.code, err.message, exc_info=False)
+        else:  # a bug in an action: never leak it, log it with its trace id
+            _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
+            error = ActionError(
+                ErrorCode.INTERNAL_ERROR,
+                f"The action failed unexpectedly; trace id {record.trace_id}.",
+            ).as_error()
     from tenants.config import user_message
 
     error["user_message"] = user_message(tenant=tenant, code=error["code"]) or error["user_message"]
@@ -126,15 +128,18 @@ def _finish(record, spec, started: float, *, result=None, error=None) -> None:
     record.finished_at = timezone.now()
     record.duration_ms = int((time.monotonic() - started) * 1000)
     record.payload = redact_for(spec, record.payload)  # secrets are not kept once used
-    record.reply_to = record_finish(schema=connection.schema_name, record=record)
+    record.reply_to = record_finish(schema=_schema(), record=record)
+
+
+def _schema() -> str:
+    """The schema the executor switched to (django-tenants' connection attribute)."""
+    return connection.schema_name  # type: ignore[attr-defined]
 
 
 def _claim(record_id, *, channel, worker) -> ActionRecord | None:
     """Mark the record running; None when it is finished or its lease still runs.
     A fresh record takes one statement; a running one (redelivered) takes the slow path."""
-    claimed = record_claim(
-        schema=connection.schema_name, record_id=record_id, channel=channel, worker=worker
-    )
+    claimed = record_claim(schema=_schema(), record_id=record_id, channel=channel, worker=worker)
     return claimed or _claim_running(record_id, channel=channel, worker=worker)
 
 
@@ -221,7 +226,7 @@ def _reply_all(record: ActionRecord, schema: str) -> None:
     from actions.pipeline import outcome_for
 
     for reply_to, correlation_id in record.reply_to:
-        request = {"tenant": _tenant_slug(schema)}
+        request: dict[str, Any] = {"tenant": _tenant_slug(schema)}
         if correlation_id:
             request["meta"] = {"correlation_id": correlation_id}
         reply(

@@ -45,19 +45,17 @@ def _methods(*allowed: str):
         return response
 
     def decorate(view):
-        if iscoroutinefunction(view):
+        async def wrapped_async(request, *args, **kwargs):
+            if request.method not in accepted:
+                return await in_thread(refusal)
+            return await view(request, *args, **kwargs)
 
-            async def wrapped(request, *args, **kwargs):
-                if request.method not in accepted:
-                    return await in_thread(refusal)
-                return await view(request, *args, **kwargs)
+        def wrapped_sync(request, *args, **kwargs):
+            if request.method not in accepted:
+                return refusal()
+            return view(request, *args, **kwargs)
 
-        else:
-
-            def wrapped(request, *args, **kwargs):
-                if request.method not in accepted:
-                    return refusal()
-                return view(request, *args, **kwargs)
+        wrapped = wrapped_async if iscoroutinefunction(view) else wrapped_sync
 
         wrapped.__name__ = view.__name__
         # Bearer tokens, never cookies: CSRF does not apply, and its HTML refusal page

@@ -3,6 +3,7 @@ and one AMQP ingress process."""
 
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -15,7 +16,7 @@ def _timed(check) -> dict:
     started = time.monotonic()
     try:
         detail = check()
-        state = {"ok": True}
+        state: dict[str, Any] = {"ok": True}
         if detail:
             state.update(detail)
     except Exception as exc:

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import amqp
 from django.conf import settings
@@ -135,7 +136,7 @@ class Publisher:
         if self._connection is None:
             connection = Connection(broker_url(self.channel), connect_timeout=5)
             connection.ensure_connection(max_retries=1)
-            channel = connection.default_channel
+            channel: Any = connection.default_channel  # py-amqp's channel under kombu's
             channel.confirm_select()
             for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
                 if queue_.name == f"switchboard.{self.channel}.actions":

@@ -369,7 +369,8 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
         )
         return Outcome(env, 200, record, schema)
     if record.status == RecordStatus.ERROR:
-        err = ActionError(ErrorCode(record.error["code"]), record.error["message"])
+        error = record.error or {}
+        err = ActionError(ErrorCode(error["code"]), error["message"])
         env = envelope.response(
             request,
             status="error",

@@ -8,6 +8,7 @@ records (polling, the sweep, retention, tests) uses the ORM model `ActionRecord`
 
 import json
 import uuid
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -64,7 +65,12 @@ def record_claim(*, schema: str, record_id: str, channel: str, worker: str) -> A
     statement = _CLAIM.format(
         table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
     )
-    params = {"id": record_id, "channel": channel, "worker": worker, "now": timezone.now()}
+    params: dict[str, Any] = {
+        "id": record_id,
+        "channel": channel,
+        "worker": worker,
+        "now": timezone.now(),
+    }
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
@@ -119,7 +125,7 @@ def _jsonb(value):
 
 
 def _column_names() -> list[str]:
-    return [f.column for f in ActionRecord._meta.concrete_fields]
+    return [str(f.column) for f in ActionRecord._meta.concrete_fields]
 
 
 _JSON_AT = [

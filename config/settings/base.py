@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 from celery.schedules import crontab
 from kombu import Exchange, Queue
@@ -80,7 +81,7 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------------
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django_tenants.postgresql_backend",
         "NAME": env("SWITCHBOARD_DB_NAME", "switchboard"),
@@ -123,7 +124,7 @@ CORS_URLS_REGEX = r"^/(api/|health$)"
 CORS_EXPOSE_HEADERS = ["Location", "Retry-After"]
 
 # --- Message API ---------------------------------------------------------------------------
-SWITCHBOARD = {
+SWITCHBOARD: dict[str, Any] = {
     "MAX_BODY_BYTES": 256 * 1024,
     "MAX_WAIT_SECONDS": 30,
     "JWT_ACCESS_TTL_SECONDS": 3600,

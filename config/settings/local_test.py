@@ -1,5 +1,7 @@
 """Settings for the `local_test` environment."""
 
+from typing import Any
+
 from .base import *  # noqa: F403
 
 SWITCHBOARD_ENV = "local_test"
@@ -21,9 +23,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # suite sends far more than a minute's worth of the tenant config's default limits from
 # one actor, so rate limits are off; the tests of the limits switch them on (and set a
 # tenant's config or these settings).
-SWITCHBOARD = {  # noqa: F405
-    **SWITCHBOARD,  # noqa: F405
+_OVERRIDES: dict[str, Any] = {
     "REDIS_PREFIX": "switchboard_test" + (f"_{_NS}" if _NS else ""),
     # The spine benchmark (tests/bench) runs the stack with them on, as in production.
     "RATE_LIMITS_ENABLED": env("SWITCHBOARD_TEST_RATE_LIMITS", "0") == "1",  # noqa: F405
 }
+SWITCHBOARD = SWITCHBOARD | _OVERRIDES  # noqa: F405

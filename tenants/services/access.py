@@ -73,6 +73,7 @@ def access_resolve(*, user_id: int | None, slug: str | None, token_id: str = "")
         params = {"slug": slug, "uid": user_id, "jti": token_id or None}
         cursor.execute(_SQL, params, prepare=True)
         values = cursor.fetchone()
+    assert values is not None  # the FROM clause always yields exactly one row
     row = dict(zip(_NAMES, values[len(_TENANT_COLUMNS) :], strict=True))
     tenant = None
     if row["tenant_found"]:
