@@ -6,6 +6,6 @@ class ActionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from actions import registry
+        from actions.contract import registry
 
         registry.load_catalog()

@@ -93,7 +93,7 @@ def _refused_on(slug: Any) -> tuple[str | None, str | None]:
 
 
 def _spec_for(action: str | None, version: int | None):
-    from actions.registry import registry
+    from actions.contract.registry import registry
 
     try:
         return registry.get(action, version) if action else None
@@ -106,7 +106,7 @@ def _summarizer(spec):
     keys alone without a spec)."""
     if spec is None:
         return shape
-    from actions.redaction import keys_for
+    from actions.contract.redaction import keys_for
 
     keys = keys_for(spec)
     return lambda value: shape(value, keys)

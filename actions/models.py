@@ -27,7 +27,7 @@ class ActionRecord(models.Model):
     transport = models.CharField(max_length=10)  # rest | amqp
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_email = models.CharField(max_length=254, blank=True)
-    # Secret fields are removed once the action has run (actions/redaction.py).
+    # Secret fields are removed once the action has run (actions/contract/redaction.py).
     payload = models.JSONField(default=dict)
     payload_hash = models.CharField(max_length=64)  # HMAC: same id + other payload = conflict
     meta = models.JSONField(default=dict)
@@ -46,7 +46,7 @@ class ActionRecord(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # Secrets in a result (the tokens of auth.login) are kept for replays of the same id
-    # for a short window, then redacted (actions/retention.py).
+    # for a short window, then redacted (actions/worker/retention.py).
     secrets_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -87,7 +87,7 @@ _FINISH = sql.SQL(
 
 def record_finish(*, schema: str, record: ActionRecord) -> list:
     """Store a record's outcome; returns its reply targets as they are now. The UPDATE's row
-    lock orders it with a duplicate request adding a target (actions.pipeline), so none is
+    lock orders it with a duplicate request adding a target (actions.edge.pipeline), so none is
     lost: a target added before is returned, one added after sees a finished record."""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -1,5 +1,5 @@
 """Key-based redaction: the key names that always hold a secret, and the walk that hides
-them. It lives in the sink so that the logs and the action records (actions/redaction.py
+them. It lives in the sink so that the logs and the action records (actions/contract/redaction.py
 adds the keys an action's schema marks `x-secret`) hide the same keys."""
 
 from typing import Any

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local_dev")
 
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["actions", "audit", "adminchannel", "tenants"])
+app.autodiscover_tasks(["actions.worker", "audit", "adminchannel", "tenants"])
 
 app.user_options["worker"].add(
     Option(
@@ -25,6 +25,6 @@ app.user_options["worker"].add(
     )
 )
 
-from actions import worker_steps  # noqa: E402  (needs `app`)
+from actions.worker import steps as worker_steps  # noqa: E402  (needs `app`)
 
 app.steps["worker"].add(worker_steps.ChannelStep)

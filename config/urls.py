@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from actions import gateway
+from actions.edge import gateway
 
 urlpatterns = [
     path("health", gateway.health_view, name="health"),
@@ -15,6 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "actions.gateway.bad_request"
-handler404 = "actions.gateway.not_found"
-handler500 = "actions.gateway.server_error"
+handler400 = "actions.edge.gateway.bad_request"
+handler404 = "actions.edge.gateway.not_found"
+handler500 = "actions.edge.gateway.server_error"

@@ -60,7 +60,8 @@ SCHEMA: dict[str, Any] = {
                 }
             ),
             # User-facing texts that replace the platform's default `user_message` of an
-            # error code (actions.errors.ERROR_TABLE), e.g. the text shown for not_subscribed.
+            # error code (actions.contract.errors.ERROR_TABLE), e.g. the text shown for
+            # not_subscribed.
             "messages": _object(
                 {
                     code: _MESSAGE

@@ -51,7 +51,7 @@ OWNER_ROLES = frozenset(_names(Role.OWNER, Role.PRIMARY_OWNER))
 TENANT_ROLES = MEMBERSHIP_ROLES | {str(Role.SUPER_ADMIN)}
 
 
-# Who may run an index entry (`roles=` of actions.registry.action), as plain strings.
+# Who may run an index entry (`roles=` of actions.contract.registry.action), as plain strings.
 ROLE_NAMES = _names(*Role)
 PUBLIC = _names(Role.ANONYMOUS)
 MEMBERS = _names(Role.MEMBER, Role.OWNER, Role.PRIMARY_OWNER, Role.SUPER_ADMIN)

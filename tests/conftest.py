@@ -84,7 +84,7 @@ def workers(django_db_blocker):
     """One real worker and one AMQP ingress process per channel for the whole session."""
     from django.conf import settings
 
-    from actions import health
+    from actions.edge import health
 
     log_dir = Path(settings.VAR_DIR)
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -736,7 +736,7 @@ def rule_openings() -> list[str]:
     """Every literal opening of every rule of the guard (both strengths)."""
     from re import _parser
 
-    from actions.guard import rules
+    from actions.edge.guard import rules
 
     found = set()
     for _, pattern in rules.STRICT + rules.FREE_TEXT:

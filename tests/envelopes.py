@@ -1,6 +1,6 @@
 """Assertions shared by tests: every answer is a valid response envelope."""
 
-from actions.envelope import validator
+from actions.contract.envelope import validator
 
 
 def assert_envelope(body: dict) -> dict:

@@ -6,9 +6,10 @@ import uuid
 
 from django_tenants.utils import schema_context
 
-from actions import executor, pipeline
+from actions.contract.registry import registry
+from actions.edge import pipeline
 from actions.models import ActionRecord
-from actions.registry import registry
+from actions.worker import executor
 from tenants import services
 from tenants.identity import Actor
 from tenants.models import Membership, User

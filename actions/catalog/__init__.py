@@ -1,1 +1,2 @@
-"""Action implementations, one module per domain. Only actions.registry imports this package."""
+"""Action implementations, one module per domain. Only actions.contract.registry imports
+this package."""

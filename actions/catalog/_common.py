@@ -4,12 +4,12 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from actions.payloads import Email, ObjectId, Page, PageInfo, Payload, Result
+from actions.contract.payloads import Email, ObjectId, Page, PageInfo, Payload, Result
 
 # Longest list any single answer or request carries (matches Page.limit's upper bound).
 MAX_ITEMS = 200
 
-# Names of actions as the index spells them (`domain.verb`, see actions.registry).
+# Names of actions as the index spells them (`domain.verb`, see actions.contract.registry).
 ActionName = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)
 ]
@@ -21,7 +21,7 @@ IdList = Annotated[list[ObjectId], Field(min_length=1, max_length=MAX_ITEMS)]
 # Closed vocabularies of the platform, spelled as JSON Schema enums (plain string
 # Literals, not the enums, so that the published schemas stay inline `enum` lists).
 # Written out so that a type checker can read them; a unit test keeps each equal to its
-# source enum (release.states.State, actions.errors.ErrorCode,
+# source enum (release.states.State, actions.contract.errors.ErrorCode,
 # tenants.roles.MembershipRole).
 ActionState = Literal[
     "dummy",

@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from actions.catalog._common import ActionName, ListResult, SubjectType, TimeWindow
-from actions.payloads import JsonObject, ObjectId, Page, Result, ShortText
-from actions.registry import dummy
+from actions.contract.payloads import JsonObject, ObjectId, Page, Result, ShortText
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 

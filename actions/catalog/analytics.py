@@ -7,10 +7,10 @@ from django.utils import timezone
 from pydantic import AwareDatetime
 
 from actions.catalog._common import TimeWindow
-from actions.context import ActionContext
+from actions.contract.context import ActionContext
+from actions.contract.payloads import ObjectId, Payload, Result, Slug, Url
+from actions.contract.registry import action, dummy
 from actions.models import CtaEvent
-from actions.payloads import ObjectId, Payload, Result, Slug, Url
-from actions.registry import action, dummy
 from tenants.roles import MEMBERS, OWNERS
 
 ExportFormat = Literal["csv", "json"]

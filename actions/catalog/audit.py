@@ -14,8 +14,8 @@ from actions.catalog._common import (
     LogQuery,
     ResponseStatus,
 )
-from actions.errors import ActionError, ErrorCode
-from actions.payloads import (
+from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.payloads import (
     Email,
     FreeText,
     JsonObject,
@@ -24,7 +24,7 @@ from actions.payloads import (
     Result,
     ShortText,
 )
-from actions.registry import action
+from actions.contract.registry import action
 from tenants.roles import OWNERS
 
 # The roles an admin audit entry may name: anyone but the anonymous and the platform-only

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from actions.errors import ActionError, ErrorCode
-from actions.payloads import Email, Empty, Payload, Result, Secret, TenantSlug
-from actions.registry import action, non_atomic
+from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.payloads import Email, Empty, Payload, Result, Secret, TenantSlug
+from actions.contract.registry import action, non_atomic
 from tenants.platform import PLATFORM
 from tenants.roles import PUBLIC, SIGNED_IN
 

@@ -6,8 +6,16 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import ListResult, omittable
-from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result, ShortText
-from actions.registry import dummy
+from actions.contract.payloads import (
+    FreeText,
+    JsonObject,
+    ObjectId,
+    Page,
+    Payload,
+    Result,
+    ShortText,
+)
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 Trigger = Literal[

@@ -5,8 +5,8 @@ from datetime import datetime
 from pydantic import Field
 
 from actions.catalog._common import MAX_ITEMS, ActionName, ListResult
-from actions.payloads import FreeText, Page, Payload, Result, ShortText, Slug
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, Page, Payload, Result, ShortText, Slug
+from actions.contract.registry import dummy
 from tenants.roles import OWNERS
 
 

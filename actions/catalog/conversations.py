@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from actions.catalog._common import ListResult
-from actions.payloads import FreeText, ObjectId, Page, PageInfo, Payload, Result, ShortText
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, ObjectId, Page, PageInfo, Payload, Result, ShortText
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 MessageChannel = Literal["email", "sms", "whatsapp", "internal"]

@@ -6,8 +6,17 @@ from typing import Annotated
 from pydantic import Field
 
 from actions.catalog._common import ById, ListResult
-from actions.payloads import Deleted, ObjectId, Page, Payload, Result, Secret, ShortText, Slug
-from actions.registry import dummy
+from actions.contract.payloads import (
+    Deleted,
+    ObjectId,
+    Page,
+    Payload,
+    Result,
+    Secret,
+    ShortText,
+    Slug,
+)
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 # The whole map is marked secret as well as each value: redaction needs no key knowledge.

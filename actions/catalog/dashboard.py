@@ -5,8 +5,8 @@ from datetime import datetime
 from pydantic import Field
 
 from actions.catalog._common import ActionName, ErrorCodeName, TimeWindow
-from actions.payloads import Result
-from actions.registry import dummy
+from actions.contract.payloads import Result
+from actions.contract.registry import dummy
 from tenants.roles import OWNERS
 
 

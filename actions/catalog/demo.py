@@ -5,8 +5,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from actions.payloads import Payload, Result, TenantSlug
-from actions.registry import dummy
+from actions.contract.payloads import Payload, Result, TenantSlug
+from actions.contract.registry import dummy
 from tenants.roles import DEVELOPERS
 
 

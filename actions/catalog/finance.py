@@ -6,8 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import Currency, ListResult, TimeWindow
-from actions.payloads import Email, FreeText, ObjectId, Page, Payload, Result, ShortText
-from actions.registry import dummy
+from actions.contract.payloads import Email, FreeText, ObjectId, Page, Payload, Result, ShortText
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 # Cents stay well inside JSON's exact integer range (2**53).

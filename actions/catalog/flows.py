@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import ById, ListResult, omittable
-from actions.payloads import (
+from actions.contract.payloads import (
     Deleted,
     FreeText,
     JsonObject,
@@ -16,7 +16,7 @@ from actions.payloads import (
     Result,
     ShortText,
 )
-from actions.registry import dummy
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 # Production triggers (webhooks, events) fire only for a flow in production and enabled.

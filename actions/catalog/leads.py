@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from actions.catalog._common import ById, ListResult, Phone, omittable
-from actions.payloads import (
+from actions.contract.payloads import (
     Deleted,
     Email,
     FreeText,
@@ -14,7 +14,7 @@ from actions.payloads import (
     Result,
     ShortText,
 )
-from actions.registry import dummy
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 LeadStatus = Literal["new", "contacted", "qualified", "proposal", "won", "lost"]

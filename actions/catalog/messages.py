@@ -3,8 +3,8 @@
 from pydantic import model_validator
 
 from actions.catalog.conversations import Message, MessageBody, MessageChannel
-from actions.payloads import ObjectId, Payload, ShortText
-from actions.registry import dummy
+from actions.contract.payloads import ObjectId, Payload, ShortText
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 

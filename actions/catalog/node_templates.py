@@ -4,8 +4,17 @@ from datetime import datetime
 from typing import Literal
 
 from actions.catalog._common import ListResult
-from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result, ShortText, Slug
-from actions.registry import dummy
+from actions.contract.payloads import (
+    FreeText,
+    JsonObject,
+    ObjectId,
+    Page,
+    Payload,
+    Result,
+    ShortText,
+    Slug,
+)
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS, OWNERS
 
 NodeType = Literal["trigger", "action", "condition", "transform", "wait", "merge"]

@@ -6,8 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import IdList, ListResult, SubjectType
-from actions.payloads import FreeText, ObjectId, Page, Payload, Result, ShortText
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, ObjectId, Page, Payload, Result, ShortText
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 NotificationKind = Literal[

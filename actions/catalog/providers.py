@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import ListResult
-from actions.payloads import FreeText, Page, Result, ShortText, Slug, Url
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, Page, Result, ShortText, Slug, Url
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 

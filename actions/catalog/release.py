@@ -13,8 +13,8 @@ from actions.catalog._common import (
     Environment,
     ListResult,
 )
-from actions.payloads import FreeText, ObjectId, Page, Payload, Result
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, ObjectId, Page, Payload, Result
+from actions.contract.registry import dummy
 from tenants.roles import OWNERS
 
 

@@ -6,8 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import ById, ErrorCodeName, ListResult
-from actions.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, JsonObject, ObjectId, Page, Payload, Result
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 RunMode = Literal["test", "prod"]

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from actions.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
-from actions.registry import action
+from actions.contract.payloads import Empty, FreeText, ObjectId, Payload, Result, TenantSlug
+from actions.contract.registry import action
 from tenants.roles import DEVELOPERS, Role
 
 

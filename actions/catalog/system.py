@@ -2,8 +2,8 @@
 
 from typing import Any, Literal
 
-from actions.payloads import Empty, Result
-from actions.registry import action
+from actions.contract.payloads import Empty, Result
+from actions.contract.registry import action
 from tenants.roles import SIGNED_IN
 
 
@@ -34,7 +34,7 @@ class Health(Result):
     state="released",
 )
 def system_health(ctx, payload: Empty) -> Health:
-    from actions.health import report
+    from actions.edge.health import report
 
     return Health.model_validate(report())
 
@@ -57,6 +57,6 @@ class IndexOut(Result):
     state="released",
 )
 def system_index(ctx, payload: Empty) -> IndexOut:
-    from actions.index import index_document
+    from actions.contract.index import index_document
 
     return IndexOut.model_validate(index_document())

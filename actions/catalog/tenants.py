@@ -8,7 +8,7 @@ from pydantic import Field
 
 from actions.catalog._common import ListResult, TenantRole
 from actions.catalog.auth import NewPassword
-from actions.payloads import (
+from actions.contract.payloads import (
     Deleted,
     Email,
     Empty,
@@ -21,7 +21,7 @@ from actions.payloads import (
     ShortText,
     TenantSlug,
 )
-from actions.registry import action, registry
+from actions.contract.registry import action, registry
 from tenants.roles import DEVELOPERS, OWNERS, PRIMARY_OWNER, PUBLIC, acting_as_super_admin
 
 

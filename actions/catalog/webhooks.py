@@ -4,8 +4,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from actions.payloads import JsonObject, ObjectId, Payload, Result, Slug
-from actions.registry import dummy
+from actions.contract.payloads import JsonObject, ObjectId, Payload, Result, Slug
+from actions.contract.registry import dummy
 from tenants.roles import PUBLIC
 
 CorrelationKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]

@@ -6,8 +6,8 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from actions.catalog._common import ListResult, TimeWindow
-from actions.payloads import FreeText, ObjectId, Page, Payload, Result
-from actions.registry import dummy
+from actions.contract.payloads import FreeText, ObjectId, Page, Payload, Result
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 # The unit is part of the metric's name.

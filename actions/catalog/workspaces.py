@@ -3,8 +3,17 @@
 from datetime import datetime
 
 from actions.catalog._common import ById, ListResult, omittable
-from actions.payloads import Deleted, FreeText, ObjectId, Page, Payload, Result, ShortText, Slug
-from actions.registry import dummy
+from actions.contract.payloads import (
+    Deleted,
+    FreeText,
+    ObjectId,
+    Page,
+    Payload,
+    Result,
+    ShortText,
+    Slug,
+)
+from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
 
 

@@ -8,7 +8,7 @@ docs/performance.md). The endpoints need none of that: no cookies, no sessions, 
 (bearer tokens only). What they do need from the middleware is kept here, from the same
 settings: the host check (ALLOWED_HOSTS), the security headers of SecurityMiddleware,
 and CORS for the configured origins. The answers are those of the Django views
-(actions.gateway.post_action serves both), which the test client still exercises.
+(actions.edge.gateway.post_action serves both), which the test client still exercises.
 """
 
 import json
@@ -18,11 +18,11 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from actions.errors import ActionError, ErrorCode
-from actions.gateway import envelope_headers, error_envelope, in_thread, post_action, too_large
-from actions.gateway import wait_seconds as parse_wait
-from actions.pipeline import unhandled
-from actions.registry import Channel
+from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.registry import Channel
+from actions.edge.gateway import envelope_headers, error_envelope, in_thread, post_action, too_large
+from actions.edge.gateway import wait_seconds as parse_wait
+from actions.edge.pipeline import unhandled
 
 ROUTES = {"/api/v1/actions": Channel.USER, "/api/v1/admin/actions": Channel.ADMIN}
 

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pika
 
-from actions import envelope
 from actions.connections import connection_ready
-from actions.pipeline import Ingress, submit, unhandled
-from actions.registry import Channel
-from actions.replies import broker_url, reply
+from actions.contract import envelope
+from actions.contract.registry import Channel
+from actions.delivery.replies import broker_url, reply
+from actions.edge.pipeline import Ingress, submit, unhandled
 
 log = logging.getLogger(__name__)
 

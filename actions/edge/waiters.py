@@ -3,13 +3,13 @@
 Waiting holds neither a thread nor a database connection. Each web process owns one
 exclusive, server-named reply queue (`amq.gen-*`) that a single background thread
 consumes; the process puts that queue in the record's reply targets, and the worker
-publishes the finished envelope there as it does for AMQP clients (actions.replies).
+publishes the finished envelope there as it does for AMQP clients (actions.delivery.replies).
 A waiter is an asyncio future keyed by a correlation id of its own; the consumer thread
 resolves it on the event loop that created it.
 
 When the broker connection drops, the queue (and any reply in it) is gone: the thread
 reconnects with a new queue, and a waiter whose reply never came reads the record once
-when its time is up (actions.gateway), so an answer is never lost, only late.
+when its time is up (actions.edge.gateway), so an answer is never lost, only late.
 """
 
 import asyncio

@@ -134,7 +134,7 @@ SWITCHBOARD: dict[str, Any] = {
     "OUTBOX_GRACE_SECONDS": 5,
     # How long a result's secrets (login tokens) answer a replay of the same id.
     "SECRET_REPLAY_WINDOW_SECONDS": 300,
-    # Rate limits (actions/ratelimit.py, docs/security.md): counters in Redis per fixed
+    # Rate limits (actions/edge/ratelimit.py, docs/security.md): counters in Redis per fixed
     # window. The per-tenant and per-actor limits are the tenant config's `rate_limits`
     # (defaults in tenants/config.py DEFAULTS, nowhere else). Here only what is not per
     # tenant: `source`, anonymous REST calls (login, forgot password, webhooks) per client
@@ -191,8 +191,8 @@ def client_urls(vhost: str) -> tuple[str, str]:
 BROKER_URL_USER, BROKER_URL_ADMIN = broker_urls(BROKER_VHOST)
 BROKER_URL_CLIENT, BROKER_URL_OPERATOR = client_urls(BROKER_VHOST)
 # Web, beat and the user worker connect as the user channel; the admin worker switches
-# to BROKER_URL_ADMIN (actions/worker_steps.py), the web server publishes admin actions
-# with it (actions/outbox.py).
+# to BROKER_URL_ADMIN (actions/worker/steps.py), the web server publishes admin actions
+# with it (actions/delivery/outbox.py).
 CELERY_BROKER_URL = BROKER_URL_USER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
@@ -209,7 +209,7 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # a new PostgreSQL connection costs ~15 ms (ARCHITECTURE.md section 10).
 CELERY_DB_REUSE_MAX = 1000
 
-# The one place that declares the task exchanges and queues (actions/outbox.py publishes
+# The one place that declares the task exchanges and queues (actions/delivery/outbox.py publishes
 # to them); the AMQP ingress exchanges are declared by actions/edge/ingress.py.
 USER_EXCHANGE = Exchange("switchboard.user", type="topic", durable=True)
 ADMIN_EXCHANGE = Exchange("switchboard.admin", type="topic", durable=True)

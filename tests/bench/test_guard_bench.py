@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from actions import guard, ratelimit
-from actions.pipeline import Ingress, submit
-from actions.registry import Channel, load_catalog
+from actions.contract.registry import Channel, load_catalog
+from actions.edge import guard, ratelimit
+from actions.edge.pipeline import Ingress, submit
 from tenants import services as tenants
 from tests import corpora
 

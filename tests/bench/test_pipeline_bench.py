@@ -10,9 +10,9 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 from kombu import Connection, Exchange, Queue
 
+from actions.contract.registry import Channel
+from actions.edge.pipeline import Ingress, submit
 from actions.models import ActionRecord
-from actions.pipeline import Ingress, submit
-from actions.registry import Channel
 from tests.conftest import envelope
 
 pytestmark = [pytest.mark.bench, pytest.mark.usefixtures("workers")]

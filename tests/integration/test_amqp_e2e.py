@@ -199,9 +199,9 @@ def test_the_routing_key_must_name_the_action(amqp, tokens):
 
 @pytest.mark.parametrize("target", ["switchboard.admin.actions", "switchboard.user.actions"])
 def test_a_reply_to_that_is_not_a_broker_named_reply_queue_is_refused(tokens, target):
-    from actions.pipeline import Ingress, submit
-    from actions.registry import Channel
-    from actions.replies import is_reply_queue
+    from actions.contract.registry import Channel
+    from actions.delivery.replies import is_reply_queue
+    from actions.edge.pipeline import Ingress, submit
 
     outcome = submit(
         Ingress(

@@ -10,12 +10,13 @@ from types import SimpleNamespace
 import pytest
 from django_tenants.utils import schema_context
 
-from actions import executor, outbox, tasks
+from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.registry import registry
+from actions.delivery import outbox
 from actions.edge import ingress
-from actions.errors import ActionError, ErrorCode
+from actions.edge.pipeline import outcome_for
 from actions.models import ActionRecord
-from actions.pipeline import outcome_for
-from actions.registry import registry
+from actions.worker import executor, tasks
 from audit import files as audit
 from release.states import State
 from tenants.models import User
@@ -50,7 +51,7 @@ def test_a_rest_gateway_bug_is_internal_error_with_a_trace_id_that_finds_the_sta
     def broken(ingress):
         raise RuntimeError("gateway bug")
 
-    monkeypatch.setattr("actions.gateway.submit", broken)
+    monkeypatch.setattr("actions.edge.gateway.submit", broken)
     client.raise_request_exception = False
     response = client.post(
         "/api/v1/actions", data=json.dumps(envelope("leads.list")), content_type="application/json"

@@ -1,5 +1,5 @@
 """Property-based tests (hypothesis) over the envelope and payloads, through
-actions.pipeline.submit directly: whatever arrives, the answer is a valid response envelope
+actions.edge.pipeline.submit directly: whatever arrives, the answer is a valid response envelope
 with a 4xx/2xx status, never an exception, and a refusal never echoes what was sent."""
 
 import json
@@ -8,8 +8,8 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actions.pipeline import Ingress, submit
-from actions.registry import Channel, load_catalog
+from actions.contract.registry import Channel, load_catalog
+from actions.edge.pipeline import Ingress, submit
 from tests.envelopes import assert_envelope
 
 registry = load_catalog()

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from actions import pipeline, ratelimit
-from actions.pipeline import Ingress
-from actions.registry import Channel
+from actions.contract.registry import Channel
+from actions.edge import pipeline, ratelimit
+from actions.edge.pipeline import Ingress
 from tenants import services as tenants
 from tests.conftest import envelope
 from tests.envelopes import assert_envelope

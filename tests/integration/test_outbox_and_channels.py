@@ -6,10 +6,11 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from actions import health, outbox
+from actions.contract.registry import Channel
+from actions.delivery import outbox
+from actions.edge import health
+from actions.edge.pipeline import Ingress, submit
 from actions.models import ActionRecord
-from actions.pipeline import Ingress, submit
-from actions.registry import Channel
 from tests.conftest import envelope
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -110,7 +111,7 @@ def _stored(action="leads.list", *, status="accepted", started_ago_s=None, attem
 
 
 def test_a_second_delivery_while_the_lease_runs_is_skipped():
-    from actions import executor
+    from actions.worker import executor
 
     record = _stored(status="running", started_ago_s=1, attempts=1)
     assert (
@@ -122,7 +123,7 @@ def test_a_second_delivery_while_the_lease_runs_is_skipped():
 
 
 def test_a_running_record_whose_lease_ran_out_is_run_again_by_the_sweep():
-    from actions import executor
+    from actions.worker import executor
 
     stale = _stored(status="running", started_ago_s=30 + executor.LEASE_GRACE_S + 5, attempts=1)
     assert outbox.sweep(older_than_s=0) >= 1
@@ -131,7 +132,7 @@ def test_a_running_record_whose_lease_ran_out_is_run_again_by_the_sweep():
 
 
 def test_a_record_that_keeps_failing_gives_up_after_max_attempts():
-    from actions import executor
+    from actions.worker import executor
 
     stale = _stored(
         status="running",
@@ -150,7 +151,7 @@ def test_a_record_that_keeps_failing_gives_up_after_max_attempts():
 def test_a_result_that_cannot_be_written_leaves_the_record_running_for_the_sweep(monkeypatch):
     from django.db import OperationalError
 
-    from actions import executor
+    from actions.worker import executor
 
     record = _stored("system.index")
 

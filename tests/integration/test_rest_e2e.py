@@ -210,7 +210,7 @@ def test_login_tokens_answer_replays_only_within_the_replay_window(api):
 
     from django.utils import timezone
 
-    from actions.retention import purge_secrets
+    from actions.worker.retention import purge_secrets
 
     env = envelope("auth.login", {"email": "member@acme.test", "password": DEMO_PASSWORD})
     assert api(env).json()["result"]["access_token"].startswith("eyJ")

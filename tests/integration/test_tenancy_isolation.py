@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from actions.contract.payloads import Empty, Result
+from actions.contract.registry import Channel, Scope, action, registry
 from actions.models import ActionRecord
-from actions.payloads import Empty, Result
-from actions.registry import Channel, Scope, action, registry
 from tenants.models import User
 from tests.tenancy import run_inline, submit
 
@@ -80,7 +80,7 @@ def test_after_a_failure_for_acme_the_next_task_runs_in_beta(whereami):
             actor_id=acme_member.pk, actor_email=acme_member.email, payload={},
             payload_hash="x", trace_id="t",
         )  # fmt: skip
-    from actions import executor
+    from actions.worker import executor
 
     assert (
         executor.execute(channel="user", schema="acme", record_id=str(failing.id), worker="w")

@@ -12,8 +12,8 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 
-from actions import pipeline
-from actions.registry import Channel
+from actions.contract.registry import Channel
+from actions.edge import pipeline
 from audit import files as audit
 from audit.models import AdminAuditEntry
 from tenants import tasks as tenant_tasks

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from actions.contract.registry import Channel, Scope, registry
 from actions.models import ActionRecord
-from actions.registry import Channel, Scope, registry
 from tenants import services
 from tenants.models import Membership, SuperAdminGrant, Tenant, User
 from tests.tenancy import actor, make_tenant, make_user, submit, unique

@@ -25,8 +25,8 @@ from actions.catalog.runs import RunStart
 from actions.catalog.superadmin import Promote
 from actions.catalog.tenants import TenantCreate
 from actions.catalog.webhooks import WebhookIngest
-from actions.errors import ErrorCode
-from actions.registry import registry
+from actions.contract.errors import ErrorCode
+from actions.contract.registry import registry
 from release.states import State
 from tenants.roles import MembershipRole, Role
 
@@ -199,7 +199,7 @@ for _name in CATALOG_MODULES:
     importlib.import_module(f"actions.catalog.{_name}")
 
 PLANNED = [s for s in registry.all() if s.module.rsplit(".", 1)[-1] in CATALOG_MODULES]
-# Shapes of actions.payloads that are not ours to bound.
+# Shapes of actions.contract.payloads that are not ours to bound.
 FOREIGN = {"PageInfo", "Deleted"}
 UNBOUNDED_QUANTIFIER = re.compile(r"[*+]|\{\d+,\}")
 

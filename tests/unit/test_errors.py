@@ -1,6 +1,6 @@
-"""actions/errors.py: the services' expected failures become action errors in one place."""
+"""actions/contract/errors.py: the services' expected failures become action errors in one place."""
 
-from actions.errors import ActionError, ErrorCode, action_error_from, service_exceptions
+from actions.contract.errors import ActionError, ErrorCode, action_error_from, service_exceptions
 from tenants.config import ConfigInvalid
 from tenants.errors import TenancyError, conflict
 from tenants.tokens import InvalidToken

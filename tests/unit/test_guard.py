@@ -2,10 +2,10 @@
 
 import pytest
 
-from actions import guard
-from actions.guard import fields, rules, ssrf
-from actions.ratelimit import limits_for
-from actions.registry import load_catalog
+from actions.contract.registry import load_catalog
+from actions.edge import guard
+from actions.edge.guard import fields, rules, ssrf
+from actions.edge.ratelimit import limits_for
 from tenants.config import DEFAULTS
 
 registry = load_catalog()
@@ -231,8 +231,8 @@ def test_rate_limits_come_from_the_tenant_config(settings):
 
 @pytest.mark.parametrize("value", ["x'or'1'='1@x.test", "a'or'a'='a@b.test"])
 def test_a_quote_tautology_inside_an_email_is_refused(value):
-    from actions.errors import ActionError
-    from actions.registry import registry
+    from actions.contract.errors import ActionError
+    from actions.contract.registry import registry
 
     with pytest.raises(ActionError) as refused:
         guard.inspect(registry.get("leads.create"), {"name": "a", "email": value})

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from actions import guard
-from actions.registry import load_catalog
+from actions.contract.registry import load_catalog
+from actions.edge import guard
 from tests import corpora
 
 registry = load_catalog()

@@ -8,9 +8,9 @@ timeout is a hang guard, not a timing assertion: the benchmark prints the times.
 
 import pytest
 
-from actions import guard
-from actions.guard import rules
-from actions.registry import load_catalog
+from actions.contract.registry import load_catalog
+from actions.edge import guard
+from actions.edge.guard import rules
 from tests import corpora
 
 registry = load_catalog()

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.index import contract_files, render
-from actions.registry import ActionSpec, Registry, registry
+from actions.contract.index import contract_files, render
+from actions.contract.registry import ActionSpec, Registry, registry
 from release.states import State
 from tenants.roles import ROLE_NAMES
 
@@ -94,7 +94,7 @@ def test_every_entry_is_complete():
 
 
 def test_the_registry_fails_loudly():
-    from actions.payloads import Empty
+    from actions.contract.payloads import Empty
 
     local = Registry()
     spec = ActionSpec(

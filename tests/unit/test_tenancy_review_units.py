@@ -141,8 +141,8 @@ def test_a_config_refusal_does_not_echo_a_hostile_key():
 
 
 def test_whitelabel_prose_is_checked_as_free_text():
-    from actions import guard
-    from actions.registry import registry
+    from actions.contract.registry import registry
+    from actions.edge import guard
 
     prose = {
         "messages": {

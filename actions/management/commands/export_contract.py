@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from actions.index import contract_files, export, render
+from actions.contract.index import contract_files, export, render
 
 
 class Command(BaseCommand):

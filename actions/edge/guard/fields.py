@@ -1,6 +1,6 @@
 """Which rules fit which field: read from the action's input JSON Schema.
 
-The schema markers of actions/payloads.py decide: `x-secret` (only control characters are
+The schema markers of actions/contract/payloads.py decide: `x-secret` (only control characters are
 checked: a password may hold any printable character and is never shown or queried),
 `x-free-text` (prose rules), `x-url` / `format: uri` (URL rules incl. SSRF). Any other
 string is an identifier-like field (strict rules). Values under an object with no declared

@@ -23,13 +23,13 @@ from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
 from actions.connections import connection_ready
-from actions.context import ActionContext
-from actions.errors import ActionError, ErrorCode, action_error_from
+from actions.contract.context import ActionContext
+from actions.contract.errors import ActionError, ErrorCode, action_error_from
+from actions.contract.redaction import redact_for
+from actions.contract.registry import registry
+from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
 from actions.records import record_claim, record_finish
-from actions.redaction import redact_for
-from actions.registry import registry
-from actions.replies import reply
 from tenants.identity import Actor
 from tenants.platform import slug_for_schema
 
@@ -190,7 +190,7 @@ def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:
         # the pipeline accepted the message.
         raise ActionError(ErrorCode.FORBIDDEN, f"Your roles do not allow {spec.name} (any more).")
     payload = spec.input.model_validate(record.payload)
-    # A handler marked `atomic = False` (see actions.registry.non_atomic) commits what it
+    # A handler marked `atomic = False` (see actions.contract.registry.non_atomic) commits what it
     # must keep even when it then fails, e.g. a failed sign-in that counts for throttling;
     # an atomic one runs inside the transaction that _run_and_finish opened.
     output = spec.handler(ctx, payload)
@@ -223,7 +223,7 @@ def _log_error(record, schema, code, message, *, exc_info) -> None:
 def _reply_all(record: ActionRecord, schema: str) -> None:
     if not record.reply_to:
         return
-    from actions.pipeline import outcome_for
+    from actions.edge.pipeline import outcome_for
 
     for reply_to, correlation_id in record.reply_to:
         request: dict[str, Any] = {"tenant": _tenant_slug(schema)}

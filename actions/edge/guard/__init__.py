@@ -2,8 +2,8 @@
 
 `inspect(spec, payload)` runs after the payload fitted its schema (step 5) and before
 authorisation. It walks every key and string of the raw payload, picks the rule set each
-field's schema marker calls for (actions.guard.fields) and raises `rejected_input` with a
-category (actions.guard.rules.CATEGORIES) and the field path, never the value.
+field's schema marker calls for (actions.edge.guard.fields) and raises `rejected_input` with a
+category (actions.edge.guard.rules.CATEGORIES) and the field path, never the value.
 
 It is the second line. The first: no input reaches SQL except as a bound parameter and no
 payload key ever becomes a query keyword (tests/unit/test_sql_safety.py scans for both).
@@ -11,10 +11,10 @@ payload key ever becomes a query keyword (tests/unit/test_sql_safety.py scans fo
 
 from typing import Any
 
-from actions.errors import ActionError, ErrorCode
-from actions.guard import fields, rules, ssrf
-from actions.guard.fields import Kind
-from actions.guard.rules import CATEGORIES  # noqa: F401  (re-exported for callers and tests)
+from actions.contract.errors import ActionError, ErrorCode
+from actions.edge.guard import fields, rules, ssrf
+from actions.edge.guard.fields import Kind
+from actions.edge.guard.rules import CATEGORIES  # noqa: F401  (re-exported for callers and tests)
 
 # Bounds on the parts of a payload that no schema bounds (open JSON objects); the envelope
 # already caps the body (256 KiB) and the nesting (32 levels).

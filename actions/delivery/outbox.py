@@ -3,7 +3,7 @@
 `publish` sends the Celery task for a stored record and marks it published once the
 broker confirmed it; `sweep` republishes records that were stored but never marked,
 which covers a broker outage or a crash between commit and publish, and records whose
-worker lease ran out (see actions.executor).
+worker lease ran out (see actions.worker.executor).
 """
 
 import atexit
@@ -26,11 +26,11 @@ from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 from kombu import Connection
 
-from actions import executor
+from actions.contract.registry import registry
+from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
 from actions.records import records_mark_published
-from actions.registry import registry
-from actions.replies import broker_url
+from actions.worker import executor
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)

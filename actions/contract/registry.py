@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from actions.errors import ActionError, ErrorCode
+from actions.contract.errors import ActionError, ErrorCode
 from release.states import State
 from tenants.roles import ROLE_NAMES
 

@@ -31,7 +31,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from actions.errors import ActionError, ErrorCode
+from actions.contract.errors import ActionError, ErrorCode
 from tenants.config import DEFAULTS, config_effective
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def _enabled(now: float) -> bool:
 def _redis_down(now: float, exc: Exception) -> None:
     global _down_until
     _down_until = now + _CIRCUIT_OPEN_S
-    from actions.envelope import new_trace_id
+    from actions.contract.envelope import new_trace_id
     from audit import error_log
 
     error_log.error_record(

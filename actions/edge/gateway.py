@@ -1,4 +1,4 @@
-"""REST transport: thin views over actions.pipeline. Every answer is a response envelope.
+"""REST transport: thin views over actions.edge.pipeline. Every answer is a response envelope.
 
 Plain Django views rather than DRF's: the pipeline parses, authenticates and formats
 errors for both transports alike, and the body must be read raw and bounded.
@@ -15,15 +15,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import schema_context
 
 from actions import audit_trail as audit
-from actions import envelope, health
 from actions.connections import connection_ready
+from actions.contract import envelope
+from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.index import index_document
+from actions.contract.redaction import redact_for
+from actions.contract.registry import Channel, registry
+from actions.edge import health
+from actions.edge.pipeline import Ingress, http_status_of, outcome_for, submit, unhandled
 from actions.edge.waiters import waiters
-from actions.errors import ActionError, ErrorCode
-from actions.index import index_document
 from actions.models import ActionRecord
-from actions.pipeline import Ingress, http_status_of, outcome_for, submit, unhandled
-from actions.redaction import redact_for
-from actions.registry import Channel, registry
 from tenants import services as tenants
 from tenants.models import TENANT_SLUG_PATTERN
 from tenants.platform import PLATFORM, schema_for_slug

@@ -1,5 +1,5 @@
 """The action pipeline (ARCHITECTURE.md section 5), shared by both channels and both
-transports. `submit` runs steps 1-9 at the edge; `actions.executor` runs 10-11 on a worker.
+transports. `submit` runs steps 1-9 at the edge; `actions.worker.executor` runs 10-11 on a worker.
 
 Every failure becomes a response envelope with its code; nothing here raises to a
 transport except bugs, which the transports turn into `internal_error`.
@@ -18,12 +18,14 @@ from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
 from actions import audit_trail as audit
-from actions import envelope, guard, outbox, ratelimit
-from actions.errors import ActionError, ErrorCode, http_status_for
+from actions.contract import envelope
+from actions.contract.errors import ActionError, ErrorCode, http_status_for
+from actions.contract.registry import Channel, Scope, registry
+from actions.delivery import outbox
+from actions.delivery.replies import is_reply_queue
+from actions.edge import guard, ratelimit
 from actions.models import ActionRecord, RecordStatus
 from actions.records import record_store
-from actions.registry import Channel, Scope, registry
-from actions.replies import is_reply_queue
 from release.policy import is_released
 from tenants import services as tenants
 from tenants.config import user_message

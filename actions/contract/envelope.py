@@ -1,5 +1,5 @@
 """Request and response envelopes: parsing, validation against the JSON Schema files in
-actions/schemas/, and building response envelopes."""
+actions/contract/schemas/, and building response envelopes."""
 
 import json
 import uuid
@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from actions.errors import ActionError, ErrorCode
+from actions.contract.errors import ActionError, ErrorCode
 
 API_VERSION = "1"
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"

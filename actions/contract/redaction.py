@@ -43,7 +43,7 @@ def _is_secret(prop: dict) -> bool:
 
 @cache
 def _keys_for(spec_key: tuple[str, int]) -> frozenset[str]:
-    from actions.registry import registry
+    from actions.contract.registry import registry
 
     spec = registry.get(*spec_key)
     return ALWAYS_SECRET | secret_keys(spec.input_schema) | secret_keys(spec.output_schema)

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.conf import settings
 
-from actions.envelope import SCHEMA_DIR
-from actions.errors import ERROR_TABLE
-from actions.registry import registry
+from actions.contract.envelope import SCHEMA_DIR
+from actions.contract.errors import ERROR_TABLE
+from actions.contract.registry import registry
 from release.policy import is_released
 
 
@@ -89,7 +89,7 @@ def openapi_document() -> dict:
         "description": "A response envelope",
         "content": {"application/json": {"schema": envelope_ref}},
     }
-    # Every status an envelope can carry (actions.errors.ERROR_TABLE, plus 413 and 405).
+    # Every status an envelope can carry (actions.contract.errors.ERROR_TABLE, plus 413 and 405).
     statuses = sorted({200, 202, 405, 413} | {status for status, _, _ in ERROR_TABLE.values()})
     post_responses = {str(code): answer for code in statuses}
 

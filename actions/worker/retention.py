@@ -14,10 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from actions.contract.redaction import ALWAYS_SECRET, redact_for, secret_keys
+from actions.contract.registry import registry
+from actions.delivery.outbox import record_schemas
 from actions.models import ActionRecord, RecordStatus
-from actions.outbox import record_schemas
-from actions.redaction import ALWAYS_SECRET, redact_for, secret_keys
-from actions.registry import registry
 
 
 def _string_property_names(schema) -> set[str]:

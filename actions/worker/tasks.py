@@ -1,8 +1,10 @@
-"""Celery tasks: thin entry points over actions.executor and actions.outbox."""
+"""Celery tasks: thin entry points over actions.worker.executor and actions.delivery.outbox."""
 
 from celery import shared_task
 
-from actions import executor, outbox, worker_steps
+from actions.delivery import outbox
+from actions.worker import executor
+from actions.worker import steps as worker_steps
 
 
 def _run(task, channel: str, schema: str, record_id: str) -> str:
@@ -34,6 +36,6 @@ def outbox_sweep() -> int:
 
 @shared_task(name="switchboard.maintenance.records_purge_secrets")
 def records_purge_secrets() -> int:
-    from actions.retention import purge_secrets
+    from actions.worker.retention import purge_secrets
 
     return purge_secrets()
