@@ -8,6 +8,7 @@ records (polling, the sweep, retention, tests) uses the ORM model `ActionRecord`
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -18,6 +19,16 @@ from psycopg.types.json import Jsonb
 from actions.models import ActionRecord
 
 TABLE = ActionRecord._meta.db_table
+# A running record's lease: its action's timeout plus this grace. A record still running
+# past it lost its worker; the outbox sweep publishes it again (actions.worker.executor).
+LEASE_GRACE_S = 30
+
+
+def lease_expired_before(spec, now=None):
+    """A running record of `spec` started before this has lost its worker."""
+    return (now or timezone.now()) - timedelta(seconds=spec.timeout_s + LEASE_GRACE_S)
+
+
 _FIELDS = [f.attname for f in ActionRecord._meta.concrete_fields]
 
 

@@ -77,22 +77,6 @@ def token_digest(token: str) -> str:
 _digest = token_digest
 
 
-def password_reset_request_later(*, email: str) -> None:
-    """`auth.forgot`: the reset mail is prepared and sent by a maintenance task after the
-    caller's transaction commits, so the caller's answer and its timing never depend on
-    whether the account exists or the mail server answers."""
-    from tenants.tasks import password_reset_mail
-
-    transaction.on_commit(
-        lambda: password_reset_mail.apply_async(
-            kwargs={"email": email},
-            queue="switchboard.maintenance",
-            routing_key="maintenance.mail",
-        ),
-        robust=True,  # a broker failure is logged, never the caller's error
-    )
-
-
 def password_reset_request(*, email: str, invited_to=None) -> datetime | None:
     """Email a single-use reset token to the account, if there is one.
 

@@ -152,7 +152,7 @@ def auth_logout(ctx, payload: Empty) -> Accepted:
     state="under_dev",
 )
 def auth_forgot(ctx, payload: ForgotIn) -> Accepted:
-    from tenants.accounts import password_reset_request_later
+    from tenants.tasks import password_reset_request_later
 
     # Queued for after the commit: nothing here depends on the account or the mail
     # server, so the answer and its timing are the same whether the address exists or not.

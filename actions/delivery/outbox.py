@@ -29,8 +29,7 @@ from kombu import Connection
 from actions.contract.registry import registry
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
-from actions.records import records_mark_published
-from actions.worker import executor
+from actions.records import LEASE_GRACE_S, lease_expired_before, records_mark_published
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
@@ -275,13 +274,13 @@ def sweep(*, older_than_s: float | None = None) -> int:
             )
             running = ActionRecord.objects.filter(
                 status=RecordStatus.RUNNING,
-                started_at__lt=now - timedelta(seconds=executor.LEASE_GRACE_S),
+                started_at__lt=now - timedelta(seconds=LEASE_GRACE_S),
             )
             stale = list(unpublished.order_by("created_at")[:500]) + [
                 record
                 for record in running.order_by("started_at")[:500]
                 if record.started_at
-                < executor.lease_expired_before(registry.get(record.action, record.version), now)
+                < lease_expired_before(registry.get(record.action, record.version), now)
             ]
         batch = [
             Pending(schema=schema, record_id=str(r.id), channel=r.channel, action=r.action)

@@ -22,9 +22,10 @@ from actions.contract.index import index_document
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
 from actions.edge import health
-from actions.edge.pipeline import Ingress, http_status_of, outcome_for, submit, unhandled
+from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
+from actions.outcomes import http_status_of, outcome_for
 from tenants import services as tenants
 from tenants.models import TENANT_SLUG_PATTERN
 from tenants.platform import PLATFORM, schema_for_slug

@@ -55,9 +55,11 @@ def workers_cached() -> dict[str, list[str]]:
 
 def workers(timeout: float = 0.5) -> dict[str, list[str]]:
     """Ask every worker which channel it serves: {channel: [hostnames]}."""
-    from config.celery import app
+    # The process's Celery app (config/__init__.py sets it up): the edge does not import
+    # the worker's modules, which config.celery's boot steps are.
+    from celery import current_app
 
-    replies = app.control.broadcast("switchboard_channel", reply=True, timeout=timeout) or []
+    replies = current_app.control.broadcast("switchboard_channel", reply=True, timeout=timeout) or []
     found: dict[str, list[str]] = {c: [] for c in CHANNELS}
     answers = {host: answer for reply in replies for host, answer in reply.items()}
     for hostname, answer in sorted(answers.items()):

@@ -10,7 +10,7 @@ import hmac
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -19,12 +19,13 @@ from pydantic import ValidationError
 
 from actions import audit_trail as audit
 from actions.contract import envelope
-from actions.contract.errors import ActionError, ErrorCode, http_status_for
+from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.registry import Channel, Scope, registry
 from actions.delivery import outbox
 from actions.delivery.replies import is_reply_queue
 from actions.edge import guard, ratelimit
-from actions.models import ActionRecord, RecordStatus
+from actions.models import ActionRecord
+from actions.outcomes import Outcome, outcome_for
 from actions.records import record_store
 from release.policy import is_released
 from tenants import services as tenants
@@ -53,16 +54,6 @@ class Ingress:
     reply_to: str | None = None
     correlation_id: str | None = None
     routing_key: str | None = None  # AMQP: must name the envelope's action
-
-
-@dataclass
-class Outcome:
-    envelope: dict
-    http_status: int
-    record: ActionRecord | None = None
-    schema: str | None = None
-    finished: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 # Refusals that are security events (docs/security.md): logged with who, where and why.
@@ -353,57 +344,6 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
                 record.reply_to = [*record.reply_to, *reply]
                 record.save(update_fields=["reply_to"])
             return record, False
-
-
-def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
-    """The response envelope a record stands for now."""
-    spec = registry.get(record.action, record.version)
-    request = {**request, "id": str(record.id), "action": record.action, "version": record.version}
-    state = spec.state.value
-    if record.status == RecordStatus.OK:
-        env = envelope.response(
-            request,
-            status="ok",
-            result=record.result,
-            trace_id=record.trace_id,
-            state=state,
-            duration_ms=record.duration_ms,
-        )
-        return Outcome(env, 200, record, schema)
-    if record.status == RecordStatus.ERROR:
-        error = record.error or {}
-        err = ActionError(ErrorCode(error["code"]), error["message"])
-        env = envelope.response(
-            request,
-            status="error",
-            error=record.error,
-            trace_id=record.trace_id,
-            state=state,
-            duration_ms=record.duration_ms,
-        )
-        return Outcome(env, err.status, record, schema)
-    location = f"{_poll_path(record.channel)}{record.id}?tenant={request['tenant']}"
-    env = envelope.response(
-        request,
-        status="pending",
-        trace_id=record.trace_id,
-        state=state,
-        extra_meta={"location": location},
-    )
-    return Outcome(env, 202, record, schema, finished=False)
-
-
-def http_status_of(env: dict) -> int:
-    """The HTTP status a finished response envelope is answered with."""
-    if env["status"] == "ok":
-        return 200
-    if env["status"] == "pending":
-        return 202
-    return http_status_for(env["error"]["code"])
-
-
-def _poll_path(channel: str) -> str:
-    return "/api/v1/admin/actions/" if channel == Channel.ADMIN else "/api/v1/actions/"
 
 
 def unhandled(component: str, request: dict) -> dict:

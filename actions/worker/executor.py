@@ -13,7 +13,6 @@ Tasks take a schema and a record id and re-read the record. A record runs once:
 import contextlib
 import logging
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -29,19 +28,14 @@ from actions.contract.redaction import redact_for
 from actions.contract.registry import registry
 from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
-from actions.records import record_claim, record_finish
+from actions.outcomes import outcome_for
+from actions.records import lease_expired_before, record_claim, record_finish
 from tenants.identity import Actor
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
 NOT_IMPLEMENTED = "to be implemented"
-LEASE_GRACE_S = 30
 MAX_ATTEMPTS = 3
-
-
-def lease_expired_before(spec, now=None):
-    """A running record of `spec` started before this has lost its worker."""
-    return (now or timezone.now()) - timedelta(seconds=spec.timeout_s + LEASE_GRACE_S)
 
 
 def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
@@ -223,8 +217,6 @@ def _log_error(record, schema, code, message, *, exc_info) -> None:
 def _reply_all(record: ActionRecord, schema: str) -> None:
     if not record.reply_to:
         return
-    from actions.edge.pipeline import outcome_for
-
     for reply_to, correlation_id in record.reply_to:
         request: dict[str, Any] = {"tenant": _tenant_slug(schema)}
         if correlation_id:

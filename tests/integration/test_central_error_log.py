@@ -14,8 +14,8 @@ from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.registry import registry
 from actions.delivery import outbox
 from actions.edge import ingress
-from actions.edge.pipeline import outcome_for
 from actions.models import ActionRecord
+from actions.outcomes import outcome_for
 from actions.worker import executor, tasks
 from audit import files as audit
 from release.states import State

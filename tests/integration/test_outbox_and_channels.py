@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import schema_context
 
+from actions import records
 from actions.contract.registry import Channel
 from actions.delivery import outbox
 from actions.edge import health
@@ -123,9 +124,8 @@ def test_a_second_delivery_while_the_lease_runs_is_skipped():
 
 
 def test_a_running_record_whose_lease_ran_out_is_run_again_by_the_sweep():
-    from actions.worker import executor
 
-    stale = _stored(status="running", started_ago_s=30 + executor.LEASE_GRACE_S + 5, attempts=1)
+    stale = _stored(status="running", started_ago_s=30 + records.LEASE_GRACE_S + 5, attempts=1)
     assert outbox.sweep(older_than_s=0) >= 1
     record = wait_finished("acme", stale.id)
     assert record.attempts == 2 and record.error["code"] == "not_implemented"
@@ -136,7 +136,7 @@ def test_a_record_that_keeps_failing_gives_up_after_max_attempts():
 
     stale = _stored(
         status="running",
-        started_ago_s=30 + executor.LEASE_GRACE_S + 5,
+        started_ago_s=30 + records.LEASE_GRACE_S + 5,
         attempts=executor.MAX_ATTEMPTS,
     )
     assert (

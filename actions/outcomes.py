@@ -1,0 +1,71 @@
+"""What a record stands for as an answer: the response envelope of a finished, failed or
+pending action, and its HTTP status. Used by the edge (the first answer, polls, a reread
+after `?wait`) and by the worker (replies), so it belongs to neither."""
+
+from dataclasses import dataclass, field
+
+from actions.contract import envelope
+from actions.contract.errors import ActionError, ErrorCode, http_status_for
+from actions.contract.registry import Channel, registry
+from actions.models import ActionRecord, RecordStatus
+
+
+@dataclass
+class Outcome:
+    envelope: dict
+    http_status: int
+    record: ActionRecord | None = None
+    schema: str | None = None
+    finished: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
+    """The response envelope a record stands for now."""
+    spec = registry.get(record.action, record.version)
+    request = {**request, "id": str(record.id), "action": record.action, "version": record.version}
+    state = spec.state.value
+    if record.status == RecordStatus.OK:
+        env = envelope.response(
+            request,
+            status="ok",
+            result=record.result,
+            trace_id=record.trace_id,
+            state=state,
+            duration_ms=record.duration_ms,
+        )
+        return Outcome(env, 200, record, schema)
+    if record.status == RecordStatus.ERROR:
+        error = record.error or {}
+        err = ActionError(ErrorCode(error["code"]), error["message"])
+        env = envelope.response(
+            request,
+            status="error",
+            error=record.error,
+            trace_id=record.trace_id,
+            state=state,
+            duration_ms=record.duration_ms,
+        )
+        return Outcome(env, err.status, record, schema)
+    location = f"{_poll_path(record.channel)}{record.id}?tenant={request['tenant']}"
+    env = envelope.response(
+        request,
+        status="pending",
+        trace_id=record.trace_id,
+        state=state,
+        extra_meta={"location": location},
+    )
+    return Outcome(env, 202, record, schema, finished=False)
+
+
+def http_status_of(env: dict) -> int:
+    """The HTTP status a finished response envelope is answered with."""
+    if env["status"] == "ok":
+        return 200
+    if env["status"] == "pending":
+        return 202
+    return http_status_for(env["error"]["code"])
+
+
+def _poll_path(channel: str) -> str:
+    return "/api/v1/admin/actions/" if channel == Channel.ADMIN else "/api/v1/actions/"
