@@ -4,6 +4,7 @@ actions): thin entry points over services."""
 from celery import shared_task
 from django.db import transaction
 
+from config.queues import MAINTENANCE_QUEUE, maintenance_key
 from tenants.accounts import password_reset_request
 
 # The module, not the package: the package's services import tenants.accounts, which
@@ -31,8 +32,8 @@ def password_reset_request_later(*, email: str) -> None:
     transaction.on_commit(
         lambda: password_reset_mail.apply_async(
             kwargs={"email": email},
-            queue="switchboard.maintenance",
-            routing_key="maintenance.mail",
+            queue=MAINTENANCE_QUEUE,
+            routing_key=maintenance_key("mail"),
         ),
         robust=True,  # a broker failure is logged, never the caller's error
     )

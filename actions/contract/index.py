@@ -10,6 +10,7 @@ from django.conf import settings
 from actions.contract.envelope import SCHEMA_DIR
 from actions.contract.errors import ERROR_TABLE
 from actions.contract.registry import registry
+from config.queues import ingress_name
 from release.policy import is_released
 
 
@@ -200,7 +201,7 @@ def asyncapi_document() -> dict:
     operations: dict[str, dict[str, Any]] = {}
     for channel in ("user", "admin"):
         channels[f"ingress.{channel}"] = {
-            "address": f"switchboard.ingress.{channel}",
+            "address": ingress_name(channel),
             "description": "Publish a request envelope here (topic exchange; routing key = "
             "action name; header `authorization: Bearer <jwt>`; set reply_to "
             "and correlation_id).",
@@ -209,7 +210,7 @@ def asyncapi_document() -> dict:
                 "amqp": {
                     "is": "routingKey",
                     "exchange": {
-                        "name": f"switchboard.ingress.{channel}",
+                        "name": ingress_name(channel),
                         "type": "topic",
                         "durable": True,
                     },

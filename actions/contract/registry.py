@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from actions.contract.errors import ActionError, ErrorCode
+from config.queues import action_queue
 from release.states import State
 from tenants.roles import ROLE_NAMES
 
@@ -76,7 +77,7 @@ class ActionSpec:
 
     @property
     def queue(self) -> str:
-        return f"switchboard.{self.channel}.actions"
+        return action_queue(self.channel)
 
     @property
     def key(self) -> tuple[str, int]:

@@ -30,18 +30,10 @@ from actions.contract.registry import registry
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
 from actions.records import LEASE_GRACE_S, lease_expired_before, records_mark_published
+from config.queues import action_queue, exchange_name, execute_task, routing_key
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
-
-
-def task_name(channel: str) -> str:
-    return f"switchboard.{channel}.execute"
-
-
-def routing_key(*, channel: str, tenant: str, action: str) -> str:
-    """Routing keys carry channel, tenant and action: `user.acme.leads.create`."""
-    return f"{channel}.{tenant}.{action}"
 
 
 @dataclass(frozen=True)
@@ -117,7 +109,7 @@ class Publisher:
             for item in batch:
                 channel.basic_publish(
                     task_message(item),
-                    exchange=f"switchboard.{item.channel}",
+                    exchange=exchange_name(item.channel),
                     routing_key=routing_key(
                         channel=item.channel,
                         tenant=slug_for_schema(item.schema),
@@ -138,7 +130,7 @@ class Publisher:
             channel: Any = connection.default_channel  # py-amqp's channel under kombu's
             channel.confirm_select()
             for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
-                if queue_.name == f"switchboard.{self.channel}.actions":
+                if queue_.name == action_queue(self.channel):
                     queue_(channel).declare()
             self._connection = connection
         return self._connection.default_channel
@@ -191,7 +183,7 @@ def task_message(item: Pending) -> amqp.Message:
     args = [item.schema, item.record_id]
     headers = {
         "lang": "py",
-        "task": task_name(item.channel),
+        "task": execute_task(item.channel),
         "id": task_id,
         "shadow": None,
         "eta": None,

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
-CHANNELS = ("user", "admin")
+from config.queues import CHANNELS, ingress_name
 
 
 def _timed(check) -> dict:
@@ -59,7 +59,9 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
     # the worker's modules, which config.celery's boot steps are.
     from celery import current_app
 
-    replies = current_app.control.broadcast("switchboard_channel", reply=True, timeout=timeout) or []
+    replies = (
+        current_app.control.broadcast("switchboard_channel", reply=True, timeout=timeout) or []
+    )
     found: dict[str, list[str]] = {c: [] for c in CHANNELS}
     answers = {host: answer for reply in replies for host, answer in reply.items()}
     for hostname, answer in sorted(answers.items()):
@@ -75,7 +77,7 @@ def ingress_consumers(channel: str) -> dict:
     url = settings.BROKER_URL_ADMIN if channel == "admin" else settings.BROKER_URL_USER
     with Connection(url, connect_timeout=2) as conn:
         _, backlog, consumers = conn.default_channel.queue_declare(
-            queue=f"switchboard.ingress.{channel}", passive=True
+            queue=ingress_name(channel), passive=True
         )
     return {"consumers": consumers, "backlog": backlog}
 

@@ -21,18 +21,15 @@ from actions.contract import envelope
 from actions.contract.registry import Channel
 from actions.delivery.replies import broker_url, reply
 from actions.edge.pipeline import Ingress, submit, unhandled
+from config.queues import ingress_name
 
 log = logging.getLogger(__name__)
-
-
-def exchange_name(channel: str) -> str:
-    return f"switchboard.ingress.{channel}"
 
 
 def declare(pika_channel, channel: str) -> str:
     """The ingress exchange and its queue (routing key = action name; the pipeline refuses
     actions of the other channel). Returns the queue's name."""
-    name = exchange_name(channel)
+    name = ingress_name(channel)
     pika_channel.exchange_declare(name, exchange_type="topic", durable=True)
     pika_channel.queue_declare(name, durable=True)
     pika_channel.queue_bind(name, name, routing_key="#")

@@ -7,6 +7,8 @@ The AMQP ingress is not here: it is its own process kind (actions.edge.ingress).
 from celery import bootsteps
 from celery.worker.control import inspect_command
 
+from config.queues import MAINTENANCE_QUEUE, action_queue
+
 # The channel this process serves (None outside a channel worker: web, beat, tests).
 served_channel: str | None = None
 served_count = {"user": 0, "admin": 0}
@@ -25,9 +27,9 @@ class ChannelStep(bootsteps.StartStopStep):
             from django.conf import settings
 
             worker.app.conf.broker_url = settings.BROKER_URL_ADMIN
-        queues = [f"switchboard.{channel}.actions"]
+        queues = [action_queue(channel)]
         if channel == "user":
-            queues.append("switchboard.maintenance")  # beat's periodic jobs
+            queues.append(MAINTENANCE_QUEUE)  # beat's periodic jobs
         worker.app.amqp.queues.select(queues)
 
 

@@ -5,6 +5,7 @@ from celery import shared_task
 from actions.delivery import outbox
 from actions.worker import executor
 from actions.worker import steps as worker_steps
+from config.queues import execute_task
 
 
 def _run(task, channel: str, schema: str, record_id: str) -> str:
@@ -19,12 +20,12 @@ def _run(task, channel: str, schema: str, record_id: str) -> str:
     )
 
 
-@shared_task(name="switchboard.user.execute", bind=True)
+@shared_task(name=execute_task("user"), bind=True)
 def execute_user(self, schema: str, record_id: str) -> str:
     return _run(self, "user", schema, record_id)
 
 
-@shared_task(name="switchboard.admin.execute", bind=True)
+@shared_task(name=execute_task("admin"), bind=True)
 def execute_admin(self, schema: str, record_id: str) -> str:
     return _run(self, "admin", schema, record_id)
 

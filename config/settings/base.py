@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from celery.schedules import crontab
-from kombu import Exchange, Queue
+
+from config.queues import MAINTENANCE_QUEUE, TASK_QUEUES, exchange_name, maintenance_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -209,42 +210,36 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # a new PostgreSQL connection costs ~15 ms (ARCHITECTURE.md section 10).
 CELERY_DB_REUSE_MAX = 1000
 
-# The one place that declares the task exchanges and queues (actions/delivery/outbox.py publishes
-# to them); the AMQP ingress exchanges are declared by actions/edge/ingress.py.
-USER_EXCHANGE = Exchange("switchboard.user", type="topic", durable=True)
-ADMIN_EXCHANGE = Exchange("switchboard.admin", type="topic", durable=True)
-CELERY_TASK_QUEUES = (
-    Queue("switchboard.user.actions", USER_EXCHANGE, routing_key="user.#", durable=True),
-    Queue("switchboard.admin.actions", ADMIN_EXCHANGE, routing_key="admin.#", durable=True),
-    Queue("switchboard.maintenance", USER_EXCHANGE, routing_key="maintenance.#", durable=True),
-)
-CELERY_TASK_DEFAULT_QUEUE = "switchboard.maintenance"
-CELERY_TASK_DEFAULT_EXCHANGE = "switchboard.user"
-CELERY_TASK_DEFAULT_ROUTING_KEY = "maintenance.default"
+# Queues and exchanges are named and declared in config/queues.py (the one place); the
+# outbox publishes to them, workers consume them; the AMQP ingress process declares its own.
+CELERY_TASK_QUEUES = TASK_QUEUES
+CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
+CELERY_TASK_DEFAULT_EXCHANGE = exchange_name("user")
+CELERY_TASK_DEFAULT_ROUTING_KEY = maintenance_key("default")
 CELERY_BEAT_SCHEDULE = {
     # Super-admin grants past their expiry are closed and audited (tenants/tasks.py).
     "superadmin-expire": {
         "task": "switchboard.maintenance.superadmin_expire",
         "schedule": 30.0,
-        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.superadmin"},
+        "options": {"queue": MAINTENANCE_QUEUE, "routing_key": maintenance_key("superadmin")},
     },
     # Secrets in finished results (login tokens) past the replay window are redacted.
     "records-purge-secrets": {
         "task": "switchboard.maintenance.records_purge_secrets",
         "schedule": 60.0,
-        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.records"},
+        "options": {"queue": MAINTENANCE_QUEUE, "routing_key": maintenance_key("records")},
     },
     "outbox-sweep": {
         "task": "switchboard.maintenance.outbox_sweep",
         "schedule": 10.0,
-        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.outbox"},
+        "options": {"queue": MAINTENANCE_QUEUE, "routing_key": maintenance_key("outbox")},
     },
     # Closes each log file under yesterday's date, removes those older than 7 days
     # (audit/rotation.py, docs/logging.md).
     "logs-rotate": {
         "task": "switchboard.maintenance.logs_rotate",
         "schedule": crontab(minute=0, hour=0),
-        "options": {"queue": "switchboard.maintenance", "routing_key": "maintenance.logs"},
+        "options": {"queue": MAINTENANCE_QUEUE, "routing_key": maintenance_key("logs")},
     },
 }
 CELERY_TIMEZONE = TIME_ZONE  # "midnight" is midnight in TIME_ZONE

@@ -12,6 +12,7 @@ from actions.delivery import outbox
 from actions.edge import health
 from actions.edge.pipeline import Ingress, submit
 from actions.models import ActionRecord
+from config import queues
 from tests.conftest import envelope
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -74,7 +75,7 @@ def test_every_task_queue_is_declared_and_channels_share_none():
 
 def test_routing_keys_carry_channel_tenant_and_action():
     assert (
-        outbox.routing_key(channel="user", tenant="acme", action="leads.create")
+        queues.routing_key(channel="user", tenant="acme", action="leads.create")
         == "user.acme.leads.create"
     )
 
