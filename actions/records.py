@@ -6,6 +6,7 @@ schema, so the edge never switches `search_path` to store a record. Everything e
 records (polling, the sweep, retention, tests) uses the ORM model `ActionRecord`.
 """
 
+import functools
 import json
 import uuid
 from datetime import timedelta
@@ -17,6 +18,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from actions.models import ActionRecord
+from config.db import execute_prepared
 
 TABLE = ActionRecord._meta.db_table
 # A running record's lease: its action's timeout plus this grace. A record still running
@@ -54,10 +56,9 @@ def record_store(*, schema: str, **fields) -> ActionRecord | None:
         "meta": Jsonb(fields["meta"]),
         "reply_to": Jsonb(fields["reply_to"]),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_STORE.format(table=_table(schema)), values)
-        if cursor.rowcount != 1:
-            return None
+    _, count = execute_prepared(_statement("store", schema), values, label="record_store")
+    if count != 1:
+        return None
     return ActionRecord(
         **{**fields, "status": "accepted", "attempts": 0, "created_at": values["created_at"]}
     )
@@ -73,18 +74,13 @@ _CLAIM = sql.SQL(
 def record_claim(*, schema: str, record_id: str, channel: str, worker: str) -> ActionRecord | None:
     """accepted -> running, in one statement; None if the record is not `accepted` (it is
     running, finished, of another channel or unknown: the caller looks closer)."""
-    statement = _CLAIM.format(
-        table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
-    )
     params: dict[str, Any] = {
         "id": record_id,
         "channel": channel,
         "worker": worker,
         "now": timezone.now(),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        row = cursor.fetchone()
+    row, _ = execute_prepared(_statement("claim", schema), params, label="record_claim")
     if row is None:
         return None
     return ActionRecord.from_db(connection.alias, _FIELDS, _decoded(row))
@@ -100,20 +96,18 @@ def record_finish(*, schema: str, record: ActionRecord) -> list:
     """Store a record's outcome; returns its reply targets as they are now. The UPDATE's row
     lock orders it with a duplicate request adding a target (actions.edge.pipeline), so none is
     lost: a target added before is returned, one added after sees a finished record."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FINISH.format(table=_table(schema)),
-            [
-                record.status,
-                _jsonb(record.result),
-                _jsonb(record.error),
-                record.finished_at,
-                record.duration_ms,
-                _jsonb(record.payload),
-                record.id,
-            ],
-        )
-        (reply_to,) = cursor.fetchone()
+    params = [
+        record.status,
+        _jsonb(record.result),
+        _jsonb(record.error),
+        record.finished_at,
+        record.duration_ms,
+        _jsonb(record.payload),
+        record.id,
+    ]
+    row, _ = execute_prepared(_statement("finish", schema), params, label="record_finish")
+    assert row is not None, f"record {record.id} vanished while it ran"
+    (reply_to,) = row
     return json.loads(reply_to) if isinstance(reply_to, str) else reply_to
 
 
@@ -124,11 +118,17 @@ _PUBLISHED = sql.SQL(
 
 def records_mark_published(*, schema: str, record_ids: list[str]) -> None:
     """The broker confirmed these records' tasks: the sweep leaves them alone."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PUBLISHED.format(table=_table(schema)),
-            [timezone.now(), [uuid.UUID(i) for i in record_ids]],
-        )
+    params = [timezone.now(), [uuid.UUID(i) for i in record_ids]]
+    execute_prepared(_statement("published", schema), params, label="records_mark_published")
+
+
+@functools.lru_cache(maxsize=4096)
+def _statement(kind: str, schema: str) -> sql.Composed:
+    """A hot statement for `schema`, its table named with the schema (config.db)."""
+    template = {"store": _STORE, "claim": _CLAIM, "finish": _FINISH, "published": _PUBLISHED}
+    return template[kind].format(
+        table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
+    )
 
 
 def _jsonb(value):

@@ -7,13 +7,12 @@ worker; this asks them in one statement, always fresh, so no cache can answer wi
 revoked role. Rules are those of `roles_for` and `tokens._live_user`.
 """
 
-import time
 from dataclasses import dataclass
 
-import psycopg
 from django.conf import settings
 from django.db import connection
 
+from config.db import execute_prepared
 from tenants.identity import Actor
 from tenants.models import RESERVED_SLUGS, Tenant
 from tenants.roles import IMPLIED_ROLES, MembershipRole, Role
@@ -67,17 +66,9 @@ def access_resolve(*, user_id: int | None, slug: str | None, token_id: str = "")
 
     if slug in RESERVED_SLUGS:
         slug = None
-    connection.ensure_connection()
-    # A server-side prepared statement: planning this query costs more than running it.
-    # Safe to prepare: every table is named with its schema.
-    started = time.monotonic()
-    with psycopg.Cursor(connection.connection) as cursor:
-        params = {"slug": slug, "uid": user_id, "jti": token_id or None}
-        cursor.execute(_SQL, params, prepare=True)
-        values = cursor.fetchone()
-    if connection.queries_logged:  # as Django's debug cursor would: tests count queries
-        took = f"{time.monotonic() - started:.3f}"
-        connection.queries_log.append({"sql": "-- access_resolve\n" + _SQL, "time": took})
+    # Prepared (config.db): planning this query costs more than running it.
+    params = {"slug": slug, "uid": user_id, "jti": token_id or None}
+    values, _ = execute_prepared(_SQL, params, label="access_resolve")
     assert values is not None  # the FROM clause always yields exactly one row
     row = dict(zip(_NAMES, values[len(_TENANT_COLUMNS) :], strict=True))
     tenant = None

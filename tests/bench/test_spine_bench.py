@@ -21,7 +21,8 @@ from tests.bench import spine
 from tests.bench.bare_celery import measure_bare, start_bare_worker, stop_bare_worker
 
 pytestmark = pytest.mark.bench
-POOL, CONCURRENCY = "threads", 8  # the same for the bare worker and ours
+# Each pool in turn, the same for the bare worker and ours: threads x8 is the Procfile's.
+POOLS = [("threads", 8), ("prefork", 2)]
 CLIENT_THREADS, N, SERIAL_N, IN_FLIGHT, WAITERS = 8, 2000, 300, 8, 1000
 
 
@@ -50,15 +51,16 @@ def _cleanup() -> None:
         cursor.execute("DELETE FROM acme.actions_ctaevent WHERE surface = 'bench-spine'")
 
 
-def test_spine_against_bare_celery(generous_limits, capsys):
-    bare_worker = start_bare_worker(pool=POOL, concurrency=CONCURRENCY)
+@pytest.mark.parametrize(("pool", "concurrency"), POOLS)
+def test_spine_against_bare_celery(pool, concurrency, generous_limits, capsys):
+    bare_worker = start_bare_worker(pool=pool, concurrency=concurrency)
     try:
         bare = measure_bare(threads=CLIENT_THREADS, n=N, serial_n=SERIAL_N)
     finally:
         stop_bare_worker(bare_worker)
 
     rest_token, amqp_token = _token("member@acme.test"), _token("owner@acme.test")
-    stack = spine.Stack(worker_pool=POOL, worker_concurrency=CONCURRENCY)
+    stack = spine.Stack(worker_pool=pool, worker_concurrency=concurrency)
     stack.start(settings.VAR_DIR)
     try:
         spine.rest_load(stack.port, rest_token, threads=CLIENT_THREADS, n=200)  # warm-up
@@ -83,7 +85,7 @@ def test_spine_against_bare_celery(generous_limits, capsys):
         print(
             f"\n[bench] spine: {N} x analytics.cta.record, {CLIENT_THREADS} clients "
             f"({IN_FLIGHT} in flight over AMQP); latency one at a time ({SERIAL_N} calls); "
-            f"workers {POOL} x{CONCURRENCY}"
+            f"workers {pool} x{concurrency}"
         )
         print(f"[bench] {'path':14s} {'actions/s':>10s} {'ratio':>6s} {'p50 ms':>7s} "
               f"{'x bare':>7s} {'p95 ms':>7s}")  # fmt: skip

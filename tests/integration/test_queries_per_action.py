@@ -43,7 +43,7 @@ def test_the_edge_accepts_an_action_with_two_queries(tokens):
     statements = _statements(captured.captured_queries)
     assert len(statements) == 2, statements
     assert statements[0].startswith("-- access_resolve")
-    assert statements[1].startswith('INSERT INTO "acme"."actions_actionrecord"')
+    assert statements[1].startswith('-- record_store\nINSERT INTO "acme"."actions_actionrecord"')
     assert len(captured.captured_queries) == 2  # and no schema switch at the edge
 
 
@@ -77,10 +77,10 @@ def test_the_worker_runs_an_action_with_four_queries():
     statements = _statements(captured.captured_queries)
     assert len(statements) == 4, statements
     claim, access, handler, finish = statements
-    assert claim.startswith('UPDATE "acme"."actions_actionrecord" SET status = \'running\'')
+    assert claim.startswith('-- record_claim\nUPDATE "acme"."actions_actionrecord"')
     assert access.startswith("-- access_resolve")
     assert 'INSERT INTO "actions_ctaevent"' in handler
-    assert finish.startswith('UPDATE "acme"."actions_actionrecord" SET status = ')
+    assert finish.startswith('-- record_finish\nUPDATE "acme"."actions_actionrecord"')
     # One transaction: the handler's write and the result commit together.
     control = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(CONTROL)]
     assert control.count("COMMIT") == 1, control
