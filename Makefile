@@ -45,6 +45,7 @@ bench: export DJANGO_SETTINGS_MODULE = config.settings.local_test
 bench: install
 	$(BIN)/python deploy/preflight.py
 	$(BIN)/python manage.py migrate_schemas --shared --noinput -v 0
+	$(BIN)/python manage.py migrate_schemas --tenant --noinput -v 0
 	$(BIN)/python manage.py seed_demo
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -m bench -s tests/bench $(PYTEST_ARGS)
 

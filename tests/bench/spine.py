@@ -62,7 +62,7 @@ class Stack:
                 sys.executable, "-m", "uvicorn", "config.asgi:application",
                 "--host", "127.0.0.1", "--port", str(self.port),
                 "--workers", str(self.web_workers), "--loop", "uvloop", "--http", "httptools",
-                "--no-access-log", "--backlog", "4096",
+                "--no-access-log", "--no-proxy-headers", "--backlog", "4096",
             ],
             "worker": [
                 sys.executable, "-m", "celery", "-A", "config", "worker", "--channel", "user",
