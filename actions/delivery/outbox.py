@@ -135,6 +135,10 @@ class Publisher:
             self._connection = connection
         return self._connection.default_channel
 
+    def close(self) -> None:
+        """Close the broker connection (the next batch opens a new one)."""
+        self._reset()
+
     def _reset(self) -> None:
         if self._connection is not None:
             try:
@@ -281,9 +285,12 @@ def sweep(*, older_than_s: float | None = None) -> int:
         for channel in ("user", "admin"):
             mine = [item for item in batch if item.channel == channel]
             if mine:  # in the sweeper's own thread: it reports what the broker confirmed
+                sweeper = Publisher(channel)
                 try:
-                    count += Publisher(channel).publish_batch(mine)
+                    count += sweeper.publish_batch(mine)
                 except Exception:
                     log.warning("the sweep could not publish %d records", len(mine), exc_info=True)
+                finally:
+                    sweeper.close()
     connection.close_if_unusable_or_obsolete()
     return count
