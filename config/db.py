@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 from django.db import connection
 
+NEVER_AUTOMATICALLY = 2**31 - 1
+
 
 def execute_prepared(
     statement: str | psycopg.sql.Composed,
@@ -28,10 +30,16 @@ def execute_prepared(
 ) -> tuple[list[Any] | None, int]:
     """Run one statement prepared; (the first row or None, the row count)."""
     connection.ensure_connection()
+    pg = connection.connection
+    if pg.prepare_threshold is None:
+        # Django leaves psycopg's threshold unset, which disables even an explicit
+        # `prepare=True`. A threshold no statement reaches keeps automatic preparation off
+        # and lets the statements here be prepared.
+        pg.prepare_threshold = NEVER_AUTOMATICALLY
     started = time.monotonic()
     # Django's wrapper: psycopg's errors become django.db's, and a broken connection is
     # marked so that it is dropped before the next unit of work.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor:
         cursor.execute(statement, params, prepare=True)
         row = cursor.fetchone() if fetch and cursor.description else None
         count = cursor.rowcount

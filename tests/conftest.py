@@ -79,9 +79,8 @@ def _all_up(health) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def workers(django_db_blocker):
-    """One real worker and one AMQP ingress process per channel for the whole session."""
+def run_workers():
+    """Start one real worker and one AMQP ingress process per channel; yield them; stop."""
     from django.conf import settings
 
     from actions.edge import health
@@ -90,23 +89,31 @@ def workers(django_db_blocker):
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {f"worker-{c}": _start_worker(c, log_dir) for c in ("user", "admin")}
     procs |= {f"ingress-{c}": _start_ingress(c, log_dir) for c in ("user", "admin")}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if _all_up(health):
-            break
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                pytest.fail(f"{name} exited; see {log_dir}/{name}.log")
-    else:
-        pytest.fail(f"workers and ingress did not come up in 60 s; logs in {log_dir}")
-    yield procs
-    for proc in procs.values():
-        proc.terminate()
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _all_up(health):
+                break
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    pytest.fail(f"{name} exited; see {log_dir}/{name}.log")
+        else:
+            pytest.fail(f"workers and ingress did not come up in 60 s; logs in {log_dir}")
+        yield procs
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def workers(django_db_blocker):
+    """One real worker and one AMQP ingress process per channel for the whole session."""
+    yield from run_workers()
 
 
 def new_id() -> str:

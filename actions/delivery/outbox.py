@@ -49,11 +49,14 @@ class Pending:
 class Publisher:
     """Publishes one channel's tasks in batches: every task of a batch is sent, then the
     broker's confirms are awaited once for the whole batch (publisher confirms with
-    `multiple` acks), then the batch's records are marked published in one UPDATE per
-    schema. A batch that fails stays unmarked, and the sweep publishes it again."""
+    `multiple` acks). Confirmed records are marked published together, one UPDATE per
+    schema at most every MARK_EVERY_S: the mark only keeps the sweep (which waits
+    OUTBOX_GRACE_SECONDS) from publishing a record again, so it need not be immediate.
+    A batch that fails stays unmarked, and the sweep publishes it again."""
 
     MAX_BATCH = 256
     CONFIRM_TIMEOUT_S = 5.0
+    MARK_EVERY_S = 0.1
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -63,6 +66,8 @@ class Publisher:
         self._connection: Connection | None = None
         self._handled = threading.Condition()
         self._put = self._done = 0
+        self._confirmed: list[Pending] = []  # published, not yet marked
+        self._marked_at = time.monotonic()
 
     def put(self, item: Pending) -> None:
         """Hand a stored record over for publishing (returns at once)."""
@@ -72,7 +77,7 @@ class Publisher:
                     target=self._run, name=f"outbox-{self.channel}", daemon=True
                 )
                 self._thread.start()
-                atexit.register(self.flush)
+                atexit.register(self._flush_at_exit)
             self._put += 1
         self._queue.put(item)
 
@@ -83,26 +88,50 @@ class Publisher:
         with self._handled:
             return self._handled.wait_for(lambda: self._done >= target, timeout=timeout)
 
+    def _flush_at_exit(self) -> None:
+        self.flush()
+        self._mark_confirmed()
+
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                wait = self.MARK_EVERY_S if self._confirmed else None
+                batch = [self._queue.get(timeout=wait)]
+            except queue.Empty:  # idle with confirmed records: mark them now
+                self._mark_confirmed()
+                continue
             while len(batch) < self.MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             try:
-                self.publish_batch(batch)
+                self.publish_batch(batch, mark=False)
+                with self._lock:
+                    self._confirmed.extend(batch)
             except Exception:  # the sweep publishes them later; clients have their answer
                 log.warning(
                     "publish of %d records deferred to the sweep", len(batch), exc_info=True
                 )
+            if time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
+                self._mark_confirmed()
             with self._handled:
                 self._done += len(batch)
                 self._handled.notify_all()
 
-    def publish_batch(self, batch: list[Pending]) -> int:
-        """Publish and confirm `batch`, then mark it published. Returns how many."""
+    def _mark_confirmed(self) -> None:
+        with self._lock:
+            confirmed, self._confirmed = self._confirmed, []
+        self._marked_at = time.monotonic()
+        if confirmed:
+            try:
+                _mark_published(confirmed)
+            except Exception:  # unmarked records are published again by the sweep: harmless
+                log.warning("could not mark %d records published", len(confirmed), exc_info=True)
+
+    def publish_batch(self, batch: list[Pending], *, mark: bool = True) -> int:
+        """Publish and confirm `batch`, and mark it published unless the caller will.
+        Returns how many."""
         try:
             channel = self._channel()
             acked = _Confirms(channel)
@@ -120,7 +149,8 @@ class Publisher:
         except Exception:
             self._reset()
             raise
-        _mark_published(batch)
+        if mark:
+            _mark_published(batch)
         return len(batch)
 
     def _channel(self):

@@ -53,6 +53,11 @@ def _cleanup() -> None:
 
 @pytest.mark.parametrize(("pool", "concurrency"), POOLS)
 def test_spine_against_bare_celery(pool, concurrency, generous_limits, capsys):
+    from actions.edge import health
+
+    # Nobody else may consume what is measured (another bench module's workers, make run).
+    assert not any(health.workers(timeout=0.5).values()), "other workers are running"
+    assert not health.ingress_consumers("user")["consumers"], "another ingress is running"
     bare_worker = start_bare_worker(pool=pool, concurrency=concurrency)
     try:
         bare = measure_bare(threads=CLIENT_THREADS, n=N, serial_n=SERIAL_N)
