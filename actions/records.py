@@ -74,13 +74,26 @@ _CLAIM = sql.SQL(
 def record_claim(*, schema: str, record_id: str, channel: str, worker: str) -> ActionRecord | None:
     """accepted -> running, in one statement; None if the record is not `accepted` (it is
     running, finished, of another channel or unknown: the caller looks closer)."""
+    statement, params = claim_statement(
+        schema=schema, record_id=record_id, channel=channel, worker=worker
+    )
+    row, _ = execute_prepared(statement, params, label="record_claim")
+    return claimed_record(row)
+
+
+def claim_statement(*, schema: str, record_id: str, channel: str, worker: str) -> tuple:
+    """(statement, params) of `record_claim`, to send with others in one round trip."""
     params: dict[str, Any] = {
         "id": record_id,
         "channel": channel,
         "worker": worker,
         "now": timezone.now(),
     }
-    row, _ = execute_prepared(_statement("claim", schema), params, label="record_claim")
+    return _statement("claim", schema), params
+
+
+def claimed_record(row) -> ActionRecord | None:
+    """The record a claim statement returned, or None."""
     if row is None:
         return None
     return ActionRecord.from_db(connection.alias, _FIELDS, _decoded(row))

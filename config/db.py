@@ -48,3 +48,33 @@ def execute_prepared(
         took = f"{time.monotonic() - started:.3f}"
         connection.queries_log.append({"sql": f"-- {label}\n{text}", "time": took})
     return (list(row) if row is not None else None), count
+
+
+def execute_prepared_batch(
+    statements: Sequence[tuple[str | psycopg.sql.Composed, Sequence[Any] | Mapping[str, Any], str]],
+) -> list[tuple[list[Any] | None, int]]:
+    """Several statements in one round trip (psycopg's pipeline mode), each prepared; in
+    autocommit they share one implicit transaction. [(first row or None, row count)]."""
+    connection.ensure_connection()
+    pg = connection.connection
+    if pg.prepare_threshold is None:
+        pg.prepare_threshold = NEVER_AUTOMATICALLY
+    started = time.monotonic()
+    results: list[tuple[list[Any] | None, int]] = []
+    with connection.wrap_database_errors:
+        cursors = []
+        with pg.pipeline():
+            for statement, params, _label in statements:
+                cursor = psycopg.Cursor(pg)
+                cursor.execute(statement, params, prepare=True)
+                cursors.append(cursor)
+        for cursor in cursors:
+            row = cursor.fetchone() if cursor.description else None
+            results.append((list(row) if row is not None else None, cursor.rowcount))
+            cursor.close()
+    if connection.queries_logged:
+        took = f"{time.monotonic() - started:.3f}"
+        for (statement, _params, label), cursor in zip(statements, cursors, strict=True):
+            text = statement if isinstance(statement, str) else statement.as_string(cursor)
+            connection.queries_log.append({"sql": f"-- {label}\n{text}", "time": took})
+    return results

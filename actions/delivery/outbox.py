@@ -44,6 +44,7 @@ class Pending:
     record_id: str
     channel: str
     action: str
+    actor_id: int | None  # the sender (None: anonymous), so the worker reads access early
 
 
 class Publisher:
@@ -229,7 +230,7 @@ def task_message(item: Pending) -> amqp.Message:
         "root_id": task_id,
         "parent_id": None,
         "argsrepr": repr(args),
-        "kwargsrepr": "{}",
+        "kwargsrepr": repr({"actor_id": item.actor_id}),
         "origin": _ORIGIN,
         "ignore_result": True,
         "tenant": item.schema,
@@ -237,7 +238,7 @@ def task_message(item: Pending) -> amqp.Message:
     }
     embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
     return amqp.Message(
-        json.dumps([args, {}, embed]),
+        json.dumps([args, {"actor_id": item.actor_id}, embed]),
         content_type="application/json",
         content_encoding="utf-8",
         delivery_mode=2,
@@ -271,7 +272,11 @@ def publish(*, schema: str, record: ActionRecord) -> None:
     """Queue the task of a committed record for publishing (the outbox's fast path)."""
     publisher(record.channel).put(
         Pending(
-            schema=schema, record_id=str(record.id), channel=record.channel, action=record.action
+            schema=schema,
+            record_id=str(record.id),
+            channel=record.channel,
+            action=record.action,
+            actor_id=record.actor_id,
         )
     )
 
@@ -309,7 +314,13 @@ def sweep(*, older_than_s: float | None = None) -> int:
                 < lease_expired_before(registry.get(record.action, record.version), now)
             ]
         batch = [
-            Pending(schema=schema, record_id=str(r.id), channel=r.channel, action=r.action)
+            Pending(
+                schema=schema,
+                record_id=str(r.id),
+                channel=r.channel,
+                action=r.action,
+                actor_id=r.actor_id,
+            )
             for r in stale
         ]
         for channel in ("user", "admin"):

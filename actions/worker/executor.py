@@ -29,7 +29,14 @@ from actions.contract.registry import registry
 from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
 from actions.outcomes import outcome_for
-from actions.records import lease_expired_before, record_claim, record_finish
+from actions.records import (
+    claim_statement,
+    claimed_record,
+    lease_expired_before,
+    record_claim,
+    record_finish,
+)
+from config.db import execute_prepared_batch
 from tenants.identity import Actor
 from tenants.platform import slug_for_schema
 
@@ -38,18 +45,27 @@ NOT_IMPLEMENTED = "to be implemented"
 MAX_ATTEMPTS = 3
 
 
-def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
-    """Run one record. Returns the record's status afterwards (or `skipped`)."""
+UNKNOWN = object()
+
+
+def execute(
+    *, channel: str, schema: str, record_id: str, worker: str, actor_id: Any = UNKNOWN
+) -> str:
+    """Run one record. Returns the record's status afterwards (or `skipped`).
+
+    `actor_id`, when the task message says who sent the record, lets the claim and the
+    actor's access travel to the database together, in one round trip."""
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     with schema_context(schema):
-        record = _claim(record_id, channel=channel, worker=worker)
-        if record is None:
+        claimed = _claim_with_access(record_id, channel, worker, schema, actor_id)
+        if claimed is None:
             return "skipped"
+        record, access = claimed
         spec = registry.get(record.action, record.version)
         started = time.monotonic()
         # The tenant and the actor's roles are read once: for the handler's context, the
         # whitelabel text of an error and the audit hook alike.
-        tenant, ctx = _context(spec, record, schema)
+        tenant, ctx = _context(spec, record, schema, access)
         if record.attempts > MAX_ATTEMPTS:
             error = ActionError(
                 ErrorCode.INTERNAL_ERROR,
@@ -64,11 +80,36 @@ def execute(*, channel: str, schema: str, record_id: str, worker: str) -> str:
     return record.status
 
 
-def _context(spec, record: ActionRecord, schema: str):
-    """(the Tenant or None for the platform, the handler's ActionContext), in one query."""
-    from tenants.services import access_resolve
+def _claim_with_access(record_id, channel, worker, schema, actor_id):
+    """(the claimed record, its actor's access now), or None when there is nothing to run.
+    Roles are read again here: a grant may have expired or a role been revoked since the
+    pipeline accepted the message."""
+    from tenants.services import access_from_row, access_resolve, access_statement
 
-    access = access_resolve(user_id=record.actor_id, slug=_tenant_slug(schema))
+    slug = _tenant_slug(schema)
+    if actor_id is UNKNOWN:
+        record = _claim(record_id, channel=channel, worker=worker)
+        if record is None:
+            return None
+        return record, access_resolve(user_id=record.actor_id, slug=slug)
+    claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
+    access = access_statement(user_id=actor_id, slug=slug)
+    (claim_row, _), (access_row, _) = execute_prepared_batch(
+        [(*claim, "record_claim"), (*access, "access_resolve")]
+    )
+    record = claimed_record(claim_row)
+    if record is None:  # running (a redelivery), finished, or another channel's
+        record = _claim_running(record_id, channel=channel, worker=worker)
+        return (
+            None if record is None else (record, access_resolve(user_id=record.actor_id, slug=slug))
+        )
+    if record.actor_id != actor_id:  # never, unless a task message lied: trust the record
+        return record, access_resolve(user_id=record.actor_id, slug=slug)
+    return record, access_from_row(access_row, slug=access[1]["slug"])
+
+
+def _context(spec, record: ActionRecord, schema: str, access):
+    """(the Tenant or None for the platform, the handler's ActionContext)."""
     actor = None
     if record.actor_id is not None:
         actor = Actor(id=record.actor_id, email=record.actor_email)

@@ -8,26 +8,33 @@ from actions.worker import steps as worker_steps
 from config.queues import execute_task
 
 
-def _run(task, channel: str, schema: str, record_id: str) -> str:
+def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
     if worker_steps.served_channel not in (None, channel):
         # A worker of the other channel must never run this; put it back for the right one.
         from celery.exceptions import Reject
 
         raise Reject(f"{channel} task on a {worker_steps.served_channel} worker", requeue=True)
     worker_steps.served_count[channel] += 1
+    # `actor_id` (the sender, None when anonymous) is in messages the outbox builds; a
+    # message without it still runs, one round trip slower.
+    known = {"actor_id": facts["actor_id"]} if "actor_id" in facts else {}
     return executor.execute(
-        channel=channel, schema=schema, record_id=record_id, worker=task.request.hostname or ""
+        channel=channel,
+        schema=schema,
+        record_id=record_id,
+        worker=task.request.hostname or "",
+        **known,
     )
 
 
 @shared_task(name=execute_task("user"), bind=True)
-def execute_user(self, schema: str, record_id: str) -> str:
-    return _run(self, "user", schema, record_id)
+def execute_user(self, schema: str, record_id: str, **facts) -> str:
+    return _run(self, "user", schema, record_id, facts)
 
 
 @shared_task(name=execute_task("admin"), bind=True)
-def execute_admin(self, schema: str, record_id: str) -> str:
-    return _run(self, "admin", schema, record_id)
+def execute_admin(self, schema: str, record_id: str, **facts) -> str:
+    return _run(self, "admin", schema, record_id, facts)
 
 
 @shared_task(name="switchboard.maintenance.outbox_sweep")

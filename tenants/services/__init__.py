@@ -9,7 +9,7 @@ One module per idea; callers import from this package (`from tenants import serv
 """
 
 from tenants.platform import PLATFORM  # for callers that spell it tenants.services.PLATFORM
-from tenants.services.access import Access, access_resolve
+from tenants.services.access import Access, access_from_row, access_resolve, access_statement
 from tenants.services.configuration import config_defaults, config_get, config_set
 from tenants.services.invitations import INVITATION_TTL, invitation_accept, member_invite
 from tenants.services.members import (
@@ -41,7 +41,9 @@ from tenants.services.users import memberships_of, user_ensure, user_get
 
 __all__ = [
     "Access",
+    "access_from_row",
     "access_resolve",
+    "access_statement",
     "DEFAULT_PROMOTION_MINUTES",
     "INVITATION_TTL",
     "MAX_PROMOTION_MINUTES",

@@ -62,13 +62,23 @@ class Access:
 def access_resolve(*, user_id: int | None, slug: str | None, token_id: str = "") -> Access:
     """The user (if active), the tenant named `slug` (None: the platform) and the user's
     roles there. A super-admin grant found lapsed is closed and audited, as roles_for does."""
-    from tenants.services.superadmin import superadmin_expire_due
+    statement, params = access_statement(user_id=user_id, slug=slug, token_id=token_id)
+    # Prepared (config.db): planning this query costs more than running it.
+    values, _ = execute_prepared(statement, params, label="access_resolve")
+    return access_from_row(values, slug=params["slug"])
 
+
+def access_statement(*, user_id: int | None, slug: str | None, token_id: str = "") -> tuple:
+    """(statement, params) of `access_resolve`, for a caller that sends it with others in
+    one round trip; `access_from_row` reads its row."""
     if slug in RESERVED_SLUGS:
         slug = None
-    # Prepared (config.db): planning this query costs more than running it.
-    params = {"slug": slug, "uid": user_id, "jti": token_id or None}
-    values, _ = execute_prepared(_SQL, params, label="access_resolve")
+    return _SQL, {"slug": slug, "uid": user_id, "jti": token_id or None}
+
+
+def access_from_row(values, *, slug: str | None) -> Access:
+    from tenants.services.superadmin import superadmin_expire_due
+
     assert values is not None  # the FROM clause always yields exactly one row
     row = dict(zip(_NAMES, values[len(_TENANT_COLUMNS) :], strict=True))
     tenant = None
