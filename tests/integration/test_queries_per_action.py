@@ -10,7 +10,6 @@ most one `SET search_path` when its thread last served another schema. Publishin
 import json
 
 import pytest
-
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
