@@ -118,3 +118,16 @@ def test_other_paths_and_methods_go_to_django():
     status, headers, body = call("/api/v1/actions", method="GET")
     assert status == 405 and headers["allow"] == "POST"
     assert body["error"]["code"] == "invalid_envelope"
+
+
+def test_a_lost_reply_still_answers_from_the_record(tokens, monkeypatch):
+    """The reply never reaches this process (its queue was lost with a broker connection):
+    when `wait` runs out the record is read once, and it holds the answer."""
+    from actions.edge import waiters
+
+    replies = waiters.waiters()
+    monkeypatch.setattr(replies, "queue", lambda timeout=5.0: "amq.gen-nobody-listens-here")
+    env = envelope("analytics.cta.record", {"surface": "web", "cta_id": "signup"})
+    status, _, body = _post(tokens, env, query=b"wait=2")
+    assert status == 200 and body["status"] == "ok", body
+    assert body["result"]["id"]
