@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 from kombu import Connection
 
+from actions.connections import connection_ready
 from actions.contract.registry import registry
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
@@ -183,24 +184,33 @@ class _Confirms:
     """Counts the broker's publisher confirms on a channel (acks may cover many at once)."""
 
     def __init__(self, channel):
-        self.acked = self.nacked = 0
+        self.nacked = 0
         self._first_tag = getattr(channel, "_confirm_tag", 0) + 1
+        self._upto = 0  # every tag up to this one is confirmed (a `multiple` ack)
+        self._singles: set[int] = set()  # tags confirmed one by one
         channel.events["basic_ack"] = {self._ack}
         channel.events["basic_nack"] = {self._nack}
         self._channel = channel
 
     def _ack(self, delivery_tag, multiple):
-        self.acked = delivery_tag - self._first_tag + 1 if multiple else self.acked + 1
+        if multiple:
+            self._upto = max(self._upto, delivery_tag)
+        else:
+            self._singles.add(delivery_tag)
 
     def _nack(self, delivery_tag, multiple):
         self.nacked += 1
 
+    def unconfirmed(self, count: int) -> int:
+        tags = range(max(self._first_tag, self._upto + 1), self._first_tag + count)
+        return sum(1 for tag in tags if tag not in self._singles)
+
     def wait(self, count: int, connection, *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while self.acked < count and not self.nacked:
+        while self.unconfirmed(count) and not self.nacked:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"{count - self.acked} publishes unconfirmed")
+                raise TimeoutError(f"{self.unconfirmed(count)} publishes unconfirmed")
             connection.drain_events(timeout=left)
         self._channel._confirm_tag = self._first_tag + count - 1
         if self.nacked:
@@ -250,6 +260,7 @@ def task_message(item: Pending) -> amqp.Message:
 
 
 def _mark_published(batch: list[Pending]) -> None:
+    connection_ready()  # the publisher's own thread: drop a connection a restart broke
     by_schema: dict[str, list[str]] = {}
     for item in batch:
         by_schema.setdefault(item.schema, []).append(item.record_id)
@@ -293,6 +304,7 @@ def record_schemas() -> list[str]:
 def sweep(*, older_than_s: float | None = None) -> int:
     """Republish, in every schema, the records stored but never published and the running
     ones whose lease ran out (their worker died or could not record the result)."""
+    connection_ready()
     grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
     now = timezone.now()
     count = 0

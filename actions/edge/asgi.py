@@ -56,8 +56,11 @@ async def _post(scope, receive, send, channel: Channel) -> None:
         )
     except ActionError as err:
         env, status = await in_thread(error_envelope, {}, err, "gateway.rest"), err.status
+    except ConnectionAbortedError:
+        return  # the client went away while sending: nobody to answer, nothing to log
     except Exception:
-        env = await in_thread(unhandled, "gateway.rest", {})
+        # Here, not on a pool thread: the error log takes the stack from sys.exc_info().
+        env = unhandled("gateway.rest", {})
     await _respond(send, status, env, headers.get("origin"), scope)
 
 

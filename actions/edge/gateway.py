@@ -179,7 +179,7 @@ async def post_action(
         outcome = await in_thread(submit, ingress)
         return outcome.envelope, outcome.http_status
     replies = waiters()
-    ingress.reply_to = await in_thread(replies.queue)
+    ingress.reply_to = replies.ready_queue or await in_thread(replies.queue)
     if ingress.reply_to is None:  # no broker: the outbox keeps the record, the client polls
         outcome = await in_thread(submit, ingress)
         return outcome.envelope, outcome.http_status
@@ -191,7 +191,10 @@ async def post_action(
         try:
             env = await asyncio.wait_for(answer, timeout=wait)
         except TimeoutError:
-            # No reply in time (or the reply queue was lost): the record has the truth.
+            env = None
+        if env is None or env.get("id") != str(outcome.record.id):
+            # No reply in time (the reply queue may have been lost), or a reply that is not
+            # this record's: the record has the truth.
             outcome = await in_thread(_reread, outcome)
             return outcome.envelope, outcome.http_status
     finally:
@@ -282,24 +285,26 @@ async def post_admin(request):
     return await _post(request, Channel.ADMIN)
 
 
+# The GET views are async too: their blocking work runs on the edge's pool, so a slow
+# one (/health while the broker is away) never queues the polls behind it.
 @_methods("GET")
-def get_user(request, record_id):
-    return _get(request, str(record_id), Channel.USER)
-
-
-@_methods("GET")
-def get_admin(request, record_id):
-    return _get(request, str(record_id), Channel.ADMIN)
+async def get_user(request, record_id):
+    return await in_thread(_get, request, str(record_id), Channel.USER)
 
 
 @_methods("GET")
-def index(request):
-    return JsonResponse(index_document())
+async def get_admin(request, record_id):
+    return await in_thread(_get, request, str(record_id), Channel.ADMIN)
 
 
 @_methods("GET")
-def health_view(request):
-    state = health.report()
+async def index(request):
+    return JsonResponse(await in_thread(index_document))
+
+
+@_methods("GET")
+async def health_view(request):
+    state = await in_thread(health.report)
     return JsonResponse(state, status=200 if state["status"] == "ok" else 503)
 
 

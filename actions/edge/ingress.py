@@ -85,6 +85,8 @@ class IngressProcess:
         self.threads = threads
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix=f"ingress-{channel}")
         self._stopping = threading.Event()
+        self._in_hand = 0  # messages handed to the pool and not yet acknowledged
+        self._count_lock = threading.Lock()
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
@@ -114,28 +116,41 @@ class IngressProcess:
             queue = declare(amqp, self.channel)
             # Two messages per thread: one running, one ready, none starving others.
             amqp.basic_qos(prefetch_count=self.threads * 2)
-            amqp.basic_consume(queue, self._on_message(connection, amqp))
+            tag = amqp.basic_consume(queue, self._on_message(connection, amqp))
             log.info("ingress for the %s channel: %d threads", self.channel, self.threads)
             while not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.5)
-            amqp.cancel()  # stop taking messages, finish those in hand, then ack them
-            self._pool.shutdown(wait=True)
-            connection.process_data_events(time_limit=0)
+            # Stop taking messages; finish those in hand (prefetched ones included) while
+            # the connection keeps serving heartbeats and acks; then leave.
+            amqp.basic_cancel(tag)
+            while self._in_hand:
+                connection.process_data_events(time_limit=0.2)
         finally:
             if connection.is_open:
                 connection.close()
 
     def _on_message(self, connection, amqp):
+        def ack(tag):
+            try:
+                if amqp.is_open:
+                    amqp.basic_ack(tag)
+            finally:
+                with self._count_lock:
+                    self._in_hand -= 1
+
         def on_message(_channel, method, properties, body):
             def work():
                 try:
                     handle(self.channel, body, properties, method.routing_key)
                 finally:
-                    # Acks belong to the connection's thread.
-                    connection.add_callback_threadsafe(
-                        lambda: amqp.is_open and amqp.basic_ack(method.delivery_tag)
-                    )
+                    try:  # acks belong to the connection's thread
+                        connection.add_callback_threadsafe(lambda: ack(method.delivery_tag))
+                    except Exception:  # the connection is gone: the broker redelivers it
+                        with self._count_lock:
+                            self._in_hand -= 1
 
+            with self._count_lock:
+                self._in_hand += 1
             self._pool.submit(work)
 
         return on_message

@@ -35,12 +35,18 @@ class ReplyWaiters:
         self._thread: threading.Thread | None = None
 
     # --- the event loop's side -----------------------------------------------------------
-    def queue(self, timeout: float = 5.0) -> str | None:
-        """The reply queue's name, starting the consumer on first use; None if the broker
-        cannot be reached in `timeout` (the caller then answers 202 and lets it poll)."""
-        self._start()
-        self._ready.wait(timeout)
-        return self._queue
+    def queue(self, timeout: float = 2.0) -> str | None:
+        """The reply queue's name; None while there is none (the broker is away: the caller
+        answers 202 and the client polls). Only the call that starts the consumer waits,
+        up to `timeout`, for it: later ones never block a request."""
+        if self._start():
+            self._ready.wait(timeout)
+        return self._queue if self._ready.is_set() else None
+
+    @property
+    def ready_queue(self) -> str | None:
+        """The reply queue's name if the consumer is up (never blocks, never starts it)."""
+        return self._queue if self._ready.is_set() else None
 
     def register(self) -> tuple[str, asyncio.Future]:
         """A new waiter on the running loop: (its correlation id, its future)."""
@@ -60,11 +66,14 @@ class ReplyWaiters:
         return len(self._futures)
 
     # --- the consumer thread -------------------------------------------------------------
-    def _start(self) -> None:
+    def _start(self) -> bool:
+        """Start the consumer thread unless it runs; True if this call started it."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="reply-waiters", daemon=True)
                 self._thread.start()
+                return True
+            return False
 
     def _run(self) -> None:
         pause = 0.2
@@ -73,6 +82,8 @@ class ReplyWaiters:
                 self._consume()
             except Exception:
                 log.warning("reply queue lost; reconnecting in %.1f s", pause, exc_info=True)
+            if self._ready.is_set():  # it was up: the next outage starts its back-off anew
+                pause = 0.2
             self._ready.clear()
             self._queue = None
             time.sleep(pause)

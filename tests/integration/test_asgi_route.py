@@ -126,7 +126,8 @@ def test_a_lost_reply_still_answers_from_the_record(tokens, monkeypatch):
     from actions.edge import waiters
 
     replies = waiters.waiters()
-    monkeypatch.setattr(replies, "queue", lambda timeout=5.0: "amq.gen-nobody-listens-here")
+    nowhere = property(lambda self: "amq.gen-nobody-listens-here")
+    monkeypatch.setattr(type(replies), "ready_queue", nowhere)
     env = envelope("analytics.cta.record", {"surface": "web", "cta_id": "signup"})
     status, _, body = _post(tokens, env, query=b"wait=2")
     assert status == 200 and body["status"] == "ok", body
