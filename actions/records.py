@@ -18,7 +18,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from actions.models import ActionRecord
-from config.db import execute_prepared
+from config.db import ASYNC_COMMIT, execute_prepared, execute_prepared_batch
 
 TABLE = ActionRecord._meta.db_table
 # A running record's lease: its action's timeout plus this grace. A record still running
@@ -132,7 +132,10 @@ _PUBLISHED = sql.SQL(
 def records_mark_published(*, schema: str, record_ids: list[str]) -> None:
     """The broker confirmed these records' tasks: the sweep leaves them alone."""
     params = [timezone.now(), [uuid.UUID(i) for i in record_ids]]
-    execute_prepared(_statement("published", schema), params, label="records_mark_published")
+    # A mark lost in a database crash only has the sweep publish the record again.
+    execute_prepared_batch(
+        [ASYNC_COMMIT, (_statement("published", schema), params, "records_mark_published")]
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -19,6 +19,10 @@ import psycopg
 from django.db import connection
 
 NEVER_AUTOMATICALLY = 2**31 - 1
+# First statement of a batch whose commit may skip waiting for its WAL flush (the batch is
+# one implicit transaction, so the setting ends with it). Only for writes that are safe
+# to lose in a database crash: see their callers.
+ASYNC_COMMIT = ("SET LOCAL synchronous_commit = off", (), "async commit")
 
 
 def execute_prepared(

@@ -36,7 +36,7 @@ from actions.records import (
     record_claim,
     record_finish,
 )
-from config.db import execute_prepared_batch
+from config.db import ASYNC_COMMIT, execute_prepared_batch
 from tenants.identity import Actor
 from tenants.platform import slug_for_schema
 
@@ -94,8 +94,12 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id):
         return record, access_resolve(user_id=record.actor_id, slug=slug)
     claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
     access = access_statement(user_id=actor_id, slug=slug)
-    (claim_row, _), (access_row, _) = execute_prepared_batch(
-        [(*claim, "record_claim"), (*access, "access_resolve")]
+    # The claim need not wait for its WAL flush: if the database crashes before the
+    # handler's transaction commits, the claim is lost with it, the record is `accepted`
+    # again and RabbitMQ (or the sweep) delivers it again; once that transaction commits,
+    # its flush covers the claim too. One fsync per action instead of two.
+    _, (claim_row, _), (access_row, _) = execute_prepared_batch(
+        [ASYNC_COMMIT, (*claim, "record_claim"), (*access, "access_resolve")]
     )
     record = claimed_record(claim_row)
     if record is None:  # running (a redelivery), finished, or another channel's

@@ -23,7 +23,15 @@ from tests.conftest import envelope
 CTA = {"surface": "web", "cta_id": "signup", "event": "click"}
 
 
-CONTROL = ("SET search_path", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+CONTROL = (
+    "SET search_path",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE SAVEPOINT",
+    "-- async commit",  # SET LOCAL synchronous_commit = off, sent with the claim
+)
 
 
 def _statements(captured) -> list[str]:
