@@ -2,12 +2,12 @@
 pending action, and its HTTP status. Used by the edge (the first answer, polls, a reread
 after `?wait`) and by the worker (replies), so it belongs to neither."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from actions.contract import envelope
-from actions.contract.errors import ActionError, ErrorCode, http_status_for
+from actions.contract.errors import http_status_for
 from actions.contract.registry import Channel, registry
-from actions.models import ActionRecord, RecordStatus
+from actions.models import ActionRecord
 
 
 @dataclass
@@ -17,7 +17,6 @@ class Outcome:
     record: ActionRecord | None = None
     schema: str | None = None
     finished: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
@@ -25,28 +24,17 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
     spec = registry.get(record.action, record.version)
     request = {**request, "id": str(record.id), "action": record.action, "version": record.version}
     state = spec.state.value
-    if record.status == RecordStatus.OK:
+    if record.finished:
         env = envelope.response(
             request,
-            status="ok",
+            status=str(record.status),  # ok | error: the envelope keeps the one that fits
             result=record.result,
-            trace_id=record.trace_id,
-            state=state,
-            duration_ms=record.duration_ms,
-        )
-        return Outcome(env, 200, record, schema)
-    if record.status == RecordStatus.ERROR:
-        error = record.error or {}
-        err = ActionError(ErrorCode(error["code"]), error["message"])
-        env = envelope.response(
-            request,
-            status="error",
             error=record.error,
             trace_id=record.trace_id,
             state=state,
             duration_ms=record.duration_ms,
         )
-        return Outcome(env, err.status, record, schema)
+        return Outcome(env, http_status_of(env), record, schema)
     location = f"{_poll_path(record.channel)}{record.id}?tenant={request['tenant']}"
     env = envelope.response(
         request,

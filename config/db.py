@@ -30,9 +30,16 @@ def execute_prepared(
     params: Sequence[Any] | Mapping[str, Any],
     *,
     label: str,
-    fetch: bool = True,
 ) -> tuple[list[Any] | None, int]:
     """Run one statement prepared; (the first row or None, the row count)."""
+    return execute_prepared_batch([(statement, params, label)])[0]
+
+
+def execute_prepared_batch(
+    statements: Sequence[tuple[str | psycopg.sql.Composed, Sequence[Any] | Mapping[str, Any], str]],
+) -> list[tuple[list[Any] | None, int]]:
+    """Statements in one round trip (psycopg's pipeline mode), each prepared; in autocommit
+    they share one implicit transaction. [(first row or None, row count)] each."""
     connection.ensure_connection()
     pg = connection.connection
     if pg.prepare_threshold is None:
@@ -41,30 +48,9 @@ def execute_prepared(
         # and lets the statements here be prepared.
         pg.prepare_threshold = NEVER_AUTOMATICALLY
     started = time.monotonic()
+    results: list[tuple[list[Any] | None, int]] = []
     # Django's wrapper: psycopg's errors become django.db's, and a broken connection is
     # marked so that it is dropped before the next unit of work.
-    with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor:
-        cursor.execute(statement, params, prepare=True)
-        row = cursor.fetchone() if fetch and cursor.description else None
-        count = cursor.rowcount
-    if connection.queries_logged:
-        text = statement if isinstance(statement, str) else statement.as_string(cursor)
-        took = f"{time.monotonic() - started:.3f}"
-        connection.queries_log.append({"sql": f"-- {label}\n{text}", "time": took})
-    return (list(row) if row is not None else None), count
-
-
-def execute_prepared_batch(
-    statements: Sequence[tuple[str | psycopg.sql.Composed, Sequence[Any] | Mapping[str, Any], str]],
-) -> list[tuple[list[Any] | None, int]]:
-    """Several statements in one round trip (psycopg's pipeline mode), each prepared; in
-    autocommit they share one implicit transaction. [(first row or None, row count)]."""
-    connection.ensure_connection()
-    pg = connection.connection
-    if pg.prepare_threshold is None:
-        pg.prepare_threshold = NEVER_AUTOMATICALLY
-    started = time.monotonic()
-    results: list[tuple[list[Any] | None, int]] = []
     with connection.wrap_database_errors:
         cursors = []
         with pg.pipeline():

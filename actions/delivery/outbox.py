@@ -47,6 +47,16 @@ class Pending:
     action: str
     actor_id: int | None  # the sender (None: anonymous), so the worker reads access early
 
+    @classmethod
+    def of(cls, record: ActionRecord, *, schema: str) -> "Pending":
+        return cls(
+            schema=schema,
+            record_id=str(record.id),
+            channel=record.channel,
+            action=record.action,
+            actor_id=record.actor_id,
+        )
+
 
 class Publisher:
     """Publishes one channel's tasks in batches: every task of a batch is sent, then the
@@ -149,7 +159,7 @@ class Publisher:
                 )
             acked.wait(len(batch), self._connection, timeout=self.CONFIRM_TIMEOUT_S)
         except Exception:
-            self._reset()
+            self.close()
             raise
         if mark:
             _mark_published(batch)
@@ -169,9 +179,6 @@ class Publisher:
 
     def close(self) -> None:
         """Close the broker connection (the next batch opens a new one)."""
-        self._reset()
-
-    def _reset(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.close()
@@ -281,15 +288,7 @@ def publisher(channel: str) -> Publisher:
 
 def publish(*, schema: str, record: ActionRecord) -> None:
     """Queue the task of a committed record for publishing (the outbox's fast path)."""
-    publisher(record.channel).put(
-        Pending(
-            schema=schema,
-            record_id=str(record.id),
-            channel=record.channel,
-            action=record.action,
-            actor_id=record.actor_id,
-        )
-    )
+    publisher(record.channel).put(Pending.of(record, schema=schema))
 
 
 def record_schemas() -> list[str]:
@@ -325,16 +324,7 @@ def sweep(*, older_than_s: float | None = None) -> int:
                 if record.started_at
                 < lease_expired_before(registry.get(record.action, record.version), now)
             ]
-        batch = [
-            Pending(
-                schema=schema,
-                record_id=str(r.id),
-                channel=r.channel,
-                action=r.action,
-                actor_id=r.actor_id,
-            )
-            for r in stale
-        ]
+        batch = [Pending.of(record, schema=schema) for record in stale]
         for channel in ("user", "admin"):
             mine = [item for item in batch if item.channel == channel]
             if mine:  # in the sweeper's own thread: it reports what the broker confirmed

@@ -7,7 +7,6 @@ errors for both transports alike, and the body must be read raw and bounded.
 import asyncio
 import re
 from concurrent.futures import ThreadPoolExecutor
-from inspect import iscoroutinefunction
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -33,8 +32,7 @@ from tenants.tokens import InvalidToken, actor_from_authorization
 
 
 def _methods(*allowed: str):
-    """Like require_http_methods, but the refusal is a response envelope. Works on sync
-    and async views alike."""
+    """Like require_http_methods, for async views, but the refusal is a response envelope."""
 
     accepted = {*allowed, "HEAD"} if "GET" in allowed else set(allowed)  # HEAD: monitors
 
@@ -47,17 +45,10 @@ def _methods(*allowed: str):
         return response
 
     def decorate(view):
-        async def wrapped_async(request, *args, **kwargs):
+        async def wrapped(request, *args, **kwargs):
             if request.method not in accepted:
                 return await in_thread(refusal)
             return await view(request, *args, **kwargs)
-
-        def wrapped_sync(request, *args, **kwargs):
-            if request.method not in accepted:
-                return refusal()
-            return view(request, *args, **kwargs)
-
-        wrapped = wrapped_async if iscoroutinefunction(view) else wrapped_sync
 
         wrapped.__name__ = view.__name__
         # Bearer tokens, never cookies: CSRF does not apply, and its HTML refusal page

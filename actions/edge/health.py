@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
+from actions.delivery.replies import broker_url
 from config.queues import CHANNELS, ingress_name
 
 
@@ -73,9 +74,8 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
 
 def ingress_consumers(channel: str) -> dict:
     """How many ingress processes consume a channel's ingress queue, and its backlog."""
-    # The user channel's login may not look at the admin channel's queues.
-    url = settings.BROKER_URL_ADMIN if channel == "admin" else settings.BROKER_URL_USER
-    with Connection(url, connect_timeout=2) as conn:
+    # Each channel's own login: the user channel's may not look at the admin queues.
+    with Connection(broker_url(channel), connect_timeout=2) as conn:
         _, backlog, consumers = conn.default_channel.queue_declare(
             queue=ingress_name(channel), passive=True
         )

@@ -87,11 +87,14 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id):
     from tenants.services import access_from_row, access_resolve, access_statement
 
     slug = _tenant_slug(schema)
-    if actor_id is UNKNOWN:
-        record = _claim(record_id, channel=channel, worker=worker)
-        if record is None:
-            return None
-        return record, access_resolve(user_id=record.actor_id, slug=slug)
+
+    def with_access(record):  # the record's own actor, read after the claim
+        return (
+            None if record is None else (record, access_resolve(user_id=record.actor_id, slug=slug))
+        )
+
+    if actor_id is UNKNOWN:  # a message from before the outbox named the sender
+        return with_access(_claim(record_id, channel=channel, worker=worker))
     claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
     access = access_statement(user_id=actor_id, slug=slug)
     # The claim need not wait for its WAL flush: if the database crashes before the
@@ -103,12 +106,9 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id):
     )
     record = claimed_record(claim_row)
     if record is None:  # running (a redelivery), finished, or another channel's
-        record = _claim_running(record_id, channel=channel, worker=worker)
-        return (
-            None if record is None else (record, access_resolve(user_id=record.actor_id, slug=slug))
-        )
+        return with_access(_claim_running(record_id, channel=channel, worker=worker))
     if record.actor_id != actor_id:  # never, unless a task message lied: trust the record
-        return record, access_resolve(user_id=record.actor_id, slug=slug)
+        return with_access(record)
     return record, access_from_row(access_row, slug=access[1]["slug"])
 
 

@@ -4,7 +4,8 @@ The pipeline needs three answers for every message: is the token's user live (ac
 token not revoked), which tenant the envelope names, and what roles the user holds there.
 Asked one by one they cost three queries per action at the edge and two again on the
 worker; this asks them in one statement, always fresh, so no cache can answer with a
-revoked role. Rules are those of `roles_for` and `tokens._live_user`.
+revoked role. This is the one place the roles rule lives (`roles_for` asks it too); the
+token's liveness is `tokens.check_live`'s.
 """
 
 from dataclasses import dataclass

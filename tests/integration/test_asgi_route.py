@@ -71,6 +71,19 @@ def test_an_action_waited_for_answers_its_result(tokens):
     assert headers["x-content-type-options"] == "nosniff"
 
 
+def test_a_waiting_client_gets_the_pushed_reply_not_a_read_of_the_record(tokens, monkeypatch):
+    """Waiting polls nothing: the answer is the reply the worker pushed to this process."""
+    from actions.edge import gateway
+
+    def no_reading(outcome):
+        raise AssertionError("the record was read: the reply did not arrive")
+
+    monkeypatch.setattr(gateway, "_reread", no_reading)
+    env = envelope("analytics.cta.record", {"surface": "web", "cta_id": "signup"})
+    status, _, body = _post(tokens, env, query=b"wait=10")
+    assert status == 200 and body["status"] == "ok" and body["id"] == env["id"], body
+
+
 def test_without_wait_the_answer_is_accepted_with_a_location(tokens):
     env = envelope("analytics.cta.record", {"surface": "web", "cta_id": "signup"})
     status, headers, body = _post(tokens, env)
