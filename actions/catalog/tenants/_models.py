@@ -1,6 +1,5 @@
-"""Tenants: creation, configuration, owners and members (admin channel).
-
-Models shared by several actions of this domain."""
+"""Models of `tenants` shared by both channels (`tenants.invitations.accept` and the
+admin channel's actions in adminchannel/actions/tenants)."""
 
 from datetime import datetime
 
