@@ -1,11 +1,14 @@
 """Documents generated from the index: the served index, the exported contract files
 (JSON Schemas for a front end), OpenAPI for REST and AsyncAPI for the AMQP channels."""
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from actions.contract.envelope import SCHEMA_DIR
 from actions.contract.errors import ERROR_TABLE
@@ -33,20 +36,99 @@ def _envelope_schema(kind: str) -> dict:
     return json.loads((SCHEMA_DIR / f"envelope.{kind}.json").read_text())
 
 
-def _request_variants() -> list[dict]:
-    """One request schema per action: the envelope with `action` and `payload` fixed."""
-    variants = []
-    for spec in registry.all():
-        variants.append(
-            {
-                "title": f"{spec.name} v{spec.version}",
-                "allOf": [{"$ref": "#/components/schemas/RequestEnvelope"}],
+# The two public GET documents, declared so that clients and generators can type them.
+# Entries may gain fields (forward compatible); the listed ones are always there.
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+INDEX_SCHEMA: dict[str, Any] = {
+    "title": "IndexDocument",
+    "type": "object",
+    "required": ["api", "environment", "error_codes", "actions"],
+    "properties": {
+        "api": {"type": "string"},
+        "environment": {"type": "string"},
+        "error_codes": _STRINGS,
+        "actions": {
+            "type": "array",
+            "items": {
+                "title": "IndexEntry",
+                "type": "object",
+                "required": [
+                    "name", "version", "channel", "scope", "summary", "input_schema",
+                    "output_schema", "roles", "connectors", "idempotent", "timeout_s",
+                    "queue", "state", "todo", "released",
+                ],
                 "properties": {
-                    "action": {"const": spec.name},
-                    "payload": {"$ref": f"#/components/schemas/{_id(spec)}.input"},
+                    "name": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "channel": {"type": "string", "enum": ["user", "admin"]},
+                    "scope": {"type": "string", "enum": ["tenant", "platform", "account"]},
+                    "summary": {"type": "string"},
+                    "input_schema": {"type": "object", "additionalProperties": True},
+                    "output_schema": {"type": "object", "additionalProperties": True},
+                    "roles": _STRINGS,
+                    "connectors": _STRINGS,
+                    "idempotent": {"type": "boolean"},
+                    "timeout_s": {"type": "integer"},
+                    "queue": {"type": "string"},
+                    "state": {"type": "string"},
+                    "todo": {"type": "boolean"},
+                    "released": {"type": "boolean"},
                 },
-            }
-        )
+                "additionalProperties": True,
+            },
+        },
+    },
+}  # fmt: skip
+HEALTH_SCHEMA: dict[str, Any] = {
+    "title": "HealthReport",
+    "type": "object",
+    "required": ["status", "failing", "environment", "parts"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "failing": _STRINGS,
+        "environment": {"type": "string"},
+        "parts": {
+            "type": "object",
+            "additionalProperties": {
+                "title": "HealthPart",
+                "type": "object",
+                "required": ["ok"],
+                "properties": {
+                    "ok": {"type": "boolean"},
+                    "ms": {"type": "number"},
+                    "error": {"type": "string"},
+                },
+                "additionalProperties": True,
+            },
+        },
+    },
+}
+JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_BASE = "https://switchboard.local/contract/"
+
+
+def _request_variants() -> dict[str, dict]:
+    """One request schema per action, by component name: the envelope with `action` and
+    `payload` fixed. Written out whole rather than as `allOf` the envelope, so that code
+    generators make one typed class per action."""
+    names = _model_names()
+    envelope_schema = _component(_envelope_schema("request"), "RequestEnvelope")
+    variants = {}
+    for spec in registry.all():
+        name = _class_name(spec, "Request")
+        properties = {
+            **envelope_schema["properties"],
+            "action": {"type": "string", "const": spec.name},
+            "payload": {"$ref": f"#/components/schemas/{names[spec.input]}"},
+        }
+        variants[name] = {
+            **envelope_schema,
+            "title": name,
+            "description": f"{spec.name} v{spec.version}: {spec.summary}",
+            "properties": properties,
+            "required": sorted({*envelope_schema.get("required", []), "action", "payload"}),
+            "x-channel": spec.channel.value,
+        }
     return variants
 
 
@@ -54,34 +136,63 @@ def _id(spec) -> str:
     return f"{spec.name}.v{spec.version}"
 
 
+def _class_name(spec, suffix: str) -> str:
+    """`leads.create` v1 -> `LeadsCreateV1Request`: a unique, generator-friendly title."""
+    words = spec.name.replace("_", ".").split(".")
+    return "".join(word.capitalize() for word in words) + f"V{spec.version}{suffix}"
+
+
+@functools.cache
+def _model_schemas() -> tuple[dict[type[BaseModel], str], dict[str, dict]]:
+    """Every action model in one namespace: pydantic names each model once (qualifying
+    two classes of the same name), and each component's title is its unique name, so
+    that code generators make one class per component."""
+    models = []
+    for spec in registry.all():
+        for model in (spec.input, spec.output):
+            if model not in models:
+                models.append(model)
+    refs, top = models_json_schema(
+        [(model, "validation") for model in models],
+        ref_template="#/components/schemas/{model}",
+    )
+    defs = top.get("$defs", {})
+    for name, definition in defs.items():
+        definition["title"] = name
+    names = {model: refs[(model, "validation")]["$ref"].rsplit("/", 1)[1] for model in models}
+    return names, defs
+
+
+def _model_names() -> dict[type[BaseModel], str]:
+    return _model_schemas()[0]
+
+
 def _components() -> dict:
     schemas = {
-        "RequestEnvelope": _envelope_schema("request"),
-        "ResponseEnvelope": _envelope_schema("response"),
+        "RequestEnvelope": _component(_envelope_schema("request"), "RequestEnvelope"),
+        "ResponseEnvelope": _component(_envelope_schema("response"), "ResponseEnvelope"),
+        "IndexDocument": INDEX_SCHEMA,
+        "HealthReport": HEALTH_SCHEMA,
     }
-    for spec in registry.all():
-        schemas[f"{_id(spec)}.input"] = _lift_defs(spec.input_schema, schemas)
-        schemas[f"{_id(spec)}.output"] = _lift_defs(spec.output_schema, schemas)
+    schemas.update(json.loads(json.dumps(_model_schemas()[1])))
+    schemas.update(_request_variants())
     return schemas
 
 
-def _lift_defs(schema: dict, into: dict) -> dict:
-    """Move pydantic's `$defs` into components so `$ref`s resolve in OpenAPI/AsyncAPI."""
-    schema = json.loads(json.dumps(schema))
-    defs = schema.pop("$defs", {})
-    text = json.dumps(schema)
-    for name, definition in defs.items():
-        into.setdefault(name, definition)
-    text = text.replace('"#/$defs/', '"#/components/schemas/')
-    for name in defs:
-        into[name] = json.loads(
-            json.dumps(into[name]).replace('"#/$defs/', '"#/components/schemas/')
-        )
-    return json.loads(text)
+def _component(schema: dict, title: str) -> dict:
+    """A root schema file as an OpenAPI component: no `$schema`/`$id` inside a document."""
+    schema = {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
+    return {**schema, "title": title}
 
 
-def _channel_ops(channel: str) -> list[str]:
-    return [spec.name for spec in registry.all() if spec.channel == channel]
+def _schema_file(schema: dict, relative: str) -> dict:
+    """A published schema file: says its dialect and its own address."""
+    return {"$schema": JSON_SCHEMA, "$id": SCHEMA_BASE + relative, **schema}
+
+
+def _document(description: str, component: str) -> dict:
+    schema = {"$ref": f"#/components/schemas/{component}"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def openapi_document() -> dict:
@@ -117,9 +228,9 @@ def openapi_document() -> dict:
                         "application/json": {
                             "schema": {
                                 "oneOf": [
-                                    v
-                                    for v in _request_variants()
-                                    if v["properties"]["action"]["const"] in _channel_ops(channel)
+                                    {"$ref": f"#/components/schemas/{name}"}
+                                    for name, variant in _request_variants().items()
+                                    if variant["x-channel"] == channel
                                 ]
                             }
                         }
@@ -178,7 +289,7 @@ def openapi_document() -> dict:
                     "summary": "The index.",
                     "operationId": "index",
                     "security": [{}],
-                    "responses": {"200": {"description": "The index"}},
+                    "responses": {"200": _document("The index", "IndexDocument")},
                 }
             },
             "/health": {
@@ -187,8 +298,8 @@ def openapi_document() -> dict:
                     "operationId": "health",
                     "security": [{}],
                     "responses": {
-                        "200": {"description": "All parts up"},
-                        "503": {"description": "A part is down"},
+                        "200": _document("All parts up", "HealthReport"),
+                        "503": _document("A part is down", "HealthReport"),
                     },
                 }
             },
@@ -196,16 +307,60 @@ def openapi_document() -> dict:
     }
 
 
+# AMQP message properties as AsyncAPI states them (the runtime expression names the
+# property; pika sets it as `properties.correlation_id` / `properties.reply_to`).
+_CORRELATION = {
+    "description": "AMQP property `correlation_id`, echoed on the reply.",
+    "location": "$message.header#/correlation_id",
+}
+_REQUEST_HEADERS = {
+    "type": "object",
+    "properties": {
+        "authorization": {
+            "type": "string",
+            "pattern": "^Bearer [A-Za-z0-9_.-]+$",
+            "description": "`Bearer <jwt>` from auth.login; absent for anonymous actions.",
+        },
+        "correlation_id": {"type": "string", "maxLength": 200},
+        "reply_to": {"type": "string", "description": "A reply queue the broker named."},
+    },
+}
+
+
 def asyncapi_document() -> dict:
     channels: dict[str, dict[str, Any]] = {}
     operations: dict[str, dict[str, Any]] = {}
+    messages: dict[str, dict[str, Any]] = {
+        "ResponseEnvelope": {
+            "name": "response",
+            "contentType": "application/json",
+            "correlationId": _CORRELATION,
+            "payload": {"$ref": "#/components/schemas/ResponseEnvelope"},
+        }
+    }
     for channel in ("user", "admin"):
+        keys = []
+        for spec in registry.all():
+            if spec.channel != channel:
+                continue
+            key = _class_name(spec, "")
+            keys.append(key)
+            messages[key] = {
+                "name": spec.name,
+                "title": f"{spec.name} v{spec.version}",
+                "summary": spec.summary,
+                "contentType": "application/json",
+                "headers": _REQUEST_HEADERS,
+                "correlationId": _CORRELATION,
+                "payload": {"$ref": f"#/components/schemas/{_class_name(spec, 'Request')}"},
+                "bindings": {"amqp": {"messageType": spec.name}},
+            }
         channels[f"ingress.{channel}"] = {
             "address": ingress_name(channel),
             "description": "Publish a request envelope here (topic exchange; routing key = "
             "action name; header `authorization: Bearer <jwt>`; set reply_to "
             "and correlation_id).",
-            "messages": {"request": {"$ref": "#/components/messages/RequestEnvelope"}},
+            "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in keys},
             "bindings": {
                 "amqp": {
                     "is": "routingKey",
@@ -220,13 +375,26 @@ def asyncapi_document() -> dict:
         operations[f"{channel}Send"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/ingress.{channel}"},
+            "messages": [{"$ref": f"#/channels/ingress.{channel}/messages/{key}"} for key in keys],
+            "reply": {
+                "address": {
+                    "description": "The request's `reply_to` property.",
+                    "location": "$message.header#/reply_to",
+                },
+                "channel": {"$ref": "#/channels/reply"},
+                "messages": [{"$ref": "#/channels/reply/messages/response"}],
+            },
         }
     channels["reply"] = {
         "address": None,
         "description": "The client's reply_to queue.",
         "messages": {"response": {"$ref": "#/components/messages/ResponseEnvelope"}},
     }
-    operations["receiveReply"] = {"action": "receive", "channel": {"$ref": "#/channels/reply"}}
+    operations["receiveReply"] = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/reply"},
+        "messages": [{"$ref": "#/channels/reply/messages/response"}],
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Switchboard AMQP ingress", "version": "1"},
@@ -248,16 +416,7 @@ def asyncapi_document() -> dict:
             "securitySchemes": {
                 "broker": {"type": "userPassword", "description": "RabbitMQ user and password"}
             },
-            "messages": {
-                "RequestEnvelope": {
-                    "contentType": "application/json",
-                    "payload": {"$ref": "#/components/schemas/RequestEnvelope"},
-                },
-                "ResponseEnvelope": {
-                    "contentType": "application/json",
-                    "payload": {"$ref": "#/components/schemas/ResponseEnvelope"},
-                },
-            },
+            "messages": messages,
         },
     }
 
@@ -277,8 +436,9 @@ def contract_files() -> dict[str, dict]:
         "tenant-config.schema.json": _tenant_config_schema(),
     }
     for spec in registry.all():
-        files[f"actions/{_id(spec)}.input.json"] = spec.input_schema
-        files[f"actions/{_id(spec)}.output.json"] = spec.output_schema
+        for kind, schema in (("input", spec.input_schema), ("output", spec.output_schema)):
+            relative = f"actions/{_id(spec)}.{kind}.json"
+            files[relative] = _schema_file(schema, relative)
     return files
 
 

@@ -45,10 +45,27 @@ JsonObject = Annotated[
 ]
 
 
+def _admits_null(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "null" or "$ref" in schema:
+        return schema.get("type") == "null"
+    return any(_admits_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    """An update field that may be left out but not sent as null (`omittable()` in the
+    catalogue) defaults to None in Python; its schema must not publish `default: null`,
+    which is not a value of its type (OpenAPI validators refuse it)."""
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None and not _admits_null(prop):
+            del prop["default"]
+
+
 class Payload(BaseModel):
     """Base of every action input: unknown keys are refused, strings bounded."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=20_000, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", str_max_length=20_000, frozen=True, json_schema_extra=_no_null_defaults
+    )
 
 
 class Result(BaseModel):
