@@ -1,18 +1,37 @@
-"""URLs. The tenant travels in the envelope, so there is one URL space for all tenants."""
+"""URLs. The tenant travels in the envelope (or a resource route's `X-Tenant`), so there is
+one URL space for all tenants."""
 
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import TemplateView
 
-from actions.edge import gateway
+from actions.contract.registry import Channel
+from actions.edge import rest
 
 urlpatterns = [
-    path("health", gateway.health_view, name="health"),
-    path("api/v1/actions", gateway.post_user, name="actions-post"),
-    path("api/v1/actions/<uuid:record_id>", gateway.get_user, name="actions-get"),
-    path("api/v1/admin/actions", gateway.post_admin, name="admin-actions-post"),
-    path("api/v1/admin/actions/<uuid:record_id>", gateway.get_admin, name="admin-actions-get"),
-    path("api/v1/index", gateway.index, name="index"),
+    path("health", rest.HealthView.as_view(), name="health"),
+    path("api/v1/actions", rest.ActionsView.as_view(channel=Channel.USER), name="actions-post"),
+    path(
+        "api/v1/actions/<uuid:record_id>",
+        rest.RecordView.as_view(channel=Channel.USER),
+        name="actions-get",
+    ),
+    path(
+        "api/v1/admin/actions",
+        rest.ActionsView.as_view(channel=Channel.ADMIN),
+        name="admin-actions-post",
+    ),
+    path(
+        "api/v1/admin/actions/<uuid:record_id>",
+        rest.RecordView.as_view(channel=Channel.ADMIN),
+        name="admin-actions-get",
+    ),
+    path("api/v1/index", rest.IndexView.as_view(), name="index"),
+    path("api/v1/openapi.json", rest.DocumentView.as_view(document="openapi"), name="openapi"),
+    path("api/v1/asyncapi.json", rest.DocumentView.as_view(document="asyncapi"), name="asyncapi"),
+    path("api/docs/", TemplateView.as_view(template_name="api/swagger.html"), name="api-docs"),
     path("admin/", admin.site.urls),
+    *(path(route, view) for route, view in rest.route_views()),
 ]
 
 handler400 = "actions.edge.gateway.bad_request"

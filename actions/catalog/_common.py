@@ -77,6 +77,13 @@ class ById(Payload):
     id: ObjectId
 
 
+class InWorkspace(ById):
+    """Names one object of the tenant by its id; with a workspace (the resource routes
+    put it in the path), the object must belong to that workspace, or it is not found."""
+
+    workspace_id: ObjectId | None = None
+
+
 class ListResult(Result, Generic[T]):
     """One page of a list action: subclass as `class LeadList(ListResult[Lead])`."""
 

@@ -12,7 +12,8 @@ from pydantic.json_schema import models_json_schema
 
 from actions.contract.envelope import SCHEMA_DIR
 from actions.contract.errors import ERROR_TABLE
-from actions.contract.registry import registry
+from actions.contract.registry import Scope, registry
+from actions.contract.routes import by_path
 from config.queues import ingress_name
 from release.policy import is_released
 
@@ -55,7 +56,7 @@ INDEX_SCHEMA: dict[str, Any] = {
                 "required": [
                     "name", "version", "channel", "scope", "summary", "input_schema",
                     "output_schema", "roles", "connectors", "idempotent", "timeout_s",
-                    "queue", "state", "todo", "released",
+                    "queue", "state", "todo", "released", "routes",
                 ],
                 "properties": {
                     "name": {"type": "string"},
@@ -73,6 +74,18 @@ INDEX_SCHEMA: dict[str, Any] = {
                     "state": {"type": "string"},
                     "todo": {"type": "boolean"},
                     "released": {"type": "boolean"},
+                    "routes": {
+                        "type": "array",
+                        "items": {
+                            "title": "IndexRoute",
+                            "type": "object",
+                            "required": ["method", "path"],
+                            "properties": {
+                                "method": {"type": "string"},
+                                "path": {"type": "string"},
+                            },
+                        },
+                    },
                 },
                 "additionalProperties": True,
             },
@@ -190,6 +203,75 @@ def _schema_file(schema: dict, relative: str) -> dict:
     return {"$schema": JSON_SCHEMA, "$id": SCHEMA_BASE + relative, **schema}
 
 
+def _present(schema: dict) -> dict:
+    """A field's schema when a value is there (a path segment): without null or default."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1:
+        schema = {**options[0], **{k: v for k, v in schema.items() if k == "title"}}
+    return {k: v for k, v in schema.items() if k != "default"}
+
+
+def _route_paths(responses: dict) -> dict:
+    """The resource routes (actions/contract/routes.py), each an operation of its action."""
+    names = _model_names()
+    paths: dict[str, dict] = {}
+    for path, routes in by_path().items():
+        operations = {}
+        for route in routes:
+            spec = registry.get(route.action)
+            properties = spec.input_schema.get("properties", {})
+            required = set(spec.input_schema.get("required", []))
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": _present(properties[name])}
+                for name in route.params
+            ]
+            if not route.reads_body:
+                parameters += [
+                    {"name": name, "in": "query", "required": name in required, "schema": schema}
+                    for name, schema in properties.items()
+                    if name not in route.params
+                ]
+            parameters += [
+                {
+                    "name": "X-Tenant",
+                    "in": "header",
+                    "required": spec.scope == Scope.TENANT,
+                    "description": "The tenant's slug (absent: `platform`).",
+                    "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"},
+                },
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "The envelope id (a UUID): a repeat answers the first result.",
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+            ]
+            operation: dict[str, Any] = {
+                "summary": spec.summary,
+                "description": f"Runs `{spec.name}` v{spec.version}; answers its envelope.",
+                "operationId": _class_name(spec, "")[0].lower() + _class_name(spec, "")[1:],
+                "tags": [spec.name.split(".")[0]],
+                "parameters": parameters,
+                "responses": responses,
+            }
+            if "anonymous" in spec.roles:
+                operation["security"] = [{}]
+            if route.reads_body:
+                body = (
+                    properties[route.body_field]
+                    if route.body_field
+                    else {"$ref": f"#/components/schemas/{names[spec.input]}"}
+                )
+                operation["requestBody"] = {
+                    "required": bool(route.body_field) or bool(required - set(route.params)),
+                    "content": {"application/json": {"schema": body}},
+                }
+            operations[route.method.lower()] = operation
+        paths[path] = operations
+    return paths
+
+
 def _document(description: str, component: str) -> dict:
     schema = {"$ref": f"#/components/schemas/{component}"}
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -264,6 +346,32 @@ def openapi_document() -> dict:
             }
         }
 
+    paths = {
+        "/api/v1/actions": post("user", "Send a user-channel action message."),
+        "/api/v1/actions/{record_id}": get("user"),
+        "/api/v1/admin/actions": post("admin", "Send an admin-channel action message."),
+        "/api/v1/admin/actions/{record_id}": get("admin"),
+        "/api/v1/index": {
+            "get": {
+                "summary": "The index.",
+                "operationId": "index",
+                "security": [{}],
+                "responses": {"200": _document("The index", "IndexDocument")},
+            }
+        },
+        "/health": {
+            "get": {
+                "summary": "Health.",
+                "operationId": "health",
+                "security": [{}],
+                "responses": {
+                    "200": _document("All parts up", "HealthReport"),
+                    "503": _document("A part is down", "HealthReport"),
+                },
+            }
+        },
+    }
+    paths.update(_route_paths(post_responses))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -279,31 +387,7 @@ def openapi_document() -> dict:
         },
         "servers": [{"url": "http://localhost:8000", "description": "`make run`"}],
         "security": [{"bearer": []}, {}],
-        "paths": {
-            "/api/v1/actions": post("user", "Send a user-channel action message."),
-            "/api/v1/actions/{record_id}": get("user"),
-            "/api/v1/admin/actions": post("admin", "Send an admin-channel action message."),
-            "/api/v1/admin/actions/{record_id}": get("admin"),
-            "/api/v1/index": {
-                "get": {
-                    "summary": "The index.",
-                    "operationId": "index",
-                    "security": [{}],
-                    "responses": {"200": _document("The index", "IndexDocument")},
-                }
-            },
-            "/health": {
-                "get": {
-                    "summary": "Health.",
-                    "operationId": "health",
-                    "security": [{}],
-                    "responses": {
-                        "200": _document("All parts up", "HealthReport"),
-                        "503": _document("A part is down", "HealthReport"),
-                    },
-                }
-            },
-        },
+        "paths": paths,
     }
 
 

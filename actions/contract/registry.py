@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.routes import check_routes, routes_of
 from config.queues import action_queue
 from release.states import State
 from tenants.roles import ROLE_NAMES
@@ -161,6 +162,7 @@ class ActionSpec:
             "queue": self.queue,
             "state": self.state.value,
             "todo": self.todo,
+            "routes": [route.describe() for route in routes_of(self.name)],
         }
 
 
@@ -372,4 +374,5 @@ def load_catalog() -> Registry:
     if not _loaded:
         _loaded = True
         discover(PACKAGES, registry)
+        check_routes(lambda name: registry.get(name).input.model_fields)
     return registry

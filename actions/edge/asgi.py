@@ -30,6 +30,9 @@ ROUTES = {"/api/v1/actions": Channel.USER, "/api/v1/admin/actions": Channel.ADMI
 def with_fast_routes(django_app):
     """Wrap Django's ASGI application with the fast route."""
 
+    if not settings.SWITCHBOARD.get("FAST_ROUTE", True):
+        return django_app
+
     async def app(scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in ROUTES:
             await _post(scope, receive, send, ROUTES[scope["path"]])

@@ -1,7 +1,7 @@
-"""REST transport: thin views over actions.edge.pipeline. Every answer is a response envelope.
-
-Plain Django views rather than DRF's: the pipeline parses, authenticates and formats
-errors for both transports alike, and the body must be read raw and bounded.
+"""REST transport: what the REST views (actions/edge/rest.py, Django REST framework) and
+the ASGI fast route (actions/edge/asgi.py) share. Every answer is a response envelope:
+`post_action` runs one envelope through the pipeline (waiting for its answer without a
+thread), `record_envelope` reads a record back, `error_envelope` answers a refusal.
 """
 
 import asyncio
@@ -10,17 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django_tenants.utils import schema_context
 
 from actions import audit_trail as audit
 from actions.connections import connection_ready
 from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode
-from actions.contract.index import index_document
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
-from actions.edge import health
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
@@ -29,33 +26,6 @@ from tenants import services as tenants
 from tenants.models import TENANT_SLUG_PATTERN
 from tenants.platform import PLATFORM, schema_for_slug
 from tenants.tokens import InvalidToken, actor_from_authorization
-
-
-def _methods(*allowed: str):
-    """Like require_http_methods, for async views, but the refusal is a response envelope."""
-
-    accepted = {*allowed, "HEAD"} if "GET" in allowed else set(allowed)  # HEAD: monitors
-
-    def refusal():
-        err = ActionError(
-            ErrorCode.INVALID_ENVELOPE, f"Use {' or '.join(allowed)} here.", http_status=405
-        )
-        response = _error({}, err, "gateway.rest")
-        response["Allow"] = ", ".join(allowed)
-        return response
-
-    def decorate(view):
-        async def wrapped(request, *args, **kwargs):
-            if request.method not in accepted:
-                return await in_thread(refusal)
-            return await view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        # Bearer tokens, never cookies: CSRF does not apply, and its HTML refusal page
-        # must not answer an API client.
-        return csrf_exempt(wrapped)
-
-    return decorate
 
 
 def envelope_headers(env: dict, status: int) -> dict[str, str]:
@@ -124,7 +94,7 @@ def too_large() -> ActionError:
     )
 
 
-def _read_body(request: HttpRequest) -> bytes:
+def read_body(request: HttpRequest) -> bytes:
     limit = settings.SWITCHBOARD["MAX_BODY_BYTES"]
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -136,22 +106,6 @@ def _read_body(request: HttpRequest) -> bytes:
     if len(body) > limit:
         raise too_large()
     return body
-
-
-async def _post(request: HttpRequest, channel: Channel) -> JsonResponse:
-    try:
-        wait = wait_seconds(request.GET.get("wait"))
-        body = _read_body(request)
-    except ActionError as err:
-        return await in_thread(_error, {}, err, "gateway.rest")
-    env, status = await post_action(
-        channel,
-        body=body,
-        wait=wait,
-        authorization=request.headers.get("Authorization"),
-        source=request.META.get("REMOTE_ADDR", ""),
-    )
-    return _envelope_response(env, status)
 
 
 async def post_action(
@@ -222,19 +176,21 @@ def _reread(outcome):
     return outcome_for(record, request, schema=outcome.schema)
 
 
-def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse:
-    slug = request.GET.get("tenant", "")
+def record_envelope(
+    *, authorization: str | None, slug: str, record_id: str, channel: Channel
+) -> tuple[dict, int]:
+    """The current response envelope of a record, for its sender: (envelope, status)."""
     if not re.fullmatch(TENANT_SLUG_PATTERN.strip("^$"), slug) and slug != PLATFORM:
         err = ActionError(
             ErrorCode.INVALID_ENVELOPE,
             "`?tenant=` must be a tenant slug.",
             details={"path": "?tenant"},
         )
-        return _error({"id": record_id}, err, "gateway.rest")
+        return error_envelope({"id": record_id}, err, "gateway.rest"), err.status
     fields = {"id": record_id, "tenant": slug}
     try:
         try:
-            actor = actor_from_authorization(request.headers.get("Authorization"))
+            actor = actor_from_authorization(authorization)
         except InvalidToken as exc:
             raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
         schema = _schema_for(slug, actor)
@@ -247,14 +203,14 @@ def _get(request: HttpRequest, record_id: str, channel: Channel) -> JsonResponse
         ):
             raise ActionError(ErrorCode.NOT_FOUND, "No such action message.")
     except ActionError as err:
-        return _error(fields, err, "gateway.rest")
+        return error_envelope(fields, err, "gateway.rest"), err.status
     outcome = outcome_for(record, {"tenant": slug}, schema=schema)
     if record.actor_id is None and outcome.envelope["result"] is not None:
         # Knowing an anonymous message's id is no proof of who sent it: its secrets (the
         # tokens of auth.login) are only answered to a repeat of the whole message.
         spec = registry.get(record.action, record.version)
         outcome.envelope["result"] = redact_for(spec, outcome.envelope["result"])
-    return _envelope_response(outcome.envelope, outcome.http_status)
+    return outcome.envelope, outcome.http_status
 
 
 def _schema_for(slug: str, actor) -> str:
@@ -264,39 +220,6 @@ def _schema_for(slug: str, actor) -> str:
     if tenant is None:
         raise ActionError(ErrorCode.NOT_FOUND, "No such action message.")
     return tenant.schema_name
-
-
-@_methods("POST")
-async def post_user(request):
-    return await _post(request, Channel.USER)
-
-
-@_methods("POST")
-async def post_admin(request):
-    return await _post(request, Channel.ADMIN)
-
-
-# The GET views are async too: their blocking work runs on the edge's pool, so a slow
-# one (/health while the broker is away) never queues the polls behind it.
-@_methods("GET")
-async def get_user(request, record_id):
-    return await in_thread(_get, request, str(record_id), Channel.USER)
-
-
-@_methods("GET")
-async def get_admin(request, record_id):
-    return await in_thread(_get, request, str(record_id), Channel.ADMIN)
-
-
-@_methods("GET")
-async def index(request):
-    return JsonResponse(await in_thread(index_document))
-
-
-@_methods("GET")
-async def health_view(request):
-    state = await in_thread(health.report)
-    return JsonResponse(state, status=200 if state["status"] == "ok" else 503)
 
 
 def not_found(request, exception=None):

@@ -33,6 +33,8 @@ SHARED_APPS = [
     "tenants.apps.SwitchboardAdminConfig",  # django.contrib.admin with tenant-scoped site
     "django.contrib.staticfiles",
     "corsheaders",
+    "rest_framework",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc files, served offline
     "actions",  # platform-scoped action records live in the public schema
     "audit",
     "release",
@@ -126,6 +128,9 @@ CORS_EXPOSE_HEADERS = ["Location", "Retry-After"]
 
 # --- Message API ---------------------------------------------------------------------------
 SWITCHBOARD: dict[str, Any] = {
+    # The ASGI fast route answers the two action POST endpoints in front of Django
+    # (actions/edge/asgi.py); 0 sends them through the DRF views like every other URL.
+    "FAST_ROUTE": env("SWITCHBOARD_FAST_ROUTE", "1") == "1",
     "MAX_BODY_BYTES": 256 * 1024,
     "MAX_WAIT_SECONDS": 30,
     "JWT_ACCESS_TTL_SECONDS": 3600,
@@ -262,4 +267,16 @@ LOGGING = {
         # Error answers are envelopes, and real errors go to the central error log.
         "django.request": {"level": "CRITICAL"},
     },
+}
+
+# Django REST framework at the edge (actions/edge/rest.py): the pipeline authenticates and
+# authorises, so DRF does neither; every error is a response envelope.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "EXCEPTION_HANDLER": "actions.edge.rest.envelope_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }

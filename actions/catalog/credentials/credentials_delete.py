@@ -1,6 +1,6 @@
 """`credentials.delete`: Delete a credential."""
 
-from actions.catalog._common import ById
+from actions.catalog._common import InWorkspace
 from actions.contract.payloads import Deleted
 from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
@@ -10,6 +10,6 @@ dummy(  # TODO
     channel="user",
     roles=MEMBERS,
     summary="Delete a credential.",
-    input=ById,
+    input=InWorkspace,
     output=Deleted,
 )

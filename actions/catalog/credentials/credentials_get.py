@@ -1,6 +1,6 @@
 """`credentials.get`: Describe a credential (without its secrets)."""
 
-from actions.catalog._common import ById
+from actions.catalog._common import InWorkspace
 from actions.catalog.credentials._models import Credential
 from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
@@ -10,6 +10,6 @@ dummy(  # TODO
     channel="user",
     roles=MEMBERS,
     summary="Describe a credential (without its secrets).",
-    input=ById,
+    input=InWorkspace,
     output=Credential,
 )

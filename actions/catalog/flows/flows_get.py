@@ -1,6 +1,6 @@
 """`flows.get`: Read a flow with its graph."""
 
-from actions.catalog._common import ById
+from actions.catalog._common import InWorkspace
 from actions.catalog.flows._models import Flow
 from actions.contract.registry import dummy
 from tenants.roles import MEMBERS
@@ -10,6 +10,6 @@ dummy(  # TODO
     channel="user",
     roles=MEMBERS,
     summary="Read a flow with its graph.",
-    input=ById,
+    input=InWorkspace,
     output=Flow,
 )

@@ -14,6 +14,7 @@ class FlowUpdate(Payload):
     `expected_version` refuses a lost update (`conflict`)."""
 
     id: ObjectId
+    workspace_id: ObjectId | None = None  # given: the flow must be in this workspace
     title: ShortText = omittable()
     description: FreeText | None = None
     status: FlowStatus = omittable()

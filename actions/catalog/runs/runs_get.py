@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from actions.catalog._common import ById
+from actions.catalog._common import InWorkspace
 from actions.catalog.runs._models import RunError, RunSummary
 from actions.contract.payloads import JsonObject, ObjectId, Result
 from actions.contract.registry import dummy
@@ -33,6 +33,6 @@ dummy(  # TODO
     channel="user",
     roles=MEMBERS,
     summary="Read a run: its status and every node attempt.",
-    input=ById,
+    input=InWorkspace,
     output=Run,
 )

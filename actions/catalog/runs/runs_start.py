@@ -8,6 +8,7 @@ from tenants.roles import MEMBERS
 
 class RunStart(Payload):
     flow_id: ObjectId
+    workspace_id: ObjectId | None = None  # given: the flow must be in this workspace
     mode: RunMode = "test"
     input: JsonObject | None = None  # None: the flow's start input; passed on unchanged
 
