@@ -187,6 +187,7 @@ def auth_reset(ctx, payload: ResetIn) -> Accepted:
     roles=SIGNED_IN,
     state="under_dev",
 )
+@non_atomic  # a wrong current password is counted (throttling) although the action fails
 def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
     from tenants.accounts import password_change
 
