@@ -4,7 +4,7 @@ import copy
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from actions.catalog._common import ListResult, TenantRole
 from actions.catalog.auth import NewPassword
@@ -64,7 +64,17 @@ def _config_schema(schema: dict[str, Any]) -> None:
     schema["x-schema-id"] = SCHEMA["$id"]  # also published whole: tenant-config.schema.json
 
 
-TenantConfigOverrides = Annotated[dict[str, Any], Field(json_schema_extra=_config_schema)]
+def _config_valid(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The whole config schema (and a real time zone) already at step 5 of the pipeline."""
+    from tenants.config import config_validate
+
+    config_validate(overrides)  # ConfigInvalid is a ValueError: paths and rules, no values
+    return overrides
+
+
+TenantConfigOverrides = Annotated[
+    dict[str, Any], Field(json_schema_extra=_config_schema), AfterValidator(_config_valid)
+]
 
 
 class TenantConfigSet(Payload):

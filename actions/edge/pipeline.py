@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from actions import audit_trail as audit
 from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.payloads import from_message
 from actions.contract.registry import Channel, Scope, registry
 from actions.delivery import outbox
 from actions.delivery.replies import is_reply_queue
@@ -241,7 +242,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     # A sender whose messages were refused too often is refused before steps 5-6 cost anything.
     ratelimit.refusal_budget(actor=actor, source=ingress.source)
     try:  # 5
-        payload = spec.input.model_validate(request["payload"])
+        payload = from_message(spec.input, request["payload"])
     except ValidationError as exc:
         raise ActionError(
             ErrorCode.VALIDATION_ERROR,
