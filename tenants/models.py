@@ -77,7 +77,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         any `set_password` + `save`) passes here: tokens issued before it stop working and
         open reset links are spent. `_password` is set by `set_password` only, not by
         `check_password`'s silent rehash (same password, new hash), which clears it first."""
-        changed = self._password is not None and not self._state.adding
+        changed = getattr(self, "_password", None) is not None and not self._state.adding
         if changed:
             self.tokens_valid_after = timezone.now()
             fields = kwargs.get("update_fields")

@@ -4,11 +4,12 @@ import copy
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo
 
 from actions.catalog._common import ListResult, TenantRole
 from actions.catalog.auth import NewPassword
 from actions.contract.payloads import (
+    FROM_MESSAGE,
     Deleted,
     Email,
     Empty,
@@ -64,11 +65,13 @@ def _config_schema(schema: dict[str, Any]) -> None:
     schema["x-schema-id"] = SCHEMA["$id"]  # also published whole: tenant-config.schema.json
 
 
-def _config_valid(overrides: dict[str, Any]) -> dict[str, Any]:
-    """The whole config schema (and a real time zone) already at step 5 of the pipeline."""
+def _config_valid(overrides: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    """The whole config schema (and a real time zone) already at step 5 of the pipeline;
+    the service checks it again on the worker (and answers its own validation_error)."""
     from tenants.config import config_validate
 
-    config_validate(overrides)  # ConfigInvalid is a ValueError: paths and rules, no values
+    if FROM_MESSAGE in (info.context or {}):
+        config_validate(overrides)  # ConfigInvalid is a ValueError: paths and rules, no values
     return overrides
 
 

@@ -76,12 +76,18 @@ class Payload(BaseModel):
     )
 
 
+# In a validator's `info.context` when the payload is read from a message at the edge.
+FROM_MESSAGE = "switchboard_from_message"
+
+
 def from_message(model: type[BaseModel], data: Any) -> BaseModel:
     """A message's payload as `model`, in pydantic's strict mode with JSON input: each field
     takes only the JSON type its schema publishes (`"50"` and `true` are not integers), while
     ISO dates and enum values still read as JSON carries them. Step 5 of the pipeline;
     the worker re-reads its stored, already checked payload with plain `model_validate`."""
-    return model.model_validate_json(json.dumps(data, allow_nan=True), strict=True)
+    return model.model_validate_json(
+        json.dumps(data, allow_nan=True), strict=True, context={FROM_MESSAGE: True}
+    )
 
 
 class Result(BaseModel):
