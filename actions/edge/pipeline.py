@@ -23,7 +23,7 @@ from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.payloads import from_message
 from actions.contract.registry import Channel, Scope, registry
 from actions.delivery import outbox
-from actions.delivery.replies import is_reply_queue
+from actions.delivery.replies import is_direct_reply_to, is_reply_queue
 from actions.edge import guard, ratelimit
 from actions.models import ActionRecord
 from actions.outcomes import Outcome, outcome_for
@@ -87,7 +87,7 @@ def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, s
     actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
     # The tenant's whitelabel text, once the tenant is known and the caller belongs.
     err.user_message = err.user_message or user_message(tenant=seen.get("tenant"), code=err.code)
-    if err.code in SECURITY_CODES:
+    if err.code in SECURITY_CODES or getattr(err, "category", None):
         _security_event(ingress, request, err, actor)
     audit.error_record(
         component=f"gateway.{ingress.transport}",
@@ -116,9 +116,24 @@ def _check_amqp_properties(ingress: Ingress, request: dict) -> None:
     if ingress.reply_to is not None and not is_reply_queue(ingress.reply_to):
         raise ActionError(
             ErrorCode.INVALID_ENVELOPE,
-            "reply_to must be a reply queue the broker named (amq.gen-* or amq.rabbitmq.reply-to).",
+            "reply_to must be direct reply-to (amq.rabbitmq.reply-to).",
             details={"path": "reply_to"},
         )
+    if (
+        ingress.transport == "amqp"
+        and ingress.reply_to is not None
+        and not is_direct_reply_to(ingress.reply_to)
+    ):
+        # A broker-named queue, but nothing proves it is the sender's: replies to outside
+        # clients go only to direct reply-to, which the broker binds to the sending channel.
+        err = ActionError(
+            ErrorCode.FORBIDDEN,
+            "reply_to may not name a queue: use direct reply-to (amq.rabbitmq.reply-to), "
+            "the only reply address the broker binds to the sender.",
+            details={"path": "reply_to"},
+        )
+        err.category = "foreign_reply_to"  # type: ignore[attr-defined]  # a security event
+        raise err
     if ingress.routing_key is not None and ingress.routing_key != request["action"]:
         raise ActionError(
             ErrorCode.INVALID_ENVELOPE,
