@@ -72,6 +72,12 @@ def submit(ingress: Ingress) -> Outcome:
     trace_id = envelope.new_trace_id()
     request: dict = {}
     seen: dict = {}  # what _accept learnt before refusing (the actor), for the security event
+    if ingress.transport == "amqp" and not ingress.authorization:
+        try:  # before anything is parsed: a flood of big anonymous bodies is refused cheaply
+            size = len(ingress.body) if isinstance(ingress.body, (bytes, str)) else 0
+            ratelimit.anonymous_amqp_admit(sender=sender_of(ingress), size=size)
+        except ActionError as err:
+            return _refused(ingress, {}, err, trace_id, seen)
     try:
         _check_size(ingress.body)
         request = envelope.parse_request(ingress.body)  # 1
@@ -80,6 +86,14 @@ def submit(ingress: Ingress) -> Outcome:
         return _accept(ingress, request, trace_id, seen)
     except ActionError as err:
         return _refused(ingress, request or envelope.peek(ingress.body), err, trace_id, seen)
+
+
+def sender_of(ingress: Ingress) -> str | None:
+    """An AMQP message's sender as far as the ingress can tell: its reply address (direct
+    reply-to: one per channel); None over REST (the client address is the source there)."""
+    if ingress.transport != "amqp" or not ingress.reply_to:
+        return None
+    return hashlib.sha256(ingress.reply_to.encode()).hexdigest()[:32]
 
 
 def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, seen) -> Outcome:
@@ -177,7 +191,9 @@ def _security_event(ingress: Ingress, request: dict, err: ActionError, actor) ->
         source=ingress.source or ingress.transport,
         code=str(err.code),
     )
-    ratelimit.count_refusal(code=err.code, actor=actor, source=ingress.source)
+    ratelimit.count_refusal(
+        code=err.code, actor=actor, source=ingress.source, sender=sender_of(ingress)
+    )
 
 
 def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outcome:
@@ -255,7 +271,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         )
 
     # A sender whose messages were refused too often is refused before steps 5-6 cost anything.
-    ratelimit.refusal_budget(actor=actor, source=ingress.source)
+    ratelimit.refusal_budget(actor=actor, source=ingress.source, sender=sender_of(ingress))
     try:  # 5
         payload = from_message(spec.input, request["payload"])
     except ValidationError as exc:

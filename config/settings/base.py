@@ -167,6 +167,9 @@ SWITCHBOARD: dict[str, Any] = {
         "source": {"limit": 30, "window_s": 60},
         "anonymous": {"limit": 600, "window_s": 60},
         "refusals": {"limit": 60, "window_s": 60},
+        # Bytes of anonymous AMQP messages over 4 KiB, all senders together, counted before
+        # they are parsed (actions/edge/ratelimit.py anonymous_amqp_admit): ~4 full bodies.
+        "anonymous_bytes": {"limit": 1024 * 1024, "window_s": 60},
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
