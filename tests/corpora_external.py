@@ -213,6 +213,48 @@ def sqlmap_payloads() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in parts.items()}
 
 
+# sqlmap's tamper scripts that name PostgreSQL among the engines they were tested on (less
+# `percentage` and `charunicodeencode`: ASP/IIS decodings no JSON field sees).
+TAMPERS = (
+    "between", "castprefix", "charencode", "commalesslimit", "commentbeforeparentheses",
+    "dollarquote", "equaltolike", "greatest", "least", "lowercase", "mid2leftright",
+    "multiplespaces", "randomcase", "sign", "space2comment", "space2morecomment",
+    "space2randomblank", "substring2leftright", "unionalltounion", "unionvalues", "uppercase",
+)  # fmt: skip
+# Run in a child process: tamper scripts import sqlmap's `lib` package, which needs
+# sqlmap's folder on sys.path (not to be put on the test process's).
+_TAMPER_CHILD = """
+import importlib, json, random, sys
+sys.path.insert(0, sys.argv[1])
+random.seed(13)
+from lib.core.data import kb
+with open(sys.argv[1] + "/data/txt/keywords.txt") as lines:
+    kb.keywords = {line.strip().upper() for line in lines if line.strip()}
+names, payloads = json.load(sys.stdin)
+json.dump({n: [importlib.import_module("tamper." + n).tamper(payload=p) for p in payloads]
+           for n in names}, sys.stdout)
+"""
+
+
+@cache
+def sqlmap_tampered(stride: int = 8) -> dict[str, tuple[str, ...]]:
+    """{tamper: payloads}: every `stride`-th held-out payload through each tamper script."""
+    import json
+    import subprocess
+    import sys
+
+    payloads = sqlmap_payloads()[HELD_OUT][::stride]
+    child = subprocess.run(
+        [sys.executable, "-c", _TAMPER_CHILD, str(_sqlmap_dir().parent.parent)],
+        input=json.dumps([TAMPERS, payloads]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return {name: tuple(values) for name, values in json.loads(child.stdout).items()}
+
+
 # --- benign: Faker ---------------------------------------------------------------------------
 # Locales split in two halves by name; the held-out half was not looked at while tuning.
 LOCALES = (

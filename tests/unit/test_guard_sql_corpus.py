@@ -56,6 +56,21 @@ def test_sqlmap_payloads_in_a_name_are_refused():
     assert overall >= DETECTION_GOAL, lines
 
 
+def test_sqlmap_payloads_through_its_tamper_scripts_are_refused():
+    """Every 8th held-out payload through each of sqlmap's tamper scripts tested on
+    PostgreSQL (comments for spaces, BETWEEN and LIKE for `=`, random case, GREATEST, ...)."""
+    lines, total, refused = [], 0, 0
+    for name, values in external.sqlmap_tampered().items():
+        missed = [v for v in values if _refused("name", v) is None]
+        total, refused = total + len(values), refused + len(values) - len(missed)
+        lines.append(f"{name:26} {len(values) - len(missed):4}/{len(values):<4} refused")
+        lines += [f"  missed: {v!r}" for v in missed[:3]]
+    lines.append(f"{'all':26} {refused:4}/{total:<4} refused = {100 * refused / total:.2f} %")
+    _report("sqlmap tamper scripts on held-out payloads, in leads.create name", lines)
+    assert total >= 5000
+    assert refused / total >= DETECTION_GOAL, lines
+
+
 def test_everyday_text_from_faker_passes():
     parts = external.faker_values()
     lines, shares = [], {}

@@ -1,8 +1,9 @@
 """SQL by its token shapes, libinjection's method: the text is cut into SQL tokens, each
 token becomes one symbol (a number `1`, a string `s`, a bare word `n`, `&` for AND/OR,
-`S` for SELECT ...), and shapes of the symbol string that SQL has and prose does not are
-refused: a condition `AND 1=1`, `HAVING 5=5`, `WHERE 'a'='a'`; a sub-select `(SELECT 0)`;
-`CASE WHEN 1=1 THEN`; `ORDER BY 1--`; `CHR(65)`, `PG_SLEEP(5)`; a cast `)::text`.
+`S` for SELECT ...; a block comment is whitespace, as it is to SQL), and shapes of the
+symbol string that SQL has and prose does not are refused: a condition `AND 1=1`,
+`HAVING 5=5`, `WHERE 'a'='a'`; a sub-select `(SELECT 0)`; `CASE WHEN 1=1 THEN`;
+`ORDER BY 1--`; `CHR(65)`, `PG_SLEEP(5)`; a cast `)::text`; `UNION ALL VALUES (`.
 
 Why tokens and not more regular expressions: one shape covers every spelling a tokenizer
 folds together (spaces, comments, case, parentheses, quoting), so the rules stay few and
@@ -21,7 +22,8 @@ import re
 
 # One token per match, tried in order; anything else (a space, `$`, `` ` ``) is skipped.
 _TOKEN = re.compile(
-    r"(?P<c>--[^\n]*+|#[^\n]*+|/\*(?:(?!\*/).)*+(?:\*/)?)"  # comments
+    r"(?P<b>/\*(?:(?!\*/).)*+(?:\*/)?)"  # a block comment: whitespace to SQL
+    r"|(?P<c>--[^\n]*+|#[^\n]*+)"  # a line comment
     r"|(?P<s>'(?:[^']|'')*+'?|\"(?:[^\"]|\"\")*+\"?)"  # strings (an open one runs to the end)
     r"|(?P<num>0x[0-9a-f]++|\d++(?:\.\d++)?+)"
     r"|(?P<w>[^\W\d]\w*+)"
@@ -48,6 +50,8 @@ _WORDS = {
     "as": "A",
     **dict.fromkeys(("like", "ilike", "rlike", "regexp", "glob"), "L"),
     "is": "I",
+    "between": "N",
+    "values": "V",
     **dict.fromkeys(("null", "true", "false"), "v"),
 }
 # Functions an injection calls and a name or a sentence does not (followed by `(`).
@@ -78,8 +82,10 @@ _SHAPES = re.compile(
         (
             # AND 1=1   OR NOT 5=6   HAVING 7=7   WHERE 'a'='a'   AND (x)=(1)
             rf"[&W]!?+\(*+{_X}\)*+=\(*+!?+{_V}",
-            # AND 'a' LIKE 'a'   OR 1 IS NULL
-            rf"[&W]!?+\(*+{_V}\)*+(?:L{_V}|I!?+v)",
+            # AND 'a' LIKE 'a'   OR 1 IS NULL   AND 5 BETWEEN 5 AND 5
+            rf"[&W]!?+\(*+{_V}\)*+(?:L{_V}|I!?+v|!?+N\(*+{_V}\)*+&)",
+            # UNION ALL VALUES (   UNION (SELECT
+            r"Un?+\(*+(?:S|V\()",
             # a sub-select that is an expression: (SELECT 0)  (SELECT (CASE  ,(SELECT CHR(
             rf"\(S(?:{_V}++[),;c&=o|F]|{_V}++$|\(|f\(|C|o)",
             # CASE WHEN 1=1 THEN   CASE WHEN (x) LIKE 's' THEN
@@ -121,6 +127,8 @@ def fingerprint(text: str) -> str:
             out.append("s")
         elif kind == "c":
             out.append("c")
+        elif kind == "b":
+            continue
         elif kind == "op":
             out.append(_OPERATORS.get(token, "o"))
         else:
