@@ -5,7 +5,8 @@ bindings on PyPI are GPLv3 (`libinjection-python`) or unmaintained since 2014-20
 libinjection covers SQL and HTML only. Each rule is a named regular expression over the
 *normalised* text (NFKC, URL- and HTML-entity-decoded, inline SQL comments removed), so
 `%27%20OR%201%3D1`, `&#x3c;script&#x3e;` and `UN/**/ION SEL/**/ECT` are seen as what a
-decoder downstream would see.
+decoder downstream would see. SQL in strict fields is also judged by its token shapes
+(`SQL_TOKENS`, actions/edge/guard/sqltokens.py): a rule is anything with `search(text)`.
 
 Two strengths of each category:
 - STRICT: names, titles, search terms, identifiers, values inside open JSON objects.

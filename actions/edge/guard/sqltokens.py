@@ -23,7 +23,7 @@ import re
 # One token per match, tried in order; anything else (a space, `$`, `` ` ``) is skipped.
 _TOKEN = re.compile(
     r"(?P<b>/\*(?:(?!\*/).)*+(?:\*/)?)"  # a block comment: whitespace to SQL
-    r"|(?P<c>--[^\n]*+|#[^\n]*+)"  # a line comment
+    r"|(?P<c>--[^\n]*+|#)"  # a line comment (`#` hides nothing: PostgreSQL reads on)
     r"|(?P<s>'(?:[^']|'')*+'?|\"(?:[^\"]|\"\")*+\"?)"  # strings (an open one runs to the end)
     r"|(?P<num>0x[0-9a-f]++|\d++(?:\.\d++)?+)"
     r"|(?P<w>[^\W\d]\w*+)"
@@ -110,7 +110,7 @@ PRECHECK = re.compile(r"[=<>(|#]|--|::|/\*|\b(?:like|ilike|rlike|regexp|glob|is|
 
 
 def fingerprint(text: str) -> str:
-    """The symbol string of `text` (tokens beyond a comment's end of line included)."""
+    """The symbol string of `text`: one symbol per token, block comments dropped."""
     out = []
     for match in _TOKEN.finditer(text):
         kind, token = match.lastgroup, match.group()
