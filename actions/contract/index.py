@@ -406,7 +406,11 @@ _REQUEST_HEADERS = {
             "description": "`Bearer <jwt>` from auth.login; absent for anonymous actions.",
         },
         "correlation_id": {"type": "string", "maxLength": 200},
-        "reply_to": {"type": "string", "description": "A reply queue the broker named."},
+        "reply_to": {
+            "type": "string",
+            "const": "amq.rabbitmq.reply-to",
+            "description": "Direct reply-to: the broker binds the reply to the sender.",
+        },
     },
 }
 
@@ -442,8 +446,8 @@ def asyncapi_document() -> dict:
         channels[f"ingress.{channel}"] = {
             "address": ingress_name(channel),
             "description": "Publish a request envelope here (topic exchange; routing key = "
-            "action name; header `authorization: Bearer <jwt>`; set reply_to "
-            "and correlation_id).",
+            "action name; header `authorization: Bearer <jwt>`; set correlation_id and "
+            "reply_to `amq.rabbitmq.reply-to`, direct reply-to: the only reply address).",
             "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in keys},
             "bindings": {
                 "amqp": {
@@ -471,7 +475,7 @@ def asyncapi_document() -> dict:
         }
     channels["reply"] = {
         "address": None,
-        "description": "The client's reply_to queue.",
+        "description": "Direct reply-to (amq.rabbitmq.reply-to) of the sending channel.",
         "messages": {"response": {"$ref": "#/components/messages/ResponseEnvelope"}},
     }
     operations["receiveReply"] = {
