@@ -385,7 +385,8 @@ def openapi_document() -> dict:
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
         },
-        "servers": [{"url": "http://localhost:8000", "description": "`make run`"}],
+        # Relative: the reference page served by a Switchboard tries its own host.
+        "servers": [{"url": "/", "description": "this Switchboard (`make run`: :8000)"}],
         "security": [{"bearer": []}, {}],
         "paths": paths,
     }
