@@ -24,8 +24,10 @@ ALLOWED_HOSTS = env("SWITCHBOARD_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 
 # --- Apps: django-tenants splits shared (public schema) and per-tenant apps -----------------
 SHARED_APPS = [
-    "django_tenants",
+    # tenants before django_tenants: its `migrate_schemas` (the fast path for many tenants,
+    # docs/tenancy.md) is the one manage.py finds.
     "tenants",
+    "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -52,6 +54,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 # One `SET search_path` per connection and tenant switch instead of one per query.
 TENANT_LIMIT_SET_CALLS = True
+# Schemas `migrate_schemas` migrates at once (processes, one connection each).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("SWITCHBOARD_MIGRATE_PROCESSES", "2"))
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
