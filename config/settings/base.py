@@ -54,6 +54,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 # One `SET search_path` per connection and tenant switch instead of one per query.
 TENANT_LIMIT_SET_CALLS = True
+# New tenant schemas replay the DDL of a migrated template schema (tenants/schema_template.py)
+# instead of running the migrations; needs pg_dump. 0: run the migrations.
+TENANT_SCHEMA_REPLAY = env("SWITCHBOARD_TENANT_SCHEMA_REPLAY", "1") == "1"
 # Schemas `migrate_schemas` migrates at once (processes, one connection each).
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("SWITCHBOARD_MIGRATE_PROCESSES", "2"))
 AUTH_USER_MODEL = "tenants.User"

@@ -3,7 +3,8 @@
 in the same run.
 
 - *create*: one more tenant through `tenant_provision` (what `tenant_create` and the
-  `tenants.create` action run): schema, migrations, owner, config; median of a few.
+  `tenants.create` action run): schema replayed from the template, owner, config; median
+  of a few, against the same with the schema made by the migrations.
 - *migrate no-op*: `migrate_schemas --tenant` with nothing to migrate (the fast path)
   against django-tenants' loop over every schema (`--every-schema`); at 1,000 the loop is
   timed on 100 schemas and multiplied by 10 (it is linear: ~0.13 s a schema).
@@ -38,7 +39,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
+from django.test import override_settings
 
+from tenants import schema_template
 from tenants.migration_state import schemas_behind
 from tenants.models import Domain, Membership, Tenant, TenantConfigVersion, User
 from tenants.roles import MembershipRole
@@ -79,11 +82,13 @@ def _create_bulk(slug: str) -> str:
 
 def _grow_to(n: int, user: User) -> None:
     """Bench tenants until there are `n` tenant schemas (the demo ones count), created by
-    migrations in two processes, each a member tenant of USER."""
+    replaying the template (tenants/schema_template.py) in two processes, each a member
+    tenant of USER."""
     missing = n - len(_all_tenant_schemas())
     if missing <= 0:
         return
     slugs = [f"{PREFIX}{uuid.uuid4().hex[:12]}" for _ in range(missing)]
+    schema_template._script()  # captured once, inherited by the forked creators
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(2) as pool:
         list(pool.imap_unordered(_create_bulk, slugs, chunksize=8))
@@ -96,17 +101,19 @@ def _grow_to(n: int, user: User) -> None:
     )
 
 
-def _create_one_more() -> float:
+def _create_one_more(*, replay: bool) -> float:
     slug = f"{PREFIX}{uuid.uuid4().hex[:12]}"
-    started = time.perf_counter()
-    tenant_provision(slug=slug, name=slug, primary_owner_email=USER, by=None)
-    return time.perf_counter() - started  # USER is its primary owner
+    with override_settings(TENANT_SCHEMA_REPLAY=replay):
+        started = time.perf_counter()
+        tenant_provision(slug=slug, name=slug, primary_owner_email=USER, by=None)
+        return time.perf_counter() - started  # USER is its primary owner
 
 
 def _drop_bench_tenants() -> None:
     slugs = _bench_slugs()
     with connection.cursor() as cursor:
-        for slug in slugs:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [PREFIX + "%"])
+        for (slug,) in cursor.fetchall():  # with or without a tenant (a killed run)
             cursor.execute(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE')
     TenantConfigVersion.objects.filter(tenant__schema_name__in=slugs).delete()
     Membership.objects.filter(tenant__schema_name__in=slugs).delete()
@@ -241,8 +248,9 @@ def test_a_thousand_tenants(capsys):
     rows, migrate_all = [], None
     try:
         for size in SIZES:
-            _grow_to(size - CREATE_N, user)
-            create = [_create_one_more() for _ in range(CREATE_N)]
+            _grow_to(size - 2 * CREATE_N, user)
+            create = [_create_one_more(replay=True) for _ in range(CREATE_N)]
+            by_migrations = [_create_one_more(replay=False) for _ in range(CREATE_N)]
             schemas = _all_tenant_schemas()
             fast = _migrate_noop_fast()
             stock, estimated = _migrate_noop_stock(schemas)
@@ -257,6 +265,7 @@ def test_a_thousand_tenants(capsys):
                     "tenants": len(schemas),
                     "create_ms": statistics.median(create) * 1000,
                     "create_max_ms": max(create) * 1000,
+                    "create_mig_ms": statistics.median(by_migrations) * 1000,
                     "fast_s": fast,
                     "stock_s": stock,
                     "estimated": estimated,
@@ -285,7 +294,8 @@ def test_a_thousand_tenants(capsys):
             f"random tenant; log = {WRITERS} writer processes x {LINES_PER_WRITER} lines"
         )
         print(
-            f"[bench] {'tenants':>7s} {'create ms':>9s} {'max':>5s} {'migrate s':>9s} "
+            f"[bench] {'tenants':>7s} {'create ms':>9s} {'max':>5s} {'by migr.':>8s} "
+            f"{'ratio':>5s} {'migrate s':>9s} "
             f"{'stock s':>8s} {'ratio':>6s} {'p50 ms':>7s} {'x10t':>5s} {'p95 ms':>7s} "
             f"{'lines/s':>8s} {'x10t':>5s}"
         )
@@ -293,6 +303,7 @@ def test_a_thousand_tenants(capsys):
             stock = f"{row['stock_s']:7.1f}{'*' if row['estimated'] else ' '}"
             print(
                 f"[bench] {row['tenants']:7d} {row['create_ms']:9.0f} {row['create_max_ms']:5.0f} "
+                f"{row['create_mig_ms']:8.0f} {row['create_ms'] / row['create_mig_ms']:5.2f} "
                 f"{row['fast_s']:9.2f} {stock:>8s} {row['fast_s'] / row['stock_s']:6.3f} "
                 f"{row['p50_ms']:7.1f} {row['p50_ms'] / base['p50_ms']:5.2f} "
                 f"{row['p95_ms']:7.1f} {row['lines_per_s']:8.0f} "
