@@ -1,5 +1,8 @@
 """Tenants, their domains, users and memberships. All of these live in the public schema."""
 
+import logging
+import subprocess
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -30,13 +33,18 @@ class Tenant(TenantMixin):
         from django.db import connection
         from django_tenants.utils import schema_exists
 
-        from tenants.schema_template import create_schema, replay_available
+        from tenants.schema_template import create_schema, replay_available, template_script
 
         if not sync_schema or not replay_available():
             return super().create_schema(check_if_exists, sync_schema, verbosity)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        create_schema(self.schema_name)
+        try:
+            script = template_script()
+        except (OSError, subprocess.CalledProcessError):  # pg_dump missing or refusing
+            logging.getLogger(__name__).exception("no template DDL: running the migrations")
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        create_schema(self.schema_name, script)
         connection.set_schema_to_public()  # type: ignore[attr-defined]
         return True
 

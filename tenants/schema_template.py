@@ -56,16 +56,17 @@ def replay_available() -> bool:
     return bool(getattr(settings, "TENANT_SCHEMA_REPLAY", True)) and bool(shutil.which("pg_dump"))
 
 
-def create_schema(schema: str) -> None:
+def create_schema(schema: str, script: str | None = None) -> None:
     """Create `schema` as the tenant migrations would, from the template's script."""
-    script = _script()
+    script = script if script is not None else template_script()
     marker = '"' + schema.replace('"', "") + '"'
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {marker}")
         cursor.execute(script.replace("{schema}", marker))
 
 
-def _script() -> str:
+def template_script() -> str:
+    """The template's script for the migrations on disk (captured at first use)."""
     key = _expected()
     with _lock:
         script = _captured.get(key)

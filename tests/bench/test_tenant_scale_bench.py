@@ -88,7 +88,7 @@ def _grow_to(n: int, user: User) -> None:
     if missing <= 0:
         return
     slugs = [f"{PREFIX}{uuid.uuid4().hex[:12]}" for _ in range(missing)]
-    schema_template._script()  # captured once, inherited by the forked creators
+    schema_template.template_script()  # captured once, inherited by the forked creators
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(2) as pool:
         list(pool.imap_unordered(_create_bulk, slugs, chunksize=8))
