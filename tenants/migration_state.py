@@ -19,7 +19,7 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
-BATCH = 500  # schemas per query
+BATCH = 20  # schemas per query: a UNION ALL of hundreds plans in seconds (measured)
 
 
 def migrations_on_disk() -> set[tuple[str, str]]:
