@@ -34,6 +34,7 @@ import threading
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
+from psycopg import sql
 
 from tenants.migration_state import migrations_on_disk
 
@@ -59,9 +60,9 @@ def replay_available() -> bool:
 def create_schema(schema: str, script: str | None = None) -> None:
     """Create `schema` as the tenant migrations would, from the template's script."""
     script = script if script is not None else template_script()
-    marker = '"' + schema.replace('"', "") + '"'
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {marker}")
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        marker = sql.Identifier(schema).as_string(cursor.connection)
         cursor.execute(script.replace("{schema}", marker))
 
 
@@ -102,7 +103,9 @@ def _template_migrations() -> frozenset[tuple[str, str]] | None:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{TEMPLATE}.django_migrations"])
         if not cursor.fetchone()[0]:
             return None
-        cursor.execute(f"SELECT app, name FROM {TEMPLATE}.django_migrations")  # noqa: S608
+        cursor.execute(
+            sql.SQL("SELECT app, name FROM {}.django_migrations").format(sql.Identifier(TEMPLATE))
+        )
         return frozenset(cursor.fetchall())
 
 
@@ -119,8 +122,10 @@ def ensure_template(expected: frozenset[tuple[str, str]] | None = None) -> None:
             return
         log.info("rebuilding the tenant template schema %s", TEMPLATE)
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {TEMPLATE} CASCADE")
-            cursor.execute(f"CREATE SCHEMA {TEMPLATE}")
+            cursor.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(TEMPLATE))
+            )
+            cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(TEMPLATE)))
         call_command("migrate_schemas", schema_name=TEMPLATE, interactive=False, verbosity=0)
     finally:
         connection.set_schema_to_public()  # type: ignore[attr-defined]

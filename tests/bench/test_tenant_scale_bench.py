@@ -41,6 +41,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import override_settings
+from psycopg import sql
 
 from tenants import schema_template
 from tenants.migration_state import schemas_behind
@@ -115,7 +116,7 @@ def _drop_bench_tenants() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [PREFIX + "%"])
         for (slug,) in cursor.fetchall():  # with or without a tenant (a killed run)
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE')
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(slug)))
     TenantConfigVersion.objects.filter(tenant__schema_name__in=slugs).delete()
     Membership.objects.filter(tenant__schema_name__in=slugs).delete()
     Domain.objects.filter(tenant__schema_name__in=slugs).delete()
@@ -149,10 +150,12 @@ def _put_all_behind(schemas: list[str]) -> None:
     with connection.cursor() as cursor:
         for s in schemas:
             cursor.execute(
-                f'DROP TABLE "{s}".actions_ctaevent;'  # noqa: S608
-                f' ALTER TABLE "{s}".actions_actionrecord DROP COLUMN secrets_purged_at;'
-                f" DELETE FROM \"{s}\".django_migrations WHERE app = 'actions'"
-                " AND name IN ('0002_record_secrets_purged_at', '0003_cta_event')"
+                sql.SQL(
+                    "DROP TABLE {s}.actions_ctaevent;"
+                    " ALTER TABLE {s}.actions_actionrecord DROP COLUMN secrets_purged_at;"
+                    " DELETE FROM {s}.django_migrations WHERE app = 'actions'"
+                    " AND name IN ('0002_record_secrets_purged_at', '0003_cta_event')"
+                ).format(s=sql.Identifier(s))
             )
 
 

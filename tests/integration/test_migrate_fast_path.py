@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.signals import schema_pre_migration
+from psycopg import sql
 
 from tenants.migration_state import migrations_on_disk, schemas_behind
 from tenants.models import Tenant
@@ -29,16 +30,17 @@ def fresh_tenants():
     yield make
     with connection.cursor() as cursor:
         for slug in made:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE')
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(slug)))
     Tenant.objects.filter(schema_name__in=made).delete()
 
 
 def _put_behind(slug: str) -> None:
     """As if the schema were created before the latest migration: its table and row gone."""
     with connection.cursor() as cursor:
-        cursor.execute(f'DROP TABLE "{slug}".actions_ctaevent')
+        schema = sql.Identifier(slug)
+        cursor.execute(sql.SQL("DROP TABLE {}.actions_ctaevent").format(schema))
         cursor.execute(
-            f'DELETE FROM "{slug}".django_migrations WHERE app = %s AND name = %s',  # noqa: S608
+            sql.SQL("DELETE FROM {}.django_migrations WHERE app = %s AND name = %s").format(schema),
             LATEST,
         )
 
@@ -100,8 +102,8 @@ def test_schemas_behind_are_migrated_by_a_pool_of_processes(fresh_tenants):
 def test_a_schema_without_a_migrations_table_is_migrated(fresh_tenants):
     slug = fresh_tenants()
     with connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA "{slug}" CASCADE')
-        cursor.execute(f'CREATE SCHEMA "{slug}"')
+        cursor.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(slug)))
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(slug)))
     assert slug in schemas_behind([slug, "acme"])
     _migrate(verbosity=0, processes=1)
     assert _has_table(slug, "actions_actionrecord") and schemas_behind([slug]) == []

@@ -5,6 +5,7 @@ triggers, django_migrations and content type rows."""
 import pytest
 from django.db import connection
 from django.test import override_settings
+from psycopg import sql
 
 from tenants import schema_template
 from tenants.migration_state import schemas_behind
@@ -62,9 +63,12 @@ def signature(schema: str) -> dict[str, list]:
                       for v in row)
                 for row in cursor.fetchall()
             )  # fmt: skip
-        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')  # noqa: S608
+        name = sql.Identifier(schema)
+        cursor.execute(sql.SQL("SELECT app, name FROM {}.django_migrations").format(name))
         found["django_migrations"] = sorted(cursor.fetchall())
-        cursor.execute(f'SELECT id, app_label, model FROM "{schema}".django_content_type')  # noqa: S608
+        cursor.execute(
+            sql.SQL("SELECT id, app_label, model FROM {}.django_content_type").format(name)
+        )
         found["content_types"] = sorted(cursor.fetchall())
     return found
 
@@ -75,7 +79,7 @@ def schemas():
     yield made
     with connection.cursor() as cursor:
         for slug in made:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE')
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(slug)))
     Tenant.objects.filter(schema_name__in=made).delete()
 
 
@@ -99,8 +103,9 @@ def test_the_template_is_rebuilt_when_it_lacks_a_migration(schemas):
     schema_template.ensure_template()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {schema_template.TEMPLATE}.django_migrations"  # noqa: S608
-            " WHERE app = 'actions' AND name = '0003_cta_event'"
+            sql.SQL(
+                "DELETE FROM {}.django_migrations WHERE app = 'actions' AND name = '0003_cta_event'"
+            ).format(sql.Identifier(schema_template.TEMPLATE))
         )
     schema_template.ensure_template()
     assert schemas_behind([schema_template.TEMPLATE]) == []
@@ -113,8 +118,11 @@ def test_a_replayed_tenant_takes_actions(schemas):
     Tenant(schema_name=slug, name=slug).save(verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(
-            f'INSERT INTO "{slug}".actions_ctaevent (surface, cta_id, page, event, variant,'  # noqa: S608
-            " lead_id, session_id, occurred_at, recorded_at, message_id) VALUES"
-            " ('s', 'c', '', 'click', '', '', '', now(), now(), gen_random_uuid()) RETURNING id"
+            sql.SQL(
+                "INSERT INTO {}.actions_ctaevent (surface, cta_id, page, event, variant,"
+                " lead_id, session_id, occurred_at, recorded_at, message_id) VALUES"
+                " ('s', 'c', '', 'click', '', '', '', now(), now(), gen_random_uuid())"
+                " RETURNING id"
+            ).format(sql.Identifier(slug))
         )
         assert cursor.fetchone()[0] == 1  # its own sequence, starting where a new one does

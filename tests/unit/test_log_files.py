@@ -113,7 +113,19 @@ def test_writers_of_many_tenants_keep_every_line_whole_and_in_its_file(tmp_path,
             seen.append((entry["w"], entry["i"]))
     assert len(seen) == WRITERS * count
     assert set(seen) == {(w, i) for w in range(WRITERS) for i in range(count)}
-    assert len(jsonlines._files) <= 5 and len(jsonlines._locks) <= 5  # this process's rotations
+
+
+def test_a_process_keeps_its_most_recent_descriptors_only(tmp_path, monkeypatch):
+    jsonlines._forget_after_fork()  # closes what earlier tests left open
+    monkeypatch.setattr(jsonlines, "MAX_OPEN_FILES", 3)
+    paths = [tmp_path / f"t{n}" / "actions.jsonl" for n in range(10)]
+    for path in paths:
+        jsonlines.append(path, {"n": 1})
+    jsonlines.append(paths[7], {"n": 2})  # the most recent
+    jsonlines.append(paths[0], {"n": 2})  # reopened: paths[8] is the oldest now
+    assert list(jsonlines._files) == [paths[9], paths[7], paths[0]]
+    assert list(jsonlines._locks) == [p.parent for p in (paths[9], paths[7], paths[0])]
+    assert [len(_all_lines(p)) for p in paths] == [2, 1, 1, 1, 1, 1, 1, 2, 1, 1]
 
 
 def test_a_writer_moves_to_the_new_file_once_rotation_returns(tmp_path):
