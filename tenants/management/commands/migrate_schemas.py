@@ -5,8 +5,8 @@ Same name, same options, same behaviour for the public schema and for one schema
 first asks every schema's `django_migrations` which schemas lack a migration on disk
 (tenants/migration_state.py: a few queries for 1,000 schemas) and runs Django's `migrate`
 only in those, in a bounded pool of processes (`--processes`, default the setting
-`TENANT_MULTIPROCESSING_MAX_PROCESSES`), each with its own database connection, with a
-progress bar. `--every-schema` runs django-tenants' own loop over every schema instead
+`TENANT_MULTIPROCESSING_MAX_PROCESSES`; spawned, each with its own database connection),
+with a progress bar. `--every-schema` runs django-tenants' own loop over every schema instead
 (the reference the benchmark compares with). A migration target (`app_label`,
 `migration_name`), `--fake`, `--fake-initial`, `--plan`, `--prune`, `--check` and
 `--run-syncdb` also take django-tenants' own path: they are about schemas that are not
@@ -21,7 +21,6 @@ import sys
 import time
 
 from django.conf import settings
-from django.db import connections
 from django_tenants.management.commands.migrate_schemas import (
     MigrateSchemasCommand,
 )
@@ -39,6 +38,18 @@ def _migrate_one(job: tuple[list, dict, str]) -> str:
     args, options, schema = job
     run_migrations(args, options, "fast", schema, allow_atomic=False)
     return schema
+
+
+def _start_child() -> None:
+    """A pool process: started fresh (spawn), so it sets up Django itself."""
+    import django
+
+    django.setup()
+
+
+def _plain(options: dict) -> dict:
+    """The options a child can be sent (no streams: children write to their stdout)."""
+    return {k: v for k, v in options.items() if isinstance(v, str | int | float | bool | None)}
 
 
 class Command(MigrateSchemasCommand):
@@ -100,7 +111,7 @@ class Command(MigrateSchemasCommand):
             settings, "TENANT_MULTIPROCESSING_MAX_PROCESSES", 2
         )
         processes = max(1, min(processes, len(behind)))
-        child_options = {**options, "shared": False, "tenant": True}
+        child_options = _plain({**options, "shared": False, "tenant": True})
         jobs = [(list(args), child_options, schema) for schema in behind]
         bar = tqdm(
             total=len(behind),
@@ -115,10 +126,12 @@ class Command(MigrateSchemasCommand):
                     _migrate_one(job)
                     bar.update()
             else:
-                # Forked children inherit the loaded apps; none may share our connection.
-                connections.close_all()
-                context = multiprocessing.get_context("fork")
-                with context.Pool(processes=processes) as pool:
+                # Spawned, not forked: a forked child would share this process's database
+                # connection, and kombu closes inherited broker pools in each child after
+                # the fork, which resets the connections of a caller running this command
+                # in its own process (a test, a benchmark).
+                context = multiprocessing.get_context("spawn")
+                with context.Pool(processes=processes, initializer=_start_child) as pool:
                     for _schema in pool.imap_unordered(_migrate_one, jobs):
                         bar.update()
         finally:
