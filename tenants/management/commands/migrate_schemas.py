@@ -99,7 +99,8 @@ class Command(MigrateSchemasCommand):
             .order_by("schema_name")
             .values_list("schema_name", flat=True)
         )
-        behind = schemas_behind(schemas, expected=migrations_on_disk(), using=database)
+        expected = migrations_on_disk()
+        behind = schemas_behind(schemas, expected=expected, using=database)
         if verbosity >= 1:
             self.stdout.write(
                 f"{len(schemas)} tenant schemas: {len(schemas) - len(behind)} up to date "
@@ -136,7 +137,7 @@ class Command(MigrateSchemasCommand):
                         bar.update()
         finally:
             bar.close()
-        still = schemas_behind(behind, using=database)
+        still = schemas_behind(behind, expected=expected, using=database)
         if still:
             raise RuntimeError(f"schemas still behind after migrate: {', '.join(still[:20])}")
         if verbosity >= 1:
