@@ -2,4 +2,4 @@
 
 from .base import *  # noqa: F403
 
-SWITCHBOARD_ENV = "local_qa"
+SWITCHBOARD_ENV = environment("local_qa")  # noqa: F405

@@ -4,7 +4,7 @@ from typing import Any
 
 from .base import *  # noqa: F403
 
-SWITCHBOARD_ENV = "local_test"
+SWITCHBOARD_ENV = environment("local_test")  # noqa: F405
 # Parallel runs get their own database and vhost. SWITCHBOARD_DB_NAME / _BROKER_VHOST
 # (exported for `make run`) are ignored here: `make test` recreates its database.
 _NS = env("SWITCHBOARD_TEST_NS", "")  # noqa: F405
