@@ -190,7 +190,7 @@ def release_build(
     data: dict[str, Any] = {"environment": environment, "manifest": document, "changed": changed}
     if write_artifact:
         target = artifact.artifact_write(
-            environment=environment, selected=specs, every=registry.all(), out=files.build
+            manifest=document, selected=specs, every=registry.all(), out=files.build
         )
         lines.append(f"artifact: {target}")
         data["artifact"] = str(target)

@@ -5,6 +5,7 @@ the data instead of the lines. Exit codes: 0 done; 1 refused (each broken rule i
 printed); 2 bad usage (unknown action or environment); 3 `status` found drift.
 """
 
+import argparse
 import getpass
 import json
 import sys
@@ -31,7 +32,18 @@ class Command(BaseCommand):
         parser.add_argument("--states-file", type=Path, default=services.REPOSITORY.states)
         parser.add_argument("--manifest-dir", type=Path, default=services.REPOSITORY.manifests)
         parser.add_argument("--build-dir", type=Path, default=services.REPOSITORY.build)
-        verbs = parser.add_subparsers(dest="verb", required=True)
+        # The same two options after the verb (`release status --json`).
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+        common.add_argument("--by", default=argparse.SUPPRESS)
+        subparsers = parser.add_subparsers(dest="verb", required=True)
+
+        class Verbs:
+            @staticmethod
+            def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+                return subparsers.add_parser(name, parents=[common], **kwargs)
+
+        verbs = Verbs()
         verbs.add_parser("status", help="every action x environment")
         for name in ("select", "unselect"):
             verb = verbs.add_parser(name, help=f"{name} actions for the next build")
