@@ -49,7 +49,8 @@ def artifact(tmp_path_factory, django_db_blocker) -> Path:
     shutil.copy(lifecycle.STATES_FILE, root / "lifecycle.json")
     shutil.copytree(manifests.MANIFEST_DIR, root / "manifests")
     files = services.Files(root / "lifecycle.json", root / "manifests", root / "build")
-    manifests.save({"environment": "hosted_test", "actions": {"auth.login@1": {}}}, "selected", files.manifests)  # fmt: skip
+    selection = {"environment": "hosted_test", "actions": {"auth.login@1": {}}}
+    manifests.save(selection, "selected", files.manifests)
     with django_db_blocker.unblock():
         outcome = services.release_build(environment="hosted_test", by="artifact-test", files=files)
     target = Path(outcome.data["artifact"])

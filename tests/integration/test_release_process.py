@@ -72,7 +72,8 @@ def test_build_refuses_a_dummy_for_hosted_live(files):
         "leads.create@1: state dummy does not fit hosted_live (accepts released)"
     ]
     # a selection made before its state was known is refused by the build too
-    manifests.save({"environment": "hosted_live", "actions": {"leads.create@1": {}}}, "selected", files.manifests)  # fmt: skip
+    selection = {"environment": "hosted_live", "actions": {"leads.create@1": {}}}
+    manifests.save(selection, "selected", files.manifests)
     with pytest.raises(CommandError, match="leads.create@1: state dummy does not fit hosted_live"):
         release(files, "build", "--env", "hosted_live")
     assert manifests.path_of("hosted_live", "", files.manifests).read_bytes() == before

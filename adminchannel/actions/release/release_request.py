@@ -28,6 +28,7 @@ class ReleaseRequest(Result):
     version: int = Field(ge=1)
     environment: Environment
     note: str
+    tenant: str
     requester: str
     status: Literal["pending", "released"]
     requested_at: datetime
