@@ -70,9 +70,8 @@ def release_status(ctx, payload: ReleaseQuery) -> ReleaseStatus:
     page = items[start : start + payload.limit]
     more = start + payload.limit < len(items)
     requests = services.release_requests(tenant=ctx.tenant)[-MAX_ITEMS:]
-    return ReleaseStatus(
-        environment=here,
-        items=page,
-        page=PageInfo(next_cursor=str(start + payload.limit) if more else None),
-        requests=[ReleaseRequest.model_validate(services.request_describe(r)) for r in requests],
+    requests_out = [ReleaseRequest.model_validate(services.request_describe(r)) for r in requests]
+    next_page = PageInfo(next_cursor=str(start + payload.limit) if more else None)
+    return ReleaseStatus.model_validate(
+        {"environment": here, "items": page, "requests": requests_out, "page": next_page}
     )

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         class Verbs:
             @staticmethod
             def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
-                return subparsers.add_parser(name, parents=[common], **kwargs)
+                return subparsers.add_parser(name, parents=[common], **kwargs)  # type: ignore[list-item]
 
         verbs = Verbs()
         verbs.add_parser("status", help="every action x environment")
