@@ -114,7 +114,7 @@ def test_a_build_that_releases_a_requested_action_marks_it_done_and_tells_the_re
     release(files, "transition", "auth.forgot", "potential_release", "--why", "tested")
     status = services.release_status(files=files)
     row = next(r for r in status["actions"] if r["action"] == "auth.forgot@1")
-    assert [r["id"] for r in row["open_requests"]] == [str(request.id)]
+    assert str(request.id) in [r["id"] for r in row["open_requests"]]
     release(files, "select", "--env", "local_qa", "auth.forgot")
     release(files, "build", "--env", "local_qa", by="builder@release.test")
     request.refresh_from_db()

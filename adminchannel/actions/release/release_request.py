@@ -27,9 +27,9 @@ class ReleaseRequest(Result):
     action: ActionName
     version: int = Field(ge=1)
     environment: Environment
-    note: str
-    tenant: str
-    requester: str
+    note: Annotated[str, StringConstraints(max_length=2000)]
+    tenant: Annotated[str, StringConstraints(max_length=63)]
+    requester: Annotated[str, StringConstraints(max_length=254)]
     status: Literal["pending", "released"]
     requested_at: datetime
     done_at: datetime | None = None
