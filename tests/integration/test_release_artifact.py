@@ -4,6 +4,7 @@ one, and reports a code change as drift (at start, in /health, in `release statu
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -28,14 +29,14 @@ client = Client()
 def post(action, payload):
     env = {"api": "1", "id": str(uuid.uuid4()), "action": action, "tenant": "platform"}
     response = client.post("/api/v1/actions", data={**env, "payload": payload},
-                           content_type="application/json")
+                           content_type="application/json", secure=True)
     return env["id"], response.status_code, response.json()
 _, _, forgot = post("auth.forgot", {"email": "owner@acme.test"})
 login_id, status, accepted = post(
     "auth.login", {"email": "owner@acme.test", "password": os.environ["DEMO_PASSWORD"]})
 ran = execute(channel="user", schema="public", record_id=login_id, worker="artifact")
 record = ActionRecord.objects.get(id=login_id)
-health = client.get("/health").json()
+health = client.get("/health", secure=True).json()
 print(json.dumps({"environment": settings.SWITCHBOARD_ENV, "forgot": forgot,
                   "login_status": status, "ran": ran, "login_result": sorted(record.result or {}),
                   "release_health": health["parts"]["release"]}))
@@ -63,7 +64,7 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SWITCHBOARD_"))}
     return env | {
         "SWITCHBOARD_ENV": "hosted_test",
-        "SWITCHBOARD_SECRET_KEY": "artifact-test-secret-key-long-enough-for-hs256-tokens",
+        "SWITCHBOARD_SECRET_KEY": secrets.token_urlsafe(64),
         "SWITCHBOARD_DB_NAME": settings.DATABASES["default"]["NAME"],
         # A vhost of its own that does not exist: the record the artifact accepts is run
         # here by its own executor, never by the suite's workers.
