@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from actions.contract.registry import ActionSpec, registry
+from actions.contract.registry import ActionSpec, UnknownAction, registry
 from config.environments import ARTIFACT_FILE
 from release import manifests, policy
 
@@ -64,7 +64,7 @@ def drift(document: dict[str, Any]) -> list[dict[str, Any]]:
         name, version = parse_key(key)
         try:
             current: str | None = registry.get(name, version).code_hash
-        except Exception:  # UnknownAction: the file is gone
+        except UnknownAction:  # its file is gone
             current = None
         if current != entry["hash"]:
             found.append({"action": key, "pinned": entry["hash"], "current": current})
