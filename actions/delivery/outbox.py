@@ -7,6 +7,7 @@ worker lease ran out (see actions.worker.executor).
 """
 
 import atexit
+import itertools
 import json
 import logging
 import os
@@ -28,9 +29,15 @@ from kombu import Connection
 
 from actions.connections import connection_ready
 from actions.contract.registry import registry
+from actions.delivery import fairness
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
-from actions.records import LEASE_GRACE_S, lease_expired_before, records_mark_published
+from actions.records import (
+    LEASE_GRACE_S,
+    lease_expired_before,
+    records_mark_published,
+    records_unpublished,
+)
 from config.queues import action_queue, exchange_name, execute_task, routing_key
 from tenants.platform import slug_for_schema
 
@@ -69,6 +76,8 @@ class Publisher:
     MAX_BATCH = 256
     CONFIRM_TIMEOUT_S = 5.0
     MARK_EVERY_S = 0.1
+    # While a tenant has records held back, how often the thread looks for freed slots.
+    REFILL_EVERY_S = 0.005
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -80,6 +89,9 @@ class Publisher:
         self._put = self._done = 0
         self._confirmed: list[Pending] = []  # published, not yet marked
         self._marked_at = time.monotonic()
+        # Fair scheduling: schemas whose records wait in their table for a slot, in turn.
+        self._backlog: dict[str, None] = {}
+        self._refilled_at = 0.0
 
     def put(self, item: Pending) -> None:
         """Hand a stored record over for publishing (returns at once)."""
@@ -107,29 +119,108 @@ class Publisher:
     def _run(self) -> None:
         while True:
             try:
-                wait = self.MARK_EVERY_S if self._confirmed else None
-                batch = [self._queue.get(timeout=wait)]
-            except queue.Empty:  # idle with confirmed records: mark them now
-                self._mark_confirmed()
-                continue
-            while len(batch) < self.MAX_BATCH:
+                batch = [self._queue.get(timeout=self._wait())]
+            except queue.Empty:  # idle: time to mark confirmed records, or to refill
+                batch = []
+            while batch and len(batch) < self.MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                self.publish_batch(batch, mark=False)
-                with self._lock:
-                    self._confirmed.extend(batch)
-            except Exception:  # the sweep publishes them later; clients have their answer
-                log.warning(
-                    "publish of %d records deferred to the sweep", len(batch), exc_info=True
-                )
-            if time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
+            if batch:
+                self._send(batch)
+            if self._backlog and time.monotonic() - self._refilled_at >= self.REFILL_EVERY_S:
+                self._refill()
+            if self._confirmed and time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
                 self._mark_confirmed()
-            with self._handled:
-                self._done += len(batch)
-                self._handled.notify_all()
+            if batch:
+                with self._handled:
+                    self._done += len(batch)
+                    self._handled.notify_all()
+
+    def _wait(self) -> float | None:
+        """How long the thread may sleep waiting for new records."""
+        if self._backlog:
+            return self.REFILL_EVERY_S
+        return self.MARK_EVERY_S if self._confirmed else None
+
+    def _send(self, batch: list[Pending]) -> None:
+        """Publish what of `batch` may go now. With fair scheduling on, a record goes out
+        only with a slot of its tenant (actions.delivery.fairness); the others stay in the
+        records table, their tenant is marked as having a backlog, and `_refill` takes
+        them from there, oldest first, as slots free up."""
+        slot = False
+        if fairness.cap(self.channel):
+            # A tenant with a backlog: its new records queue behind the older ones there.
+            fresh = [item for item in batch if item.schema not in self._backlog]
+            wanted: dict[str, list[str]] = {}
+            for item in fresh:
+                wanted.setdefault(item.schema, []).append(item.record_id)
+            grants = fairness.acquire(self.channel, wanted) if wanted else {}
+            for schema, grant in grants.items():
+                if grant.refused:
+                    self._backlog[schema] = None
+            batch = [item for item in fresh if item.record_id in grants[item.schema].granted]
+            slot = any(grant.gated for grant in grants.values())
+        self._publish_confirmed(batch, slot=slot)
+
+    def _refill(self) -> None:
+        """Publish held-back records of the tenants with a backlog as their slots free up,
+        in turn over the tenants; forget a tenant whose backlog is gone."""
+        self._refilled_at = time.monotonic()
+        limit = fairness.cap(self.channel)
+        if not limit:
+            self._backlog.clear()
+            return
+        schemas = list(self._backlog)
+        counts = fairness.in_flight(self.channel, schemas)
+        if not counts:  # Redis down: the sweep publishes the backlog (without slots)
+            self._backlog.clear()
+            return
+        try:
+            connection_ready()
+            rows, asked = {}, {}
+            for schema in schemas:
+                free = limit - counts.get(schema, 0)
+                if free > 0:
+                    # Up to `limit` of the oldest may be published but not yet marked.
+                    asked[schema] = free + limit
+                    rows[schema] = records_unpublished(
+                        schema=schema, channel=self.channel, limit=asked[schema]
+                    )
+        except Exception:
+            log.warning("could not read the held-back records", exc_info=True)
+            return
+        wanted = {schema: [row[0] for row in found] for schema, found in rows.items() if found}
+        grants = fairness.acquire(self.channel, wanted) if wanted else {}
+        per_schema: list[list[Pending]] = []
+        for schema, found in rows.items():
+            grant = grants.get(schema)
+            if len(found) < asked[schema] and (grant is None or not grant.refused):
+                # Every record left was read, and each got a slot (or has one): no backlog.
+                self._backlog.pop(schema, None)
+            elif schema in self._backlog:  # round robin: to the back of the line
+                self._backlog[schema] = self._backlog.pop(schema)
+            if grant is not None:
+                per_schema.append(
+                    [
+                        Pending(schema, record_id, self.channel, action, actor_id)
+                        for record_id, action, actor_id in found
+                        if record_id in grant.granted
+                    ]
+                )
+        batch = [item for turn in itertools.zip_longest(*per_schema) for item in turn if item]
+        self._publish_confirmed(batch, slot=any(g.gated for g in grants.values()))
+
+    def _publish_confirmed(self, batch: list[Pending], *, slot: bool) -> None:
+        if not batch:
+            return
+        try:
+            self.publish_batch(batch, mark=False, slot=slot)
+            with self._lock:
+                self._confirmed.extend(batch)
+        except Exception:  # the sweep publishes them later; clients have their answer
+            log.warning("publish of %d records deferred to the sweep", len(batch), exc_info=True)
 
     def _mark_confirmed(self) -> None:
         with self._lock:
@@ -141,15 +232,15 @@ class Publisher:
             except Exception:  # unmarked records are published again by the sweep: harmless
                 log.warning("could not mark %d records published", len(confirmed), exc_info=True)
 
-    def publish_batch(self, batch: list[Pending], *, mark: bool = True) -> int:
+    def publish_batch(self, batch: list[Pending], *, mark: bool = True, slot: bool = False) -> int:
         """Publish and confirm `batch`, and mark it published unless the caller will.
-        Returns how many."""
+        `slot`: each record holds a fair-scheduling slot its worker frees. Returns how many."""
         try:
             channel = self._channel()
             acked = _Confirms(channel)
             for item in batch:
                 channel.basic_publish(
-                    task_message(item),
+                    task_message(item, slot=slot),
                     exchange=exchange_name(item.channel),
                     routing_key=routing_key(
                         channel=item.channel,
@@ -227,12 +318,16 @@ class _Confirms:
 _ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def task_message(item: Pending) -> amqp.Message:
+def task_message(item: Pending, *, slot: bool = False) -> amqp.Message:
     """The Celery task message (protocol 2) that runs `item` on its channel's worker, as
     Celery's send_task would build it (a test runs it through a real worker). Built by
-    hand: send_task's routing and option merging cost more than the rest of the edge."""
+    hand: send_task's routing and option merging cost more than the rest of the edge.
+    `slot`: the record holds a fair-scheduling slot, which the worker frees when done."""
     task_id = str(uuid.uuid4())
     args = [item.schema, item.record_id]
+    kwargs: dict[str, Any] = {"actor_id": item.actor_id}
+    if slot:
+        kwargs["slot"] = True
     headers = {
         "lang": "py",
         "task": execute_task(item.channel),
@@ -247,7 +342,7 @@ def task_message(item: Pending) -> amqp.Message:
         "root_id": task_id,
         "parent_id": None,
         "argsrepr": repr(args),
-        "kwargsrepr": repr({"actor_id": item.actor_id}),
+        "kwargsrepr": repr(kwargs),
         "origin": _ORIGIN,
         "ignore_result": True,
         "tenant": item.schema,
@@ -255,7 +350,7 @@ def task_message(item: Pending) -> amqp.Message:
     }
     embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
     return amqp.Message(
-        json.dumps([args, {"actor_id": item.actor_id}, embed]),
+        json.dumps([args, kwargs, embed]),
         content_type="application/json",
         content_encoding="utf-8",
         delivery_mode=2,
@@ -302,13 +397,19 @@ def record_schemas() -> list[str]:
 
 def sweep(*, older_than_s: float | None = None) -> int:
     """Republish, in every schema, the records stored but never published and the running
-    ones whose lease ran out (their worker died or could not record the result)."""
+    ones whose lease ran out (their worker died or could not record the result). With fair
+    scheduling on, each goes out only with a slot of its tenant, and the slots of records
+    that are finished or gone are freed first (`fairness.reconcile` of the records' truth)."""
     connection_ready()
     grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
     now = timezone.now()
     count = 0
-    for schema in record_schemas():
+    schemas = record_schemas()
+    # Every slot held now, per channel and schema, in one round trip per channel.
+    held = {c: fairness.held(c, schemas) for c in ("user", "admin") if fairness.cap(c)}
+    for schema in schemas:
         with schema_context(schema):
+            _reconcile_slots(schema, {c: ids[schema] for c, ids in held.items() if schema in ids})
             unpublished = ActionRecord.objects.filter(
                 published_at__isnull=True,
                 status=RecordStatus.ACCEPTED,
@@ -327,13 +428,38 @@ def sweep(*, older_than_s: float | None = None) -> int:
         batch = [Pending.of(record, schema=schema) for record in stale]
         for channel in ("user", "admin"):
             mine = [item for item in batch if item.channel == channel]
+            slot = False
+            if mine and fairness.cap(channel):
+                # A slot taken more than `grace` ago by a record still unpublished (or
+                # running past its lease) belongs to a publisher (or worker) that died.
+                grant = fairness.acquire(
+                    channel,
+                    {schema: [item.record_id for item in mine]},
+                    refresh_before=now.timestamp() - grace,
+                )[schema]
+                mine = [item for item in mine if item.record_id in grant.granted]
+                slot = grant.gated
             if mine:  # in the sweeper's own thread: it reports what the broker confirmed
                 sweeper = Publisher(channel)
                 try:
-                    count += sweeper.publish_batch(mine)
+                    count += sweeper.publish_batch(mine, slot=slot)
                 except Exception:
                     log.warning("the sweep could not publish %d records", len(mine), exc_info=True)
                 finally:
                     sweeper.close()
     connection.close_if_unusable_or_obsolete()
     return count
+
+
+def _reconcile_slots(schema: str, held: dict[str, list[str]]) -> None:
+    """Free the fair-scheduling slots (`held`: record ids per channel) of `schema`'s records
+    that are finished or gone (a worker died after committing, or Redis missed its
+    release): the records are the truth."""
+    for channel, ids in held.items():
+        alive = {
+            str(i)
+            for i in ActionRecord.objects.filter(
+                id__in=ids, status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING]
+            ).values_list("id", flat=True)
+        }
+        fairness.forget(channel, schema, [i for i in ids if i not in alive])
