@@ -105,6 +105,12 @@ class Publisher:
             self._put += 1
         self._queue.put(item)
 
+    def adopt(self, schema: str) -> None:
+        """Take on `schema`'s held-back records: they wait in its table for slots, which
+        this publisher's thread gives them as they free up (the sweep hands over the
+        backlog of a publisher that died)."""
+        self.put(Pending(schema, "", self.channel, "", None))  # no record: "look there"
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every record handed over so far was published or failed to be."""
         with self._lock:
@@ -150,6 +156,10 @@ class Publisher:
         records table, their tenant is marked as having a backlog, and `_refill` takes
         them from there, oldest first, as slots free up."""
         slot = False
+        for item in batch:
+            if not item.record_id:  # adopted: the schema's held-back records, from its table
+                self._backlog[item.schema] = None
+        batch = [item for item in batch if item.record_id]
         if fairness.cap(self.channel):
             # A tenant with a backlog: its new records queue behind the older ones there.
             fresh = [item for item in batch if item.schema not in self._backlog]
@@ -437,6 +447,8 @@ def sweep(*, older_than_s: float | None = None) -> int:
                     {schema: [item.record_id for item in mine]},
                     refresh_before=now.timestamp() - grace,
                 )[schema]
+                if grant.refused:  # the rest wait for slots, given by this process's publisher
+                    publisher(channel).adopt(schema)
                 mine = [item for item in mine if item.record_id in grant.granted]
                 slot = grant.gated
             if mine:  # in the sweeper's own thread: it reports what the broker confirmed
