@@ -39,13 +39,14 @@ _CIRCUIT_OPEN_S = 5.0
 _local = threading.local()
 _down_until = 0.0
 
-# KEYS[1] the set; ARGV: now, cap, ttl, refresh_before, ids... -> {granted ids, refused}
+# KEYS[1] the set; ARGV: now, cap, ttl, refresh_before, ids... -> {granted, refused}: ids
+# left out are held already (by another publisher, or in flight).
 _ACQUIRE = """
 local now, cap, ttl, refresh = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
   tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 local n = redis.call('ZCARD', KEYS[1])
-local granted, refused = {}, 0
+local granted, refused = {}, {}
 for i = 5, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', KEYS[1], id)
@@ -59,7 +60,7 @@ for i = 5, #ARGV do
     n = n + 1
     granted[#granted + 1] = id
   else
-    refused = refused + 1
+    refused[#refused + 1] = id
   end
 end
 if n > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
@@ -110,19 +111,24 @@ def _trip(what: str) -> None:
 @dataclass
 class Grant:
     granted: set[str]
-    refused: int  # ids left out because the tenant's slots were all taken
+    refused: set[str]  # ids left out because the tenant's slots were all taken
     gated: bool  # False: Redis was unavailable and everything may go out without a slot
 
 
 def acquire(
-    channel: str, wanted: dict[str, list[str]], *, refresh_before: float = 0.0
+    channel: str,
+    wanted: dict[str, list[str]],
+    *,
+    refresh_before: float = 0.0,
+    serving: bool = False,
 ) -> dict[str, Grant]:
     """Slots for record ids, per schema, in one round trip. `refresh_before` (epoch s): an
     id already holding a slot taken before then is granted again (the sweep's takeover of
-    a record whose publisher died)."""
+    a record whose publisher died). `serving`: the caller is a live publisher working
+    through these schemas' backlogs (the sweep leaves them to it, `served`)."""
     limit = cap(channel)
     if not _available():
-        return {schema: Grant(set(ids), 0, False) for schema, ids in wanted.items()}
+        return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}
     try:
         _client()
         script = _local.acquire
@@ -135,14 +141,42 @@ def acquire(
                 args=[now, limit, slot_ttl_s(), refresh_before, *wanted[schema]],
                 client=pipe,
             )
+            if serving:
+                pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)
         replies = pipe.execute()
     except redis.RedisError as exc:
         _trip(repr(exc))
-        return {schema: Grant(set(ids), 0, False) for schema, ids in wanted.items()}
+        return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}
+    if serving:
+        replies = replies[::2]
     return {
-        schema: Grant({i.decode() for i in granted}, int(refused), True)
+        schema: Grant({i.decode() for i in granted}, {i.decode() for i in refused}, True)
         for schema, (granted, refused) in zip(schemas, replies, strict=True)
     }
+
+
+# A publisher working through a tenant's backlog says so for this long, renewed every
+# REFILL_EVERY_S; the sweep leaves that tenant's unpublished records to it meanwhile.
+SERVING_TTL_S = 3
+
+
+def _serving_key(channel: str, schema: str) -> str:
+    return f"{_conf()['REDIS_PREFIX']}:serving:{channel}:{schema}"
+
+
+def served(channel: str, schemas: Iterable[str]) -> set[str]:
+    """The schemas whose backlog a live publisher is working through now."""
+    schemas = list(schemas)
+    if not schemas or not _available():
+        return set()
+    try:
+        pipe = _client().pipeline(transaction=False)
+        for schema in schemas:
+            pipe.exists(_serving_key(channel, schema))
+        return {s for s, found in zip(schemas, pipe.execute(), strict=True) if found}
+    except redis.RedisError as exc:
+        _trip(repr(exc))
+        return set()
 
 
 def in_flight(channel: str, schemas: Iterable[str]) -> dict[str, int]:

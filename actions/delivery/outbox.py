@@ -7,6 +7,7 @@ worker lease ran out (see actions.worker.executor).
 """
 
 import atexit
+import collections
 import itertools
 import json
 import logging
@@ -16,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -78,6 +79,8 @@ class Publisher:
     MARK_EVERY_S = 0.1
     # While a tenant has records held back, how often the thread looks for freed slots.
     REFILL_EVERY_S = 0.005
+    # Held-back records kept in memory per tenant; the rest are read from its table.
+    HOLD_MAX = 1000
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -89,8 +92,8 @@ class Publisher:
         self._put = self._done = 0
         self._confirmed: list[Pending] = []  # published, not yet marked
         self._marked_at = time.monotonic()
-        # Fair scheduling: schemas whose records wait in their table for a slot, in turn.
-        self._backlog: dict[str, None] = {}
+        # Fair scheduling: tenants (schemas) whose records wait for a slot, in turn.
+        self._backlog: dict[str, _Backlog] = {}
         self._refilled_at = 0.0
 
     def put(self, item: Pending) -> None:
@@ -152,73 +155,89 @@ class Publisher:
 
     def _send(self, batch: list[Pending]) -> None:
         """Publish what of `batch` may go now. With fair scheduling on, a record goes out
-        only with a slot of its tenant (actions.delivery.fairness); the others stay in the
-        records table, their tenant is marked as having a backlog, and `_refill` takes
-        them from there, oldest first, as slots free up."""
+        only with a slot of its tenant (actions.delivery.fairness); the others are held
+        back (in memory, in order, and in any case in the records table), and `_refill`
+        publishes them as slots free up."""
         slot = False
         for item in batch:
             if not item.record_id:  # adopted: the schema's held-back records, from its table
-                self._backlog[item.schema] = None
+                self._held(item.schema).more_in_table = True
         batch = [item for item in batch if item.record_id]
         if fairness.cap(self.channel):
-            # A tenant with a backlog: its new records queue behind the older ones there.
-            fresh = [item for item in batch if item.schema not in self._backlog]
+            fresh = []
+            for item in batch:
+                if item.schema in self._backlog:  # behind that tenant's older records
+                    self._hold(item)
+                else:
+                    fresh.append(item)
             wanted: dict[str, list[str]] = {}
             for item in fresh:
                 wanted.setdefault(item.schema, []).append(item.record_id)
             grants = fairness.acquire(self.channel, wanted) if wanted else {}
-            for schema, grant in grants.items():
-                if grant.refused:
-                    self._backlog[schema] = None
-            batch = [item for item in fresh if item.record_id in grants[item.schema].granted]
+            batch = []
+            for item in fresh:
+                grant = grants[item.schema]
+                if item.record_id in grant.granted:
+                    batch.append(item)
+                elif item.record_id in grant.refused:
+                    self._hold(item)
             slot = any(grant.gated for grant in grants.values())
         self._publish_confirmed(batch, slot=slot)
 
+    def _held(self, schema: str) -> "_Backlog":
+        if schema not in self._backlog:
+            self._backlog[schema] = _Backlog()
+        return self._backlog[schema]
+
+    def _hold(self, item: Pending) -> None:
+        """Hold a record back until its tenant has a free slot. Past HOLD_MAX a tenant's
+        records are left in its table alone, to be read from there in order."""
+        held = self._held(item.schema)
+        if held.more_in_table or len(held.items) >= self.HOLD_MAX:
+            held.more_in_table = True
+        else:
+            held.items.append(item)
+
     def _refill(self) -> None:
         """Publish held-back records of the tenants with a backlog as their slots free up,
-        in turn over the tenants; forget a tenant whose backlog is gone."""
+        in turn over the tenants, oldest first; forget a tenant whose backlog is gone.
+        One round trip to Redis, and a read of a tenant's table when what was held back
+        in memory ran out."""
         self._refilled_at = time.monotonic()
         limit = fairness.cap(self.channel)
         if not limit:
             self._backlog.clear()
             return
-        schemas = list(self._backlog)
-        counts = fairness.in_flight(self.channel, schemas)
-        if not counts:  # Redis down: the sweep publishes the backlog (without slots)
-            self._backlog.clear()
-            return
         try:
-            connection_ready()
-            rows, asked = {}, {}
-            for schema in schemas:
-                free = limit - counts.get(schema, 0)
-                if free > 0:
-                    # Up to `limit` of the oldest may be published but not yet marked.
-                    asked[schema] = free + limit
-                    rows[schema] = records_unpublished(
-                        schema=schema, channel=self.channel, limit=asked[schema]
+            for schema, held in self._backlog.items():
+                if not held.items and held.more_in_table:
+                    connection_ready()
+                    rows = records_unpublished(
+                        schema=schema, channel=self.channel, limit=self.HOLD_MAX
                     )
+                    held.items.extend(
+                        Pending(schema, row[0], self.channel, row[1], row[2]) for row in rows
+                    )
+                    held.more_in_table = len(rows) >= self.HOLD_MAX
         except Exception:
             log.warning("could not read the held-back records", exc_info=True)
             return
-        wanted = {schema: [row[0] for row in found] for schema, found in rows.items() if found}
-        grants = fairness.acquire(self.channel, wanted) if wanted else {}
+        for schema in [s for s, held in self._backlog.items() if not held]:
+            del self._backlog[schema]  # nothing left anywhere: no backlog
+        wanted = {
+            schema: [item.record_id for item in itertools.islice(held.items, limit)]
+            for schema, held in self._backlog.items()
+        }
+        grants = fairness.acquire(self.channel, wanted, serving=True) if wanted else {}
         per_schema: list[list[Pending]] = []
-        for schema, found in rows.items():
-            grant = grants.get(schema)
-            if len(found) < asked[schema] and (grant is None or not grant.refused):
-                # Every record left was read, and each got a slot (or has one): no backlog.
-                self._backlog.pop(schema, None)
-            elif schema in self._backlog:  # round robin: to the back of the line
+        for schema, grant in grants.items():
+            held = self._backlog[schema]
+            asked = [held.items.popleft() for _ in wanted[schema]]
+            # Refused ones wait at the front; ids holding a slot already are someone else's.
+            held.items.extendleft(reversed([i for i in asked if i.record_id in grant.refused]))
+            per_schema.append([item for item in asked if item.record_id in grant.granted])
+            if grant.granted:  # round robin: a tenant served now goes to the back
                 self._backlog[schema] = self._backlog.pop(schema)
-            if grant is not None:
-                per_schema.append(
-                    [
-                        Pending(schema, record_id, self.channel, action, actor_id)
-                        for record_id, action, actor_id in found
-                        if record_id in grant.granted
-                    ]
-                )
         batch = [item for turn in itertools.zip_longest(*per_schema) for item in turn if item]
         self._publish_confirmed(batch, slot=any(g.gated for g in grants.values()))
 
@@ -286,6 +305,18 @@ class Publisher:
             except Exception:
                 pass
         self._connection = None
+
+
+@dataclass
+class _Backlog:
+    """A tenant's records waiting for slots: the oldest in memory, in order, and whether
+    more (newer) wait only in its records table."""
+
+    items: collections.deque[Pending] = field(default_factory=collections.deque)
+    more_in_table: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.items) or self.more_in_table
 
 
 class _Confirms:
@@ -417,6 +448,9 @@ def sweep(*, older_than_s: float | None = None) -> int:
     schemas = record_schemas()
     # Every slot held now, per channel and schema, in one round trip per channel.
     held = {c: fairness.held(c, schemas) for c in ("user", "admin") if fairness.cap(c)}
+    # Tenants whose backlog a live publisher works through: their unpublished records are
+    # its to publish (the sweep still takes over records running past their lease).
+    served = {c: fairness.served(c, schemas) for c in held}
     for schema in schemas:
         with schema_context(schema):
             _reconcile_slots(schema, {c: ids[schema] for c, ids in held.items() if schema in ids})
@@ -436,8 +470,11 @@ def sweep(*, older_than_s: float | None = None) -> int:
                 < lease_expired_before(registry.get(record.action, record.version), now)
             ]
         batch = [Pending.of(record, schema=schema) for record in stale]
+        running_ids = {str(r.id) for r in stale if r.status == RecordStatus.RUNNING}
         for channel in ("user", "admin"):
             mine = [item for item in batch if item.channel == channel]
+            if schema in served.get(channel, ()):
+                mine = [item for item in mine if item.record_id in running_ids]
             slot = False
             if mine and fairness.cap(channel):
                 # A slot taken more than `grace` ago by a record still unpublished (or
