@@ -147,7 +147,7 @@ SWITCHBOARD: dict[str, Any] = {
     # channel, the most actions of one tenant published to the broker and not yet finished;
     # the rest wait in the tenant's records table and go out as slots free. 0: off (FIFO).
     "TENANT_INFLIGHT_CAP": {
-        "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "16")),
+        "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "8")),
         "admin": int(env("SWITCHBOARD_INFLIGHT_CAP_ADMIN", "8")),
     },
     # A slot not freed by its worker nor by the sweep's reconcile lapses after this long.

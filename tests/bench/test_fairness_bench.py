@@ -33,7 +33,7 @@ from tests.bench import spine
 
 pytestmark = pytest.mark.bench
 FLOOD, FLOOD_CLIENTS, IDLE_N, REST_N = 10_000, 8, 200, 2000
-CAPS = (4, 8, 16)  # the last is the default (config/settings/base.py)
+CAPS = (4, 8)  # the last is the default (config/settings/base.py)
 PORT = 8781  # not the spine benchmark's, in case both run on the machine
 
 
