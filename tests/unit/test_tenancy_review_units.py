@@ -3,6 +3,7 @@ config schema, token error grammar, the redactor's bearer rule, hosted settings.
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from django.conf import settings
 from pydantic import ValidationError
 
-from actions.catalog.auth import ChangePasswordIn, ResetIn
-from actions.catalog.tenants import TenantConfigSet
+from actions.catalog.auth.auth_change_password import ChangePasswordIn
+from actions.catalog.auth.auth_reset import ResetIn
+from adminchannel.actions.tenants.tenants_config_set import TenantConfigSet
 from audit.jsonlines import encode
 from audit.summaries import scrub_text
 from tenants.config import SCHEMA, user_message
@@ -99,7 +101,7 @@ def test_bearer_token_values_are_still_redacted():
 @pytest.mark.parametrize("module", ["config.settings.hosted_test", "config.settings.hosted_live"])
 def test_hosted_settings_require_the_broker_passwords(module):
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_BROKER")}
-    base["SWITCHBOARD_SECRET_KEY"] = "hosted-secret"
+    base["SWITCHBOARD_SECRET_KEY"] = secrets.token_urlsafe(64)  # a weak one is refused
     code = f"import {module} as s; print(s.CELERY_BROKER_URL)"
 
     def run(extra):
