@@ -174,14 +174,20 @@ def _run(cap: int, tag: str, monkeypatch, tokens, *, flood: bool = True) -> dict
 
 
 def _cleanup() -> None:
+    from psycopg import sql
+
     with connection.cursor() as cursor:
         for schema in ("acme", "beta"):
             cursor.execute(
-                f"DELETE FROM {schema}.actions_ctaevent WHERE surface LIKE 'bench-%%'"  # noqa: S608
+                sql.SQL("DELETE FROM {}.actions_ctaevent WHERE surface LIKE 'bench-%%'").format(
+                    sql.Identifier(schema)
+                )
             )
             cursor.execute(
-                f"DELETE FROM {schema}.actions_actionrecord "  # noqa: S608
-                "WHERE action = 'analytics.cta.record' AND payload->>'surface' LIKE 'bench-%%'"
+                sql.SQL(
+                    "DELETE FROM {}.actions_actionrecord WHERE action = 'analytics.cta.record' "
+                    "AND payload->>'surface' LIKE 'bench-%%'"
+                ).format(sql.Identifier(schema))
             )
 
 
