@@ -170,6 +170,15 @@ SWITCHBOARD: dict[str, Any] = {
     # refused messages (invalid, invalid payload, hostile) per address and per actor.
     "REDIS_URL": env("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "REDIS_PREFIX": env("SWITCHBOARD_REDIS_PREFIX", "switchboard"),
+    # Fair scheduling (actions/delivery/fairness.py, docs/architecture.md#fairness): per
+    # channel, the most actions of one tenant published to the broker and not yet finished;
+    # the rest wait in the tenant's records table and go out as slots free. 0: off (FIFO).
+    "TENANT_INFLIGHT_CAP": {
+        "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "8")),
+        "admin": int(env("SWITCHBOARD_INFLIGHT_CAP_ADMIN", "8")),
+    },
+    # A slot not freed by its worker nor by the sweep's reconcile lapses after this long.
+    "INFLIGHT_SLOT_TTL_SECONDS": int(env("SWITCHBOARD_INFLIGHT_SLOT_TTL_SECONDS", "900")),
     "RATE_LIMITS_ENABLED": True,
     "RATE_LIMITS": {
         "source": {"limit": 30, "window_s": 60},
