@@ -1,0 +1,236 @@
+"""Monitoring (seeds 003/004): what the queues hold, which workers are live, and per
+action the calls, errors and latency of the last hour.
+
+The one place that inspects these: the admin actions (`system.queues`, `system.workers`,
+`system.metrics`), the Prometheus endpoint (`/metrics`) and the dashboard all read them
+through the functions here, so a new figure (a dead-letter queue's depth, say) is added
+once, in `QUEUES` or `queue_inspect`.
+
+Sources, chosen so that nothing needs RabbitMQ's management plug-in:
+- a queue's depth and consumers: a passive `queue_declare` with the login of the
+  queue's channel (the user channel's login may not look at the admin queues);
+- the oldest waiting message's age: the oldest action record still `accepted` (stored,
+  not yet claimed by a worker) of the queue's channel, across every tenant's schema;
+- workers: a Celery broadcast (`switchboard_channel`, `stats`, `active`);
+- calls, errors, latency: the action records of the window, across every schema.
+  Latency is from acceptance to the answer (`finished_at - created_at`), what a client
+  waits; `exec` figures are the handler's own time on the worker (`duration_ms`).
+  Refusals at the edge (invalid, forbidden, rate limited...) store no record: they are
+  in the central error log, not here.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from kombu import Connection
+from psycopg import sql
+
+from actions.delivery.replies import broker_url
+from actions.models import ActionRecord
+from config.queues import CHANNELS, MAINTENANCE_QUEUE, action_queue, ingress_name
+
+RECORDS = ActionRecord._meta.db_table
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    channel: str  # whose broker login may look at it
+    kind: str  # actions | ingress | maintenance
+    records_channel: str | None = None  # records waiting for this queue's workers
+
+
+QUEUES: tuple[QueueSpec, ...] = (
+    *(QueueSpec(action_queue(c), c, "actions", records_channel=c) for c in CHANNELS),
+    *(QueueSpec(ingress_name(c), c, "ingress") for c in CHANNELS),
+    QueueSpec(MAINTENANCE_QUEUE, "user", "maintenance"),
+)
+
+
+def record_schemas() -> list[str]:
+    """Every schema that holds action records: the public one (platform and account
+    actions) and each tenant's."""
+    from tenants.models import Tenant
+
+    tenants = Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+    return [settings.PUBLIC_SCHEMA_NAME, *tenants.values_list("schema_name", flat=True)]
+
+
+def _union(columns: str, where: str) -> sql.Composed:
+    """`SELECT columns FROM <schema>.records WHERE where` over every schema, UNION ALL."""
+    parts = [
+        sql.SQL("SELECT {cols} FROM {schema}.{table} WHERE {where}").format(
+            cols=sql.SQL(columns),
+            schema=sql.Identifier(schema),
+            table=sql.Identifier(RECORDS),
+            where=sql.SQL(where),
+        )
+        for schema in record_schemas()
+    ]
+    return sql.SQL(" UNION ALL ").join(parts)
+
+
+def _rows(statement: sql.Composable, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(cursor.connection), params)
+        return cursor.fetchall()
+
+
+def oldest_waiting(now: datetime | None = None) -> dict[str, float | None]:
+    """Per channel, the age in seconds of its oldest record still waiting for a worker."""
+    now = now or timezone.now()
+    statement = sql.SQL("SELECT channel, min(created_at) FROM ({u}) AS r GROUP BY channel").format(
+        u=_union("channel, created_at", "status = 'accepted'")
+    )
+    found = dict(_rows(statement, {}))
+    return {
+        c: (round((now - found[c]).total_seconds(), 1) if found.get(c) else None) for c in CHANNELS
+    }
+
+
+def _declare(channel: str, names: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    with Connection(broker_url(channel), connect_timeout=2) as conn:
+        for name in names:
+            chan = conn.channel()  # a failed passive declare closes its channel
+            try:
+                _, messages, consumers = chan.queue_declare(queue=name, passive=True)
+                found[name] = {"messages": messages, "consumers": consumers, "error": None}
+            except Exception as exc:
+                found[name] = {"messages": None, "consumers": None, "error": type(exc).__name__}
+            finally:
+                try:
+                    chan.close()
+                except Exception:  # already closed by the broker
+                    pass
+    return found
+
+
+def queue_inspect() -> list[dict[str, Any]]:
+    """Each queue's depth (ready messages), consumers and oldest waiting message's age.
+
+    `messages`/`consumers` are None with an `error` when the broker could not tell (the
+    queue is not declared yet, or the broker is away); `oldest_waiting_s` is None when
+    nothing waits or the queue holds no action records (ingress, maintenance)."""
+    state: dict[str, dict[str, Any]] = {}
+    for channel in CHANNELS:
+        names = [q.name for q in QUEUES if q.channel == channel]
+        try:
+            state.update(_declare(channel, names))
+        except Exception as exc:
+            for name in names:
+                state[name] = {"messages": None, "consumers": None, "error": type(exc).__name__}
+    waiting = oldest_waiting()
+    return [
+        {
+            "name": q.name,
+            "channel": q.channel,
+            "kind": q.kind,
+            **state[q.name],
+            "oldest_waiting_s": waiting.get(q.records_channel) if q.records_channel else None,
+        }
+        for q in QUEUES
+    ]
+
+
+def workers_live(timeout: float = 1.0) -> list[dict[str, Any]]:
+    """Every live worker: its channel, the queues it consumes, its pool, what it runs now
+    (task names and record ids) and how many actions it has served since it started."""
+    from celery import current_app
+
+    control = current_app.control
+
+    def ask(command: str) -> dict[str, Any]:
+        replies = control.broadcast(command, reply=True, timeout=timeout) or []
+        return {host: answer for reply in replies for host, answer in reply.items()}
+
+    channels = ask("switchboard_channel")
+    stats = ask("stats") if channels else {}
+    active = ask("active") if channels else {}
+    queues = ask("active_queues") if channels else {}
+    found = []
+    for host in sorted(channels):
+        answer = channels[host] or {}
+        pool = (stats.get(host) or {}).get("pool") or {}
+        running = [
+            {"task": t.get("name"), "record": (t.get("args") or [None])[0]}
+            for t in (active.get(host) or [])
+            if isinstance(t, dict)
+        ]
+        found.append(
+            {
+                "hostname": host,
+                "channel": answer.get("channel"),
+                "served": answer.get("served") or {},
+                "queues": sorted(q.get("name", "") for q in (queues.get(host) or [])),
+                "concurrency": pool.get("max-concurrency"),
+                "pid": (stats.get(host) or {}).get("pid"),
+                "uptime_s": (stats.get(host) or {}).get("uptime"),
+                "running": running,
+            }
+        )
+    return found
+
+
+def action_metrics(*, minutes: int = 60, now: datetime | None = None) -> dict[str, Any]:
+    """Per action over the last `minutes`: calls and errors (and per minute), p50/p95
+    latency; and a per-minute series (calls, p95) for charts."""
+    now = now or timezone.now()
+    since = now - timedelta(minutes=minutes)
+    started = time.monotonic()
+    records = _union(
+        "action, channel, status, created_at, duration_ms, "
+        "(extract(epoch FROM finished_at - created_at) * 1000) AS latency_ms",
+        "created_at >= %(since)s AND created_at < %(until)s",
+    )
+    per_action = sql.SQL(
+        "SELECT action, min(channel), count(*), count(*) FILTER (WHERE status = 'error'), "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), "
+        "percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), "
+        "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms), "
+        "count(*) FILTER (WHERE status IN ('accepted', 'running')) "
+        "FROM ({r}) AS r GROUP BY action ORDER BY count(*) DESC, action"
+    ).format(r=records)
+    per_minute = sql.SQL(
+        "SELECT date_trunc('minute', created_at) AS m, action, count(*), "
+        "count(*) FILTER (WHERE status = 'error'), "
+        "percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) "
+        "FROM ({r}) AS r GROUP BY m, action ORDER BY m, action"
+    ).format(r=records)
+    params = {"since": since, "until": now}
+
+    def ms(value) -> float | None:
+        return round(float(value), 1) if value is not None else None
+
+    actions = [
+        {
+            "action": action,
+            "channel": channel,
+            "calls": calls,
+            "errors": errors,
+            "in_flight": in_flight,
+            "calls_per_min": round(calls / minutes, 3),
+            "errors_per_min": round(errors / minutes, 3),
+            "p50_ms": ms(p50),
+            "p95_ms": ms(p95),
+            "exec_p95_ms": ms(exec95),
+        }
+        for action, channel, calls, errors, p50, p95, exec95, in_flight in _rows(per_action, params)
+    ]
+    series = [
+        {"minute": m, "action": action, "calls": calls, "errors": errors, "p95_ms": ms(p95)}
+        for m, action, calls, errors, p95 in _rows(per_minute, params)
+    ]
+    return {
+        "since": since,
+        "until": now,
+        "minutes": minutes,
+        "actions": actions,
+        "series": series,
+        "query_ms": round((time.monotonic() - started) * 1000, 1),
+    }
