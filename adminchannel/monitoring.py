@@ -138,39 +138,47 @@ def queue_inspect() -> list[dict[str, Any]]:
     ]
 
 
-def workers_live(timeout: float = 1.0) -> list[dict[str, Any]]:
+def workers_live(timeout: float = 0.5) -> list[dict[str, Any]]:
     """Every live worker: its channel, the queues it consumes, its pool, what it runs now
-    (task names and record ids) and how many actions it has served since it started."""
+    (task name, tenant schema and record id) and how many actions it has served since it
+    started. One broadcast finds the workers (waiting `timeout`); the others return as
+    soon as each of them has answered."""
     from celery import current_app
 
     control = current_app.control
 
-    def ask(command: str) -> dict[str, Any]:
-        replies = control.broadcast(command, reply=True, timeout=timeout) or []
+    def ask(command: str, limit: int | None = None) -> dict[str, Any]:
+        replies = control.broadcast(command, reply=True, timeout=timeout, limit=limit) or []
         return {host: answer for reply in replies for host, answer in reply.items()}
 
     channels = ask("switchboard_channel")
-    stats = ask("stats") if channels else {}
-    active = ask("active") if channels else {}
-    queues = ask("active_queues") if channels else {}
+    n = len(channels)
+    stats = ask("stats", n) if n else {}
+    active = ask("active", n) if n else {}
+    queues = ask("active_queues", n) if n else {}
     found = []
     for host in sorted(channels):
         answer = channels[host] or {}
-        pool = (stats.get(host) or {}).get("pool") or {}
-        running = [
-            {"task": t.get("name"), "record": (t.get("args") or [None])[0]}
-            for t in (active.get(host) or [])
-            if isinstance(t, dict)
-        ]
+        stat = stats.get(host) or {}
+        running = []
+        for task in active.get(host) or []:
+            args = (task.get("args") or []) if isinstance(task, dict) else []
+            running.append(
+                {
+                    "task": task.get("name") if isinstance(task, dict) else None,
+                    "tenant_schema": str(args[0]) if len(args) > 0 else None,
+                    "record": str(args[1]) if len(args) > 1 else None,
+                }
+            )
         found.append(
             {
                 "hostname": host,
                 "channel": answer.get("channel"),
                 "served": answer.get("served") or {},
                 "queues": sorted(q.get("name", "") for q in (queues.get(host) or [])),
-                "concurrency": pool.get("max-concurrency"),
-                "pid": (stats.get(host) or {}).get("pid"),
-                "uptime_s": (stats.get(host) or {}).get("uptime"),
+                "concurrency": (stat.get("pool") or {}).get("max-concurrency"),
+                "pid": stat.get("pid"),
+                "uptime_s": stat.get("uptime"),
                 "running": running,
             }
         )

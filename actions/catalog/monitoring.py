@@ -168,6 +168,7 @@ def system_queues(ctx, payload: Empty) -> Queues:
 
 class RunningTask(Result):
     task: ShortText | None
+    tenant_schema: ShortText | None  # where the record is: a tenant schema, or `public`
     record: ShortText | None  # the action record's id
 
 

@@ -97,7 +97,8 @@
 
   function refusal(err, what) {
     if (err instanceof Refusal) {
-      return el("p", { class: "refused", "data-code": err.code },
+      const todo = err.code === "not_implemented" ? " todo" : "";
+      return el("p", { class: `refused${todo}`, "data-code": err.code },
         `${what}: refused by the admin channel: ${err.code} — ${err.message}`);
     }
     return el("p", { class: "refused", "data-code": "client" }, `${what}: ${err}`);
@@ -370,7 +371,7 @@
           ["worker", "channel", "queues", "threads#", "served#", "running now"],
           r.workers.map((x) => [x.hostname, x.channel || "?", x.queues.join(", "), x.concurrency ?? "?",
             Object.values(x.served || {}).reduce((n, v) => n + v, 0),
-            x.running.length ? x.running.map((t) => `${t.task} ${t.record || ""}`).join("; ") : "idle"]))),
+            x.running.length ? x.running.map((t) => `${t.task} ${t.tenant_schema || ""} ${t.record || ""}`).join("; ") : "idle"]))),
       ]);
       queues.replaceChildren(q);
       workers.replaceChildren(w);
