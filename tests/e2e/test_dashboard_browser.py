@@ -106,6 +106,7 @@ def test_an_owner_sees_their_tenant_and_not_the_platform(page, screenshots):
     expect(page.locator("#audit-chain")).to_contain_text("intact")
     expect(page.locator("#audit-table")).to_be_visible()
     expect(page.locator("#errors-table")).to_have_count(0)  # the central log: developers'
+    expect(page.locator("#tenant-errors-table")).to_be_visible()  # the tenant's own errors
     shot(page, screenshots, "owner-logs")
 
     visit(page, "/dashboard/release/")

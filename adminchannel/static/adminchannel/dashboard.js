@@ -324,6 +324,10 @@
       if (!isDev()) {
         await section(root, "Audit chain", "dashboard.summary", {}, { tenant }, (s) => chainState(s.audit_chain));
       }
+      await section(root, `Recent errors of ${tenant} (its action log)`, "logs.tenant.query",
+        { status: "error", limit: 20 }, { tenant }, (list) =>
+          table("tenant-errors-table", ["at", "code", "action", "actor", "trace"],
+            list.items.map((e) => [when(e.at), e.code || "–", e.action || "–", e.actor || "–", e.trace_id || "–"])));
       const f = { action: el("input", { id: "audit-action", placeholder: "action" }),
                   actor: el("input", { id: "audit-actor", placeholder: "actor email" }) };
       const superOnly = el("input", { type: "checkbox", id: "audit-super" });
