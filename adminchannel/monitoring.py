@@ -3,8 +3,8 @@ action the calls, errors and latency of the last hour.
 
 The one place that inspects these: the admin actions (`system.queues`, `system.workers`,
 `system.metrics`), the Prometheus endpoint (`/metrics`) and the dashboard all read them
-through the functions here, so a new figure (a dead-letter queue's depth, say) is added
-once, in `QUEUES` or `queue_inspect`.
+through the functions here, so a new queue or figure is added once, in `queue_specs` or
+`queue_inspect` (the dead-letter queues appear as soon as config.queues names them).
 
 Sources, chosen so that nothing needs RabbitMQ's management plug-in:
 - a queue's depth and consumers: a passive `queue_declare` with the login of the
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import amqp
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -32,6 +33,7 @@ from psycopg import sql
 
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord
+from config import queues as config_queues
 from config.queues import CHANNELS, MAINTENANCE_QUEUE, action_queue, ingress_name
 
 RECORDS = ActionRecord._meta.db_table
@@ -41,15 +43,23 @@ RECORDS = ActionRecord._meta.db_table
 class QueueSpec:
     name: str
     channel: str  # whose broker login may look at it
-    kind: str  # actions | ingress | maintenance
+    kind: str  # work | dead_letter
     records_channel: str | None = None  # records waiting for this queue's workers
 
 
-QUEUES: tuple[QueueSpec, ...] = (
-    *(QueueSpec(action_queue(c), c, "actions", records_channel=c) for c in CHANNELS),
-    *(QueueSpec(ingress_name(c), c, "ingress") for c in CHANNELS),
-    QueueSpec(MAINTENANCE_QUEUE, "user", "maintenance"),
-)
+def queue_specs() -> list[QueueSpec]:
+    """Every Switchboard queue of both channels: each channel's action queue (and its
+    dead-letter queue, where config.queues names one), AMQP ingress queue, and the
+    maintenance queue (beat's jobs, on the user channel)."""
+    dead_letter = getattr(config_queues, "dead_letter_queue", None)
+    specs = []
+    for channel in CHANNELS:
+        specs.append(QueueSpec(action_queue(channel), channel, "work", records_channel=channel))
+        if dead_letter is not None:
+            specs.append(QueueSpec(dead_letter(channel), channel, "dead_letter"))
+        specs.append(QueueSpec(ingress_name(channel), channel, "work"))
+    specs.append(QueueSpec(MAINTENANCE_QUEUE, "user", "work"))
+    return specs
 
 
 def record_schemas() -> list[str]:
@@ -100,9 +110,9 @@ def _declare(channel: str, names: list[str]) -> dict[str, dict[str, Any]]:
             chan = conn.channel()  # a failed passive declare closes its channel
             try:
                 _, messages, consumers = chan.queue_declare(queue=name, passive=True)
-                found[name] = {"messages": messages, "consumers": consumers, "error": None}
-            except Exception as exc:
-                found[name] = {"messages": None, "consumers": None, "error": type(exc).__name__}
+                found[name] = {"declared": True, "messages": messages, "consumers": consumers}
+            except amqp.NotFound:
+                found[name] = {"declared": False, "messages": 0, "consumers": 0}
             finally:
                 try:
                     chan.close()
@@ -111,31 +121,33 @@ def _declare(channel: str, names: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def queue_inspect() -> list[dict[str, Any]]:
-    """Each queue's depth (ready messages), consumers and oldest waiting message's age.
-
-    `messages`/`consumers` are None with an `error` when the broker could not tell (the
-    queue is not declared yet, or the broker is away); `oldest_waiting_s` is None when
-    nothing waits or the queue holds no action records (ingress, maintenance)."""
+def queue_inspect() -> dict[str, dict[str, Any]]:
+    """{queue: state} for every queue of `queue_specs()`: ready messages (parked ones, for
+    a dead-letter queue), consumers, whether it is declared, and the age of the oldest
+    action record waiting for its workers (None when none waits, or for queues that hold
+    no action records). A channel whose broker cannot be reached reports its `error`
+    (then messages and consumers are None)."""
+    specs = queue_specs()
     state: dict[str, dict[str, Any]] = {}
     for channel in CHANNELS:
-        names = [q.name for q in QUEUES if q.channel == channel]
+        names = [q.name for q in specs if q.channel == channel]
         try:
             state.update(_declare(channel, names))
         except Exception as exc:
             for name in names:
-                state[name] = {"messages": None, "consumers": None, "error": type(exc).__name__}
+                state[name] = {"declared": None, "messages": None, "consumers": None,
+                               "error": type(exc).__name__}  # fmt: skip
     waiting = oldest_waiting()
-    return [
-        {
-            "name": q.name,
+    return {
+        q.name: {
             "channel": q.channel,
             "kind": q.kind,
+            "error": None,
             **state[q.name],
             "oldest_waiting_s": waiting.get(q.records_channel) if q.records_channel else None,
         }
-        for q in QUEUES
-    ]
+        for q in specs
+    }
 
 
 def workers_live(timeout: float = 0.5) -> list[dict[str, Any]]:

@@ -64,12 +64,12 @@ class SwitchboardCollector(Collector):
             "Age of the oldest action record waiting for this queue's workers.",
             labels=["queue"],
         )
-        for queue in monitoring.queue_inspect():
+        for name, queue in monitoring.queue_inspect().items():
             if queue["messages"] is not None:
-                depth.add_metric([queue["name"]], queue["messages"])
-                consumers.add_metric([queue["name"]], queue["consumers"])
-            if queue["kind"] == "actions":
-                oldest.add_metric([queue["name"]], queue["oldest_waiting_s"] or 0.0)
+                depth.add_metric([name], queue["messages"])
+                consumers.add_metric([name], queue["consumers"])
+            if queue["oldest_waiting_s"] is not None or name.endswith(".actions"):
+                oldest.add_metric([name], queue["oldest_waiting_s"] or 0.0)
         yield from (depth, consumers, oldest)
 
         workers = GaugeMetricFamily(

@@ -2,9 +2,9 @@
 (adminchannel/monitoring.py, `queue_inspect`)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from actions.catalog._common import ChannelName
 from actions.contract.payloads import Empty, Result, ShortText
@@ -14,17 +14,18 @@ from tenants.roles import DEVELOPERS
 
 
 class QueueState(Result):
-    name: QueueName
     channel: ChannelName  # whose broker login inspects it
-    kind: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]  # actions, ingress...
-    messages: int | None = Field(ge=0)  # ready messages; None: the broker could not tell
+    kind: Literal["work", "dead_letter"]
+    declared: bool | None  # None: the broker could not be asked
+    messages: int | None = Field(ge=0)  # ready (parked, for a dead-letter queue)
     consumers: int | None = Field(ge=0)
-    oldest_waiting_s: float | None = Field(ge=0)  # oldest record waiting for a worker
-    error: ShortText | None
+    oldest_waiting_s: float | None = Field(ge=0)  # oldest action record waiting for a worker
+    error: ShortText | None  # the channel's broker could not be reached
 
 
 class Queues(Result):
-    queues: list[QueueState] = Field(max_length=50)
+    queues: dict[QueueName, QueueState] = Field(max_length=50)
+    dead_lettered: int = Field(ge=0)  # messages parked in the dead-letter queues
     checked_at: datetime
 
 
@@ -43,4 +44,8 @@ def system_queues(ctx, payload: Empty) -> Queues:
 
     from adminchannel.monitoring import queue_inspect
 
-    return Queues.model_validate({"queues": queue_inspect(), "checked_at": timezone.now()})
+    queues = queue_inspect()
+    parked = sum(q["messages"] or 0 for q in queues.values() if q["kind"] == "dead_letter")
+    return Queues.model_validate(
+        {"queues": queues, "dead_lettered": parked, "checked_at": timezone.now()}
+    )

@@ -356,9 +356,10 @@
   }
 
   function queuesTable(queues) {
-    return table("queues-table", ["queue", "channel", "messages#", "consumers#", "oldest waiting (s)#"],
-      queues.map((q) => [q.name, q.channel, q.messages === null ? (q.error || "?") : q.messages,
-        q.consumers === null ? "?" : q.consumers, q.oldest_waiting_s === null ? "–" : q.oldest_waiting_s]));
+    return table("queues-table", ["queue", "channel", "kind", "messages#", "consumers#", "oldest waiting (s)#"],
+      Object.entries(queues).map(([name, q]) => [name, q.channel, q.kind.replace("_", " "),
+        q.messages === null ? (q.error || "?") : q.messages, q.consumers === null ? "?" : q.consumers,
+        q.oldest_waiting_s === null ? "–" : q.oldest_waiting_s]));
   }
 
   PAGES.system = async (root) => {

@@ -47,7 +47,7 @@ def test_system_queues_tells_depth_consumers_and_the_oldest_waiting_record(api, 
         with schema_context("acme"):
             ActionRecord.objects.filter(id=waiting_id).delete()
     assert status == 200 and body["status"] == "ok", body
-    queues = {q["name"]: q for q in body["result"]["queues"]}
+    queues = body["result"]["queues"]
     assert set(queues) >= {
         "switchboard.user.actions",
         "switchboard.admin.actions",
@@ -56,7 +56,27 @@ def test_system_queues_tells_depth_consumers_and_the_oldest_waiting_record(api, 
         "switchboard.maintenance",
     }
     user = queues["switchboard.user.actions"]
-    assert user["consumers"] >= 1 and user["messages"] >= 0 and user["error"] is None
+    assert user["declared"] and user["kind"] == "work" and user["error"] is None
+    assert user["consumers"] >= 1 and user["messages"] >= 0
     assert user["oldest_waiting_s"] >= 40
     assert queues["switchboard.admin.actions"]["consumers"] >= 1  # the admin login looked
     assert queues["switchboard.ingress.user"]["oldest_waiting_s"] is None
+    assert body["result"]["dead_lettered"] == sum(
+        q["messages"] for q in queues.values() if q["kind"] == "dead_letter"
+    )
+
+
+def test_the_inspection_reports_dead_letter_queues_once_config_names_them(monkeypatch):
+    from adminchannel import monitoring
+    from config import queues as config_queues
+
+    monkeypatch.setattr(
+        config_queues, "dead_letter_queue", lambda c: f"switchboard.{c}.dead", raising=False
+    )
+    queues = monitoring.queue_inspect()
+    for channel in ("user", "admin"):
+        parked = queues[f"switchboard.{channel}.dead"]
+        assert parked["kind"] == "dead_letter" and parked["channel"] == channel
+        assert parked["error"] is None and parked["declared"] in (True, False)
+        assert parked["messages"] >= 0  # 0 when the queue is not declared yet
+    assert queues["switchboard.maintenance"]["kind"] == "work"
