@@ -4,6 +4,9 @@
 serve the page shell only; they read no tenant data and need no sign-in (the data comes
 from the actions, each of which checks the caller's roles)."""
 
+import importlib
+import logging
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,6 +27,30 @@ PAGES = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
+def release_matrix() -> dict[str, dict[str, bool]] | None:
+    """{"name@version": {environment: released}} from the release manifests
+    (release.services.release_status, where the release package has it): the same
+    repository files as the public index, not tenant data. None without it: the page then
+    shows which lifecycle states each environment accepts."""
+    try:
+        services = importlib.import_module("release.services")
+        status = services.release_status()
+    except ImportError:
+        return None
+    except Exception:  # the page still serves; the columns fall back to the policy
+        log.exception("release status unavailable for the dashboard")
+        return None
+    return {
+        f"{row['name']}@{row['version']}": {
+            env: bool(where["released"]) for env, where in row["environments"].items()
+        }
+        for row in status["actions"]
+    }
+
+
 @require_GET
 def page(request: HttpRequest, name: str = "overview") -> HttpResponse:
     if name not in PAGES:
@@ -35,6 +62,7 @@ def page(request: HttpRequest, name: str = "overview") -> HttpResponse:
         # Which lifecycle states each environment runs (release/policy.py): the index's
         # release columns until per-environment manifests exist.
         "release_policy": {env: sorted(states) for env, states in ACCEPTED_STATES.items()},
+        "release_matrix": release_matrix() if name == "index" else None,
     }
     response = render(
         request,

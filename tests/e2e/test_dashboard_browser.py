@@ -93,6 +93,10 @@ def test_an_owner_sees_their_tenant_and_not_the_platform(page, screenshots):
     page.fill("#index-search", "system.queues")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("admin")
+    headers = page.locator("#index-table thead th").all_inner_texts()
+    cells = dict(zip(headers, rows.first.locator("td").all_inner_texts(), strict=True))
+    # Released where it runs: everything runs in local test; hosted live only `released`.
+    assert (cells["local_test"], cells["hosted_live"]) == ("✓", "–")
     shot(page, screenshots, "owner-index")
 
     visit(page, "/dashboard/tenants/")

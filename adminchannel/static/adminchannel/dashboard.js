@@ -224,6 +224,10 @@
       doc = await (await fetch("/api/v1/index")).json();
     } catch (err) { root.appendChild(refusal(err, "index")); return; }
     const envs = Object.keys(CONFIG.release_policy);
+    const matrix = CONFIG.release_matrix;
+    const released = (a, e) => (matrix
+      ? !!(matrix[`${a.name}@${a.version}`] || {})[e]
+      : CONFIG.release_policy[e].includes(a.state));
     const states = [...new Set(doc.actions.map((a) => a.state))].sort();
     const search = el("input", { id: "index-search", placeholder: "name or summary" });
     const state = el("select", { id: "index-state" }, el("option", { value: "" }, "any state"),
@@ -244,13 +248,14 @@
         ["action", "v", "channel", "scope", "state", "roles", ...envs.map((e) => `${e}`)],
         rows.map((a) => [a.name, a.version, a.channel, a.scope,
           el("span", { class: `state ${a.state}` }, a.state), a.roles.join(", "),
-          ...envs.map((e) => (CONFIG.release_policy[e].includes(a.state) ? "✓" : "–"))])));
+          ...envs.map((e) => (released(a, e) ? "✓" : "–"))])));
     };
     search.addEventListener("input", draw);
     state.addEventListener("change", draw);
     channel.addEventListener("change", draw);
     root.appendChild(el("p", { class: "muted" },
-      `Release per environment: the lifecycle states each environment runs (this one: ${CONFIG.environment}).`));
+      matrix ? `Release per environment: from each environment's release manifest (this one: ${CONFIG.environment}).`
+        : `Release per environment: the lifecycle states each environment runs (this one: ${CONFIG.environment}).`));
     draw();
   };
 
