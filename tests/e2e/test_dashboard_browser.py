@@ -113,10 +113,15 @@ def test_an_owner_sees_their_tenant_and_not_the_platform(page, screenshots):
     expect(page.locator("#tenant-errors-table")).to_be_visible()  # the tenant's own errors
     shot(page, screenshots, "owner-logs")
 
+    # A command: ask for a release of an action of the index in hosted test.
     visit(page, "/dashboard/release/")
-    expect(page.locator("[data-action='release.status'] .refused")).to_have_attribute(
-        "data-code", "not_implemented"
-    )
+    expect(page.locator("#release-table")).to_contain_text("system.queues")
+    page.fill("#request-action", "dashboard.summary")
+    page.select_option("#request-environment", "hosted_test")
+    page.fill("#request-note", "Browser test: our owners want the summary")
+    page.click("#request-release")
+    expect(page.locator("#release-requested")).to_contain_text("hosted_test, pending")
+    expect(page.locator("#requests-table")).to_contain_text("dashboard.summary")
     shot(page, screenshots, "owner-release")
 
     # Pages not in the owner's menu: the admin channel itself refuses their commands.

@@ -427,23 +427,38 @@
       root.appendChild(el("p", { class: "muted" }, "Release requests are sent for a tenant you own or are promoted on."));
     }
     const opts = { tenant: tenant || "platform" };
-    await section(root, "Actions and their release here", "release.status", { limit: 200 }, opts, (r) =>
-      table("release-table", ["action", "v", "state", "released", "code hash"],
-        r.items.map((a) => [a.name, a.version, a.state, a.released ? "yes" : "no", a.code_hash || "–"])));
+    const requests = el("div", { id: "release-requests" });
+    const status = await section(root, `Actions and their release here (${CONFIG.environment})`, "release.status",
+      { limit: 200 }, opts, (r) =>
+        table("release-table", ["action", "v", "state", "released", "code hash", "drift"],
+          r.items.map((a) => [a.name, a.version, el("span", { class: `state ${a.state}` }, a.state),
+            a.released ? "yes" : "no", a.code_hash || "–", a.drift ? "DRIFT" : ""])));
+    const drawRequests = (list) => requests.replaceChildren(table("requests-table",
+      ["action", "v", "environment", "status", "requested by", "at", "note"],
+      list.map((q) => [q.action, q.version, q.environment, q.status, q.requester, when(q.requested_at), q.note])));
+    root.append(el("h2", {}, "Release requests of this tenant"), requests);
+    drawRequests(status && status.requests ? status.requests : []);
     const out = el("div", { id: "release-request-result" });
+    const envs = Object.keys(CONFIG.release_policy);
     const form = el("form", { id: "release-request-form", onsubmit: async (e) => {
       e.preventDefault();
       out.replaceChildren();
       try {
-        const r = await send("release.request", { action: form.action.value, version: +form.version.value,
-          reason: form.reason.value }, opts);
-        out.appendChild(el("p", { class: "notice" }, `Request ${r.id}: ${r.status}`));
+        const r = await send("release.request", { action: form.elements.action.value,
+          version: +form.elements.version.value, environment: form.elements.environment.value,
+          note: form.elements.note.value }, opts);
+        out.appendChild(el("p", { class: "notice", id: "release-requested" },
+          `Request ${r.id}: ${r.action} v${r.version} in ${r.environment}, ${r.status}.`));
+        const again = await send("release.status", { limit: 1 }, opts);
+        drawRequests(again.requests || []);
       } catch (err) { out.appendChild(refusal(err, "release.request")); }
     } },
-    el("label", {}, "Action ", el("input", { name: "action", placeholder: "leads.create", required: true })),
+    el("label", {}, "Action ", el("input", { name: "action", id: "request-action", placeholder: "leads.create", required: true })),
     el("label", {}, "Version ", el("input", { name: "version", type: "number", value: 1, min: 1 })),
-    el("label", {}, "Reason ", el("input", { name: "reason", size: 60, required: true })),
-    el("button", { type: "submit" }, "Request a release"), out);
+    el("label", {}, "Environment ", el("select", { name: "environment", id: "request-environment" },
+      envs.map((e) => el("option", { value: e }, e)))),
+    el("label", {}, "Note (at least 10 characters) ", el("input", { name: "note", id: "request-note", size: 60, required: true, minlength: 10 })),
+    el("button", { type: "submit", id: "request-release" }, "Request a release"), out);
     root.append(el("h2", {}, "Request a release"), form);
   };
 
