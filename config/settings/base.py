@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TIMEZONE = TIME_ZONE  # "midnight" is midnight in TIME_ZONE
 
+# --- Monitoring: `GET /metrics` (adminchannel/prometheus.py, docs/operations.md) ------------
+# Set: a scrape must send `Authorization: Bearer <token>`. Empty: loopback clients only.
+METRICS_TOKEN = env("SWITCHBOARD_METRICS_TOKEN", "")
+
 # --- Logs and Sentry (audit/, docs/logging.md) -----------------------------------------------
 # JSON-lines logs live under VAR_DIR/logs unless this names another directory.
 SWITCHBOARD_LOGS_DIR = env("SWITCHBOARD_LOGS_DIR", "") or None
