@@ -7,9 +7,11 @@ from django.views.generic import TemplateView
 
 from actions.contract.registry import Channel
 from actions.edge import rest
+from adminchannel import dashboard, prometheus
 
 urlpatterns = [
     path("health", rest.HealthView.as_view(), name="health"),
+    path("metrics", prometheus.metrics_view, name="metrics"),
     path("api/v1/actions", rest.ActionsView.as_view(channel=Channel.USER), name="actions-post"),
     path(
         "api/v1/actions/<uuid:record_id>",
@@ -30,6 +32,8 @@ urlpatterns = [
     path("api/v1/openapi.json", rest.DocumentView.as_view(document="openapi"), name="openapi"),
     path("api/v1/asyncapi.json", rest.DocumentView.as_view(document="asyncapi"), name="asyncapi"),
     path("api/docs/", TemplateView.as_view(template_name="api/swagger.html"), name="api-docs"),
+    path("dashboard/", dashboard.page, name="dashboard"),
+    path("dashboard/<slug:name>/", dashboard.page, name="dashboard-page"),
     path("admin/", admin.site.urls),
     *(path(route, view) for route, view in rest.route_views()),
 ]

@@ -26,6 +26,7 @@ from actions.contract.context import ActionContext
 from actions.contract.errors import ActionError, ErrorCode, action_error_from
 from actions.contract.redaction import redact_for
 from actions.contract.registry import registry
+from actions.delivery import fairness
 from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
 from actions.outcomes import outcome_for
@@ -49,16 +50,26 @@ UNKNOWN = object()
 
 
 def execute(
-    *, channel: str, schema: str, record_id: str, worker: str, actor_id: Any = UNKNOWN
+    *,
+    channel: str,
+    schema: str,
+    record_id: str,
+    worker: str,
+    actor_id: Any = UNKNOWN,
+    slot: bool = False,
 ) -> str:
     """Run one record. Returns the record's status afterwards (or `skipped`).
 
     `actor_id`, when the task message says who sent the record, lets the claim and the
-    actor's access travel to the database together, in one round trip."""
+    actor's access travel to the database together, in one round trip. `slot`: the record
+    holds its tenant's fair-scheduling slot (actions.delivery.fairness), freed once the
+    record's outcome is committed."""
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     with schema_context(schema):
         claimed = _claim_with_access(record_id, channel, worker, schema, actor_id)
         if claimed is None:
+            if slot and _settled(record_id):  # a late copy of a finished record's task
+                fairness.release(channel, schema, record_id)
             return "skipped"
         record, access = claimed
         spec = registry.get(record.action, record.version)
@@ -76,8 +87,17 @@ def execute(
         else:
             _run_and_finish(spec, record, ctx, tenant, started)
         audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
+    if slot:  # the outcome is committed: the tenant may have its next action published
+        fairness.release(channel, schema, record_id)
     _reply_all(record, schema)
     return record.status
+
+
+def _settled(record_id) -> bool:
+    """The record is finished, or gone: nothing of it is in flight any more."""
+    return not ActionRecord.objects.filter(
+        id=record_id, status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING]
+    ).exists()
 
 
 def _claim_with_access(record_id, channel, worker, schema, actor_id):

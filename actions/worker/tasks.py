@@ -23,6 +23,7 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
         schema=schema,
         record_id=record_id,
         worker=task.request.hostname or "",
+        slot=bool(facts.get("slot")),  # the record holds a fair-scheduling slot to free
         **known,
     )
 
