@@ -31,7 +31,13 @@ from actions.contract.registry import registry
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
 from actions.records import LEASE_GRACE_S, lease_expired_before, records_mark_published
-from config.queues import action_queue, exchange_name, execute_task, routing_key
+from config.queues import (
+    DEAD_LETTER_QUEUES,
+    action_queue,
+    exchange_name,
+    execute_task,
+    routing_key,
+)
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
@@ -171,6 +177,8 @@ class Publisher:
             connection.ensure_connection(max_retries=1)
             channel: Any = connection.default_channel  # py-amqp's channel under kombu's
             channel.confirm_select()
+            # The dead-letter exchange first: a quorum action queue dead-letters into it.
+            DEAD_LETTER_QUEUES[self.channel](channel).declare()
             for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
                 if queue_.name == action_queue(self.channel):
                     queue_(channel).declare()

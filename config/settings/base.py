@@ -6,7 +6,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from config.queues import MAINTENANCE_QUEUE, TASK_QUEUES, exchange_name, maintenance_key
+from config.queues import MAINTENANCE_QUEUE, exchange_name, maintenance_key, task_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -212,7 +212,10 @@ CELERY_DB_REUSE_MAX = 1000
 
 # Queues and exchanges are named and declared in config/queues.py (the one place); the
 # outbox publishes to them, workers consume them; the AMQP ingress process declares its own.
-CELERY_TASK_QUEUES = TASK_QUEUES
+# Classic or quorum queues (docs/reliability.md); changing it on a broker that has the
+# queues already needs them deleted first (RabbitMQ refuses a redeclare of another type).
+QUEUE_TYPE = env("SWITCHBOARD_QUEUE_TYPE", "classic")
+CELERY_TASK_QUEUES = task_queues(QUEUE_TYPE)
 CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = exchange_name("user")
 CELERY_TASK_DEFAULT_ROUTING_KEY = maintenance_key("default")
