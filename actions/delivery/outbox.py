@@ -75,6 +75,14 @@ class Publisher:
     MAX_BATCH = 256
     CONFIRM_TIMEOUT_S = 5.0
     MARK_EVERY_S = 0.1
+    # A batch the broker did not take (it is down or restarting) is kept and tried again,
+    # backing off up to RETRY_MAX_S, so that publishing resumes as soon as the broker is
+    # back, not at the sweep's next pass (which runs on a worker, behind the backlog).
+    # Past MAX_RETRYING records the oldest are left to the sweep (it finds every unmarked
+    # record in the database), so a long outage does not grow the process without bound.
+    RETRY_FIRST_S = 0.5
+    RETRY_MAX_S = 5.0
+    MAX_RETRYING = 20_000
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -86,6 +94,9 @@ class Publisher:
         self._put = self._done = 0
         self._confirmed: list[Pending] = []  # published, not yet marked
         self._marked_at = time.monotonic()
+        self._retrying: list[Pending] = []  # refused by the broker, to be tried again
+        self._retry_at = 0.0
+        self._retry_pause = self.RETRY_FIRST_S
 
     def put(self, item: Pending) -> None:
         """Hand a stored record over for publishing (returns at once)."""
@@ -112,8 +123,13 @@ class Publisher:
 
     def _run(self) -> None:
         while True:
+            if self._retrying and time.monotonic() >= self._retry_at:
+                self._retry()
+                continue
             try:
                 wait = self.MARK_EVERY_S if self._confirmed else None
+                if self._retrying:
+                    wait = max(0.0, min(wait or 1e9, self._retry_at - time.monotonic()))
                 batch = [self._queue.get(timeout=wait)]
             except queue.Empty:  # idle with confirmed records: mark them now
                 self._mark_confirmed()
@@ -123,19 +139,47 @@ class Publisher:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                self.publish_batch(batch, mark=False)
-                with self._lock:
-                    self._confirmed.extend(batch)
-            except Exception:  # the sweep publishes them later; clients have their answer
-                log.warning(
-                    "publish of %d records deferred to the sweep", len(batch), exc_info=True
-                )
+            if self._retrying:  # the broker is away: keep the order, try later
+                self._keep(batch)
+            else:
+                try:
+                    self.publish_batch(batch, mark=False)
+                    with self._lock:
+                        self._confirmed.extend(batch)
+                except Exception:  # clients have their answer; the records are stored
+                    log.warning("publish of %d records failed; retrying", len(batch), exc_info=True)
+                    self._keep(batch)
             if time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
                 self._mark_confirmed()
             with self._handled:
                 self._done += len(batch)
                 self._handled.notify_all()
+
+    def _keep(self, batch: list[Pending]) -> None:
+        if not self._retrying:
+            self._retry_at = time.monotonic() + self._retry_pause
+        self._retrying.extend(batch)
+        if len(self._retrying) > self.MAX_RETRYING:  # the sweep will find the oldest
+            del self._retrying[: len(self._retrying) - self.MAX_RETRYING]
+
+    def _retry(self) -> None:
+        """Publish the kept records, oldest first, while the broker takes them."""
+        while self._retrying:
+            batch = self._retrying[: self.MAX_BATCH]
+            try:
+                self.publish_batch(batch, mark=False)
+            except Exception:
+                self._retry_pause = min(self._retry_pause * 2, self.RETRY_MAX_S)
+                self._retry_at = time.monotonic() + self._retry_pause
+                log.info("broker still unavailable; %d records wait", len(self._retrying))
+                return
+            del self._retrying[: len(batch)]
+            with self._lock:
+                self._confirmed.extend(batch)
+            if time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
+                self._mark_confirmed()
+        self._retry_pause = self.RETRY_FIRST_S
+        log.info("broker back: the records kept during its absence are published")
 
     def _mark_confirmed(self) -> None:
         with self._lock:

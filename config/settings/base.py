@@ -198,6 +198,13 @@ CELERY_BROKER_URL = BROKER_URL_USER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_TASK_ACKS_LATE = True
+# After a lost broker connection Celery would cut the prefetch to (concurrency - tasks still
+# running) and raise it back only as those tasks' acks, which cannot succeed on the dead
+# connection, come in: a worker crawled at prefetch 1 for minutes after a broker restart
+# (issue 12). Their messages are requeued by the broker anyway; keep the full window.
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
+# A dead broker connection (no RST: a partition, a frozen node) is noticed in ~2 heartbeats.
+CELERY_BROKER_HEARTBEAT = 20
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # the action record is the result

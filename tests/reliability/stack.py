@@ -211,7 +211,7 @@ class Load:
                     sent += 1
                 self.send_one(cta(surface))
                 if sent >= count:  # past the minimum: a steady trickle while the fault lasts
-                    time.sleep(0.05)
+                    time.sleep(0.5)
 
         if fault:
             fault.start()
