@@ -52,8 +52,12 @@ def dead_letter_queue(channel: str) -> str:
 # queues are replicated, dead-letter to the channel's DLX and have the broker bound
 # redeliveries (`x-delivery-limit`); on classic queues the record's attempt counter is the
 # bound (actions.worker.executor.MAX_ATTEMPTS, 3 attempts, reached first on both types).
+# The broker counts every delivery, a message prefetched by a worker that was killed before
+# it started the task included; under repeated worker crashes the messages at the head of
+# the queue go round several times. The limit is only a backstop for what the executor's
+# own count (attempts actually started) cannot see, so it stays well above it.
 QUEUE_TYPES = ("classic", "quorum")
-DELIVERY_LIMIT = 5
+DELIVERY_LIMIT = 20
 
 
 def queue_arguments(channel: str, queue_type: str) -> dict | None:
