@@ -14,7 +14,8 @@ import pytest
 from actions.worker.executor import MAX_ATTEMPTS
 from tests.reliability.stack import POISON, Load, cta, manage, scale, tally
 
-pytestmark = pytest.mark.reliability
+# The timeout covers the session's set-up of the private services too (slow on a busy host).
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(1200)]
 SERVE_WITHIN_S = 30  # the channel serves again this soon after the dependency is back
 
 
@@ -104,6 +105,9 @@ def test_workers_killed_at_random_moments(stack, private, token):
             time.sleep(random.uniform(0.3, 1.2))
             stack.kill_worker()
         timing["last_kill"] = time.monotonic()
+        sent_so_far = [i for i, s in list(load.answers.items()) if s in (200, 202)]
+        records = ledger.records(sent_so_far)
+        timing["backlog"] = sum(1 for r in records.values() if r[0] not in ("ok", "error"))
 
     restarts_before = stack.restarts
     load.run(scale(600), during=fault)
@@ -114,7 +118,8 @@ def test_workers_killed_at_random_moments(stack, private, token):
         load,
         ledger,
         recovery_s=recovered,
-        extra=f" worker_restarts={stack.restarts - restarts_before}",
+        extra=f" worker_restarts={stack.restarts - restarts_before}"
+        f" unfinished_at_last_kill={timing['backlog']}",
     )
     _assert_promise(figures)
     assert figures["accepted"] == figures["sent"]
