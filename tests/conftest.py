@@ -161,3 +161,19 @@ def tokens(django_db_blocker):
 
     with django_db_blocker.unblock():
         return {u.email: token_issue_pair(user=u)["access_token"] for u in User.objects.all()}
+
+
+@pytest.fixture
+def audited(monkeypatch):
+    """The admin-audit entries written during the test (the log itself is audit's)."""
+    from audit import admin_log as audit_services
+
+    entries = []
+    real = audit_services.admin_audit_write
+
+    def record(**entry):
+        entries.append(entry)
+        real(**entry)
+
+    monkeypatch.setattr(audit_services, "admin_audit_write", record)
+    return entries

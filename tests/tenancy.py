@@ -86,3 +86,27 @@ def run_inline(action: str, payload: dict, *, schema: str, user: User | None) ->
     )
     with schema_context(schema):
         return ActionRecord.objects.get(id=record.id)
+
+
+def ok(record: ActionRecord):
+    """The result of a record that ran well."""
+    assert record.status == "ok", record.error
+    return record.result
+
+
+def code(record: ActionRecord) -> str:
+    """The error code of a record that failed."""
+    assert record.status == "error", record.result
+    return record.error["code"]
+
+
+def send(api, action: str, payload: dict, *, tenant: str, user: User | None) -> dict:
+    """Through the REST gateway, the broker and the channel's worker (the `api` fixture,
+    with `workers` running): the response envelope, checked."""
+    from tests.envelopes import assert_envelope
+
+    spec = registry.get(action)
+    token = token_issue_pair(user=user)["access_token"] if user is not None else None
+    env = {"api": "1", "id": str(uuid.uuid4()), "action": action, "tenant": tenant}
+    response = api({**env, "payload": payload}, token=token, admin=spec.channel == "admin")
+    return assert_envelope(response.json())

@@ -5,19 +5,28 @@ The registry is the schema. Each entry carries the fields of ARCHITECTURE.md sec
 are all generated from it. Registries fail loudly: a duplicate name raises at import,
 an unknown name raises `UnknownAction`.
 
-Actions are declared in `actions/catalog/<domain>.py`, one module per domain; only this
-module imports the catalog. A real action is declared with `@action(...)` on its
-handler; a planned one with `dummy(...)`, and its declaration is marked `# TODO`.
+Each action is declared in a file of its own, named after it, in its domain's package:
+`leads.create` in `actions/catalog/leads/leads_create.py`, an admin-channel action such as
+`tenants.create` in `adminchannel/actions/tenants/tenants_create.py`. Models shared by
+several actions of a domain live in the domain's `_models.py`, shapes shared by domains in
+`actions/catalog/_common.py`. Only this module imports the two packages, and it walks them
+(`load_catalog`): a file that declares no action, two actions, an action named otherwise
+than the file, in another domain's package or on the other channel's side fails at import.
+A real action is declared with `@action(...)` on its handler; a planned one with
+`dummy(...)`, and its declaration is marked `# TODO`. An action's tests live in
+`tests/actions/<domain>/test_<stem>.py` (`tests/adminchannel/...` for the admin channel).
 """
 
 import hashlib
 import importlib
 import inspect
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -26,6 +35,9 @@ from actions.contract.errors import ActionError, ErrorCode
 from config.queues import action_queue
 from release.states import State
 from tenants.roles import ROLE_NAMES
+
+# The repository's root: an action's `path` and `test_path` are relative to it.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Channel(StrEnum):
@@ -39,6 +51,12 @@ class Scope(StrEnum):
     # The caller's own account (auth.*, system.*): sent with one of the caller's tenants,
     # or with "platform" (public schema) by anyone signed in, developers included.
     ACCOUNT = "account"
+
+
+# The packages that hold the actions, one file per action (see the module's docstring),
+# with the channel each serves and where the tests of its actions live.
+PACKAGES = {"actions.catalog": Channel.USER, "adminchannel.actions": Channel.ADMIN}
+TEST_DIRS = {"actions.catalog": "tests/actions", "adminchannel.actions": "tests/adminchannel"}
 
 
 # `(ctx, payload) -> output`. The payload is an instance of the entry's input model, which
@@ -69,11 +87,33 @@ class ActionSpec:
     idempotent: bool = True
     timeout_s: int = 30
     module: str = ""
+    path: str = ""  # its file, relative to the repository's root (the release tooling hashes it)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def todo(self) -> bool:
         return self.handler is None
+
+    @property
+    def stem(self) -> str:
+        """The name of its file and of its test file: `leads.create` -> `leads_create`."""
+        return self.name.replace(".", "_")
+
+    @property
+    def domain(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def expected_test_path(self) -> str:
+        """Where its tests live by convention, relative to the repository's root."""
+        package = "adminchannel.actions" if self.channel == Channel.ADMIN else "actions.catalog"
+        return f"{TEST_DIRS[package]}/{self.domain}/test_{self.stem}.py"
+
+    @property
+    def test_path(self) -> str | None:
+        """Its test file, relative to the repository's root; None when there is none."""
+        path = self.expected_test_path
+        return path if (ROOT / path).is_file() else None
 
     @property
     def queue(self) -> str:
@@ -210,8 +250,18 @@ def _declare(
             idempotent=idempotent,
             timeout_s=timeout_s,
             module=module,
+            path=_path_of(module),
         )
     )
+
+
+def _path_of(module: str) -> str:
+    """The file of a module being imported, relative to the repository's root."""
+    file = getattr(sys.modules.get(module), "__file__", None)
+    if not file:
+        return ""
+    path = Path(file).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def action(
@@ -275,13 +325,51 @@ def dummy(
 _loaded = False
 
 
+def discover(packages: dict[str, Channel], into: Registry) -> list[str]:
+    """Import every module under `packages` (recursively) and check the layout: each
+    module whose name does not start with `_` declares exactly one action (one or more
+    versions of it), named after the module (`leads.create` in `leads_create.py`), in its
+    domain's package (`<package>.leads`), on the package's channel; modules starting with
+    `_` (`_models`, `_common`) and packages declare none. Returns the action modules."""
+    action_modules: list[str] = []
+    for name in packages:
+        infos = pkgutil.walk_packages(importlib.import_module(name).__path__, prefix=f"{name}.")
+        for info in sorted(infos, key=lambda m: m.name):
+            importlib.import_module(info.name)
+            if not info.ispkg and not info.name.rsplit(".", 1)[1].startswith("_"):
+                action_modules.append(info.name)
+    by_module: dict[str, set[str]] = {}
+    for spec in into.all():
+        by_module.setdefault(spec.module, set()).add(spec.name)
+    for module in action_modules:
+        names = by_module.pop(module, set())
+        if not names:
+            raise LayoutError(f"{module} declares no action (one action per file)")
+        if len(names) > 1:
+            raise LayoutError(f"{module} declares {sorted(names)}: one action per file")
+        (action_name,) = names
+        spec = into.get(action_name)
+        parent, domain, stem = module.rsplit(".", 2)
+        if stem != spec.stem:
+            raise LayoutError(f"{action_name} must be declared in {spec.stem}.py, not {module}")
+        if domain != spec.domain:
+            raise LayoutError(f"{action_name} belongs in package {parent}.{spec.domain}")
+        if packages.get(parent) != spec.channel:
+            raise LayoutError(f"{action_name} ({spec.channel} channel) is not in {parent}")
+    for module, names in by_module.items():
+        if module.startswith(tuple(f"{p}." for p in packages)):
+            raise LayoutError(f"{module} declares {sorted(names)}: only action files may")
+    return action_modules
+
+
+class LayoutError(ImportError):
+    """The action packages break the one-action-per-file layout."""
+
+
 def load_catalog() -> Registry:
-    """Import every catalog module once (each declares its domain's actions)."""
+    """Import every action file once (each declares one action), checking the layout."""
     global _loaded
     if not _loaded:
         _loaded = True
-        from actions import catalog
-
-        for info in sorted(pkgutil.iter_modules(catalog.__path__), key=lambda m: m.name):
-            importlib.import_module(f"{catalog.__name__}.{info.name}")
+        discover(PACKAGES, registry)
     return registry

@@ -1,7 +1,8 @@
 """Review and outside-test findings on tenancy, auth and audit, each pinned by a test:
 super-admin actions marked in the audit log (both channels), no audit rows for anonymous
-refusals, the actor in the central error log, consent-based invitations, the reset mail
-after the commit, atomic sign-in throttling (actions and the Django admin site)."""
+refusals, the actor in the central error log, consent-based invitations, atomic sign-in
+throttling (actions and the Django admin site). The reset mail after the commit is
+tests/actions/auth/test_auth_forgot.py."""
 
 import json
 import threading
@@ -16,7 +17,6 @@ from actions.contract.registry import Channel
 from actions.edge import pipeline
 from audit import files as audit
 from audit.models import AdminAuditEntry
-from tenants import tasks as tenant_tasks
 from tenants.accounts import LOGIN_FAILURE_LIMIT, user_login
 from tenants.errors import TenancyError
 from tenants.models import Invitation, LoginFailure, Membership, User
@@ -250,39 +250,6 @@ def test_invitation_mail_waits_for_the_commit(monkeypatch):
         )
         assert sent == []  # not inside the handler's transaction
     assert len(sent) == 1
-
-
-# --- 6. auth.forgot: the mail is a task after the commit ---------------------------------
-
-
-def test_forgot_queues_a_task_and_its_answer_does_not_depend_on_the_mail(monkeypatch):
-    t = make_tenant("fg")
-    user = t["member"]
-    queued = []
-    monkeypatch.setattr(
-        tenant_tasks.password_reset_mail, "apply_async", lambda **kw: queued.append(kw)
-    )
-
-    def smtp_down(**kw):
-        raise OSError("smtp: connection refused")
-
-    monkeypatch.setattr("tenants.accounts.send_mail", smtp_down)
-    mail.outbox.clear()
-    unknown = run_inline(
-        "auth.forgot", {"email": "nobody@tenancy.test"}, schema=t["slug"], user=None
-    )
-    known = run_inline("auth.forgot", {"email": user.email}, schema=t["slug"], user=None)
-    assert ok(unknown) == ok(known) == {"accepted": True}  # SMTP down: still the same answer
-    assert [q["kwargs"]["email"] for q in queued] == ["nobody@tenancy.test", user.email]
-    assert {(q["queue"], q["routing_key"]) for q in queued} == {
-        ("switchboard.maintenance", "maintenance.mail")
-    }
-    assert mail.outbox == []
-    # The task sends the mail (run here, as the maintenance worker would).
-    monkeypatch.undo()
-    assert tenant_tasks.password_reset_mail(email="nobody@tenancy.test") is False
-    assert tenant_tasks.password_reset_mail(email=user.email) is True
-    assert [m.to for m in mail.outbox] == [[user.email]]
 
 
 # --- 7. sign-in throttling: atomic, and on the Django admin site too ----------------------

@@ -10,7 +10,14 @@ from actions.contract.registry import ActionSpec, Registry, registry
 from release.states import State
 from tenants.roles import ROLE_NAMES
 
-CATALOG = Path(__file__).resolve().parents[2] / "actions" / "catalog"
+ROOT = Path(__file__).resolve().parents[2]
+# The action files, user and admin channel (see actions.contract.registry).
+ACTION_FILES = sorted(
+    [
+        *(ROOT / "actions" / "catalog").rglob("*.py"),
+        *(ROOT / "adminchannel" / "actions").rglob("*.py"),
+    ]
+)
 DECLARATION = re.compile(r'(@action|dummy)\(\s*(?:#[^\n]*\n\s*)?"([a-z0-9_.]+)"')
 
 REQUIRED = """
@@ -40,7 +47,7 @@ ADMIN = {
 def declarations() -> list[tuple[str, str, str]]:
     """(kind, name, the declaration's first line) for every declaration in the catalog."""
     found = []
-    for path in sorted(CATALOG.glob("*.py")):
+    for path in ACTION_FILES:
         text = path.read_text()
         for match in DECLARATION.finditer(text):
             first_line = text[match.start() :].split("\n", 1)[0]
@@ -73,7 +80,7 @@ def test_code_and_index_agree():
 
 
 def test_no_todo_marker_outside_a_dummy_declaration():
-    for path in sorted(CATALOG.glob("*.py")):
+    for path in ACTION_FILES:
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if "# TODO" in line:
                 assert "dummy(" in line, f"{path.name}:{number}: # TODO without a dummy"

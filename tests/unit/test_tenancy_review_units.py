@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 from pydantic import ValidationError
 
-from actions.catalog.auth import ChangePasswordIn, ResetIn
-from actions.catalog.tenants import TenantConfigSet
+from actions.catalog.auth.auth_change_password import ChangePasswordIn
+from actions.catalog.auth.auth_reset import ResetIn
+from adminchannel.actions.tenants.tenants_config_set import TenantConfigSet
 from audit.jsonlines import encode
 from audit.summaries import scrub_text
 from tenants.config import SCHEMA, user_message

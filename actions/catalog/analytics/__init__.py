@@ -1,0 +1,1 @@
+"""Analytics: call-to-action events, recorded and exported (user channel)."""

@@ -1,0 +1,1 @@
+"""auth.*: sign-in and the account's own credentials."""

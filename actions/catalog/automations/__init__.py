@@ -1,0 +1,1 @@
+"""Automations: rules that react to a trigger with a list of steps (user channel)."""

@@ -1,0 +1,1 @@
+"""Conversations: threads of messages with a lead, over one channel (user channel)."""

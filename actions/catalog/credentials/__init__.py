@@ -1,0 +1,1 @@
+"""Credentials: encrypted secrets for providers, per workspace; never sent back (user channel)."""

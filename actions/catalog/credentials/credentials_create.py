@@ -1,0 +1,32 @@
+"""`credentials.create`: Store a credential for a provider in a workspace (encrypted)."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from actions.catalog.credentials._models import Credential
+from actions.contract.payloads import ObjectId, Payload, Secret, ShortText, Slug
+from actions.contract.registry import dummy
+from tenants.roles import MEMBERS
+
+# The whole map is marked secret as well as each value: redaction needs no key knowledge.
+SecretData = Annotated[
+    dict[Slug, Secret], Field(min_length=1, max_length=50, json_schema_extra={"x-secret": True})
+]
+
+
+class CredentialCreate(Payload):
+    workspace_id: ObjectId
+    provider: Slug
+    name: ShortText
+    data: SecretData  # keys are the provider's field names
+
+
+dummy(  # TODO
+    "credentials.create",
+    channel="user",
+    roles=MEMBERS,
+    summary="Store a credential for a provider in a workspace (encrypted).",
+    input=CredentialCreate,
+    output=Credential,
+)

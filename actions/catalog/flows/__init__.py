@@ -1,0 +1,1 @@
+"""Flows: graphs of nodes that runs execute, per workspace (user channel)."""

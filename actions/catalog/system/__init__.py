@@ -1,0 +1,1 @@
+"""system.*: health and the index, as actions."""

@@ -1,0 +1,1 @@
+"""Webhooks: events from outside posted to a workspace endpoint (user channel, anonymous)."""

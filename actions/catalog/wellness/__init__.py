@@ -1,0 +1,1 @@
+"""Wellness: health and habit measurements of a client (a lead), over time (user channel)."""

@@ -1,0 +1,1 @@
+"""Workspaces: the tenant's containers of flows, credentials and runs (user channel)."""

@@ -1,0 +1,1 @@
+"""Audit: the tenant's append-only admin audit log, queried (admin channel)."""

@@ -1,0 +1,1 @@
+"""Demo: purge business data and reseed the demo tenants (admin channel, platform)."""

@@ -1,0 +1,1 @@
+"""Release: where each action stands, and asking for one to be released (admin channel)."""

@@ -1,0 +1,1 @@
+"""System: the platform's queues, dead-letter queues included (admin channel, platform)."""

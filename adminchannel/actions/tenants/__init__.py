@@ -1,0 +1,1 @@
+"""Tenants: creation, configuration, owners and members (admin channel)."""
