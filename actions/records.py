@@ -148,10 +148,32 @@ def records_mark_published(*, schema: str, record_ids: list[str]) -> None:
     )
 
 
+_UNPUBLISHED = sql.SQL(
+    "SELECT id, action, actor_id FROM {table} WHERE published_at IS NULL "
+    "AND status = 'accepted' AND channel = %s ORDER BY created_at LIMIT %s"
+)
+
+
+def records_unpublished(*, schema: str, channel: str, limit: int) -> list[tuple[str, str, Any]]:
+    """The oldest records of `channel` in `schema` not (yet) marked published: (id, action,
+    actor_id) each. The outbox's fair scheduling takes a tenant's held-back records from
+    here (the partial index `record_unpublished` serves it)."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(_statement("unpublished", schema), [channel, limit])
+        return [(str(id_), action, actor_id) for id_, action, actor_id in cursor.fetchall()]
+
+
 @functools.lru_cache(maxsize=4096)
 def _statement(kind: str, schema: str) -> sql.Composed:
     """A hot statement for `schema`, its table named with the schema (config.db)."""
-    template = {"store": _STORE, "claim": _CLAIM, "finish": _FINISH, "published": _PUBLISHED}
+    template = {
+        "store": _STORE,
+        "claim": _CLAIM,
+        "finish": _FINISH,
+        "published": _PUBLISHED,
+        "unpublished": _UNPUBLISHED,
+    }
     return template[kind].format(
         table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
     )

@@ -6,19 +6,12 @@ import threading
 import time
 from typing import Any
 
-import amqp
 from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
 from actions.delivery.replies import broker_url
-from config.queues import (
-    CHANNELS,
-    MAINTENANCE_QUEUE,
-    action_queue,
-    dead_letter_queue,
-    ingress_name,
-)
+from config.queues import CHANNELS, ingress_name
 from release import runtime
 
 
@@ -81,54 +74,14 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
     return found
 
 
-def queue_state(channel: str, queues: list[str]) -> dict[str, dict | None]:
-    """The shared queue inspection: {queue: {"messages": ready, "consumers": n}}, None for
-    a queue not declared yet. Each channel's own login: the user channel's may not look at
-    the admin queues. Raises if the broker cannot be reached."""
-    found: dict[str, dict | None] = {}
-    with Connection(broker_url(channel), connect_timeout=2) as conn:
-        amqp_channel = conn.channel()
-        for name in queues:
-            try:
-                _, messages, consumers = amqp_channel.queue_declare(queue=name, passive=True)
-                found[name] = {"messages": messages, "consumers": consumers}
-            except amqp.NotFound:  # it closed the channel: open another
-                found[name] = None
-                amqp_channel = conn.channel()
-    return found
-
-
 def ingress_consumers(channel: str) -> dict:
     """How many ingress processes consume a channel's ingress queue, and its backlog."""
-    state = queue_state(channel, [ingress_name(channel)])[ingress_name(channel)]
-    if state is None:
-        raise LookupError(f"{ingress_name(channel)} is not declared")
-    return {"consumers": state["consumers"], "backlog": state["messages"]}
-
-
-def queues_report() -> dict[str, dict]:
-    """Every Switchboard queue of both channels: ready messages and consumers, with the
-    dead-letter queues (parked messages, docs/reliability.md). `system.queues` answers
-    this; a channel whose broker cannot be reached reports its error."""
-    report: dict[str, dict] = {}
-    for channel in CHANNELS:
-        names = [action_queue(channel), dead_letter_queue(channel), ingress_name(channel)]
-        if channel == "user":
-            names.append(MAINTENANCE_QUEUE)
-        try:
-            states = queue_state(channel, names)
-        except Exception as exc:
-            report.update({name: {"error": type(exc).__name__} for name in names})
-            continue
-        for name, state in states.items():
-            report[name] = {
-                "channel": channel,
-                "kind": "dead_letter" if name == dead_letter_queue(channel) else "work",
-                "declared": state is not None,
-                "messages": state["messages"] if state else 0,
-                "consumers": state["consumers"] if state else 0,
-            }
-    return report
+    # Each channel's own login: the user channel's may not look at the admin queues.
+    with Connection(broker_url(channel), connect_timeout=2) as conn:
+        _, backlog, consumers = conn.default_channel.queue_declare(
+            queue=ingress_name(channel), passive=True
+        )
+    return {"consumers": consumers, "backlog": backlog}
 
 
 def _ingress(channel: str) -> dict:

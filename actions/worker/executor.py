@@ -36,7 +36,7 @@ from actions.contract.context import ActionContext
 from actions.contract.errors import ActionError, ErrorCode, action_error_from
 from actions.contract.redaction import redact_for
 from actions.contract.registry import registry
-from actions.delivery import deadletter
+from actions.delivery import deadletter, fairness
 from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
 from actions.outcomes import outcome_for
@@ -68,6 +68,7 @@ def execute(
     worker: str,
     actor_id: Any = UNKNOWN,
     redelivered: bool = False,
+    slot: bool = False,
 ) -> str:
     """Run one record. Returns the record's status afterwards (or `skipped`, or
     `superseded` when another attempt took the record over while this one ran).
@@ -75,12 +76,16 @@ def execute(
     `actor_id`, when the task message says who sent the record, lets the claim and the
     actor's access travel to the database together, in one round trip. `redelivered`
     (RabbitMQ's flag) lets a running record be taken over before its lease ends.
-    A lost database raises (the task layer requeues the message)."""
+    A lost database raises (the task layer requeues the message). `slot`: the record
+    holds its tenant's fair-scheduling slot (actions.delivery.fairness), freed once the
+    record's outcome is committed."""
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     gave_up = False
     with schema_context(schema):
         claimed = _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered)
         if claimed is None:
+            if slot and _settled(record_id):  # a late copy of a finished record's task
+                fairness.release(channel, schema, record_id)
             return "skipped"
         record, access = claimed
         spec = registry.get(record.action, record.version)
@@ -111,8 +116,17 @@ def execute(
             record=record,
             reason=f"gave up after {MAX_ATTEMPTS} attempts",
         )
+    if slot:  # the outcome is committed: the tenant may have its next action published
+        fairness.release(channel, schema, record_id)
     _reply_all(record, schema)
     return record.status
+
+
+def _settled(record_id) -> bool:
+    """The record is finished, or gone: nothing of it is in flight any more."""
+    return not ActionRecord.objects.filter(
+        id=record_id, status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING]
+    ).exists()
 
 
 def _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered=False):

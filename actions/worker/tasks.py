@@ -30,6 +30,7 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
             record_id=record_id,
             worker=task.request.hostname or "",
             redelivered=bool((task.request.delivery_info or {}).get("redelivered")),
+            slot=bool(facts.get("slot")),  # the record holds a fair-scheduling slot to free
             **known,
         )
     except Exception as exc:

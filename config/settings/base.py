@@ -25,8 +25,10 @@ ALLOWED_HOSTS = env("SWITCHBOARD_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 
 # --- Apps: django-tenants splits shared (public schema) and per-tenant apps -----------------
 SHARED_APPS = [
-    "django_tenants",
+    # tenants before django_tenants: its `migrate_schemas` (the fast path for many tenants,
+    # docs/tenancy.md) is the one manage.py finds.
     "tenants",
+    "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -53,6 +55,11 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 # One `SET search_path` per connection and tenant switch instead of one per query.
 TENANT_LIMIT_SET_CALLS = True
+# New tenant schemas replay the DDL of a migrated template schema (tenants/schema_template.py)
+# instead of running the migrations; needs pg_dump. 0: run the migrations.
+TENANT_SCHEMA_REPLAY = env("SWITCHBOARD_TENANT_SCHEMA_REPLAY", "1") == "1"
+# Schemas `migrate_schemas` migrates at once (processes, one connection each).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("SWITCHBOARD_MIGRATE_PROCESSES", "2"))
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
@@ -163,6 +170,15 @@ SWITCHBOARD: dict[str, Any] = {
     # refused messages (invalid, invalid payload, hostile) per address and per actor.
     "REDIS_URL": env("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "REDIS_PREFIX": env("SWITCHBOARD_REDIS_PREFIX", "switchboard"),
+    # Fair scheduling (actions/delivery/fairness.py, docs/architecture.md#fairness): per
+    # channel, the most actions of one tenant published to the broker and not yet finished;
+    # the rest wait in the tenant's records table and go out as slots free. 0: off (FIFO).
+    "TENANT_INFLIGHT_CAP": {
+        "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "8")),
+        "admin": int(env("SWITCHBOARD_INFLIGHT_CAP_ADMIN", "8")),
+    },
+    # A slot not freed by its worker nor by the sweep's reconcile lapses after this long.
+    "INFLIGHT_SLOT_TTL_SECONDS": int(env("SWITCHBOARD_INFLIGHT_SLOT_TTL_SECONDS", "900")),
     "RATE_LIMITS_ENABLED": True,
     "RATE_LIMITS": {
         "source": {"limit": 30, "window_s": 60},
@@ -276,6 +292,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = TIME_ZONE  # "midnight" is midnight in TIME_ZONE
+
+# --- Monitoring: `GET /metrics` (adminchannel/prometheus.py, docs/operations.md) ------------
+# Set: a scrape must send `Authorization: Bearer <token>`. Empty: loopback clients only.
+METRICS_TOKEN = env("SWITCHBOARD_METRICS_TOKEN", "")
 
 # --- Logs and Sentry (audit/, docs/logging.md) -----------------------------------------------
 # JSON-lines logs live under VAR_DIR/logs unless this names another directory.

@@ -84,8 +84,8 @@ def test_poison_message_is_dead_lettered(stack, private, token):
             {**private.env, "SWITCHBOARD_QUEUE_TYPE": stack.queue_type},
             "shell",
             "-c",
-            "import json; from actions.edge.health import queues_report; "
-            "print(json.dumps(queues_report()))",
+            "import json; from adminchannel.monitoring import queue_inspect; "
+            "print(json.dumps(queue_inspect(), default=str))",
         )
         .strip()
         .splitlines()[-1]
