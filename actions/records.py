@@ -101,12 +101,20 @@ def claimed_record(row) -> ActionRecord | None:
 
 _FINISH = sql.SQL(
     "UPDATE {table} SET status = %s, result = %s, error = %s, finished_at = %s, "
-    "duration_ms = %s, payload = %s WHERE id = %s RETURNING reply_to"
+    "duration_ms = %s, payload = %s WHERE id = %s AND status = 'running' AND attempts = %s "
+    "RETURNING reply_to"
 )
 
 
+class LeaseLost(Exception):
+    """The record is no longer this attempt's: another worker took it over (the message was
+    redelivered because this worker's broker connection died) or it finished. The
+    finishing transaction must roll back, so that the action's writes happen once."""
+
+
 def record_finish(*, schema: str, record: ActionRecord) -> list:
-    """Store a record's outcome; returns its reply targets as they are now. The UPDATE's row
+    """Store a record's outcome; returns its reply targets as they are now. Only the attempt
+    that holds the claim may (else LeaseLost: roll back). The UPDATE's row
     lock orders it with a duplicate request adding a target (actions.edge.pipeline), so none is
     lost: a target added before is returned, one added after sees a finished record."""
     params = [
@@ -117,9 +125,11 @@ def record_finish(*, schema: str, record: ActionRecord) -> list:
         record.duration_ms,
         _jsonb(record.payload),
         record.id,
+        record.attempts,  # the fencing token: only the attempt that holds the claim finishes
     ]
     row, _ = execute_prepared(_statement("finish", schema), params, label="record_finish")
-    assert row is not None, f"record {record.id} vanished while it ran"
+    if row is None:
+        raise LeaseLost(f"record {record.id} attempt {record.attempts} was taken over")
     (reply_to,) = row
     return json.loads(reply_to) if isinstance(reply_to, str) else reply_to
 

@@ -39,7 +39,13 @@ from actions.records import (
     records_mark_published,
     records_unpublished,
 )
-from config.queues import action_queue, exchange_name, execute_task, routing_key
+from config.queues import (
+    DEAD_LETTER_QUEUES,
+    action_queue,
+    exchange_name,
+    execute_task,
+    routing_key,
+)
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,14 @@ class Publisher:
     REFILL_EVERY_S = 0.005
     # Held-back records kept in memory per tenant; the rest are read from its table.
     HOLD_MAX = 1000
+    # A batch the broker did not take (it is down or restarting) is kept and tried again,
+    # backing off up to RETRY_MAX_S, so that publishing resumes as soon as the broker is
+    # back, not at the sweep's next pass (which runs on a worker, behind the backlog).
+    # Past MAX_RETRYING batches the oldest are left to the sweep (it finds every unmarked
+    # record in the database), so a long outage does not grow the process without bound.
+    RETRY_FIRST_S = 0.5
+    RETRY_MAX_S = 5.0
+    MAX_RETRYING = 2_000
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -95,6 +109,9 @@ class Publisher:
         # Fair scheduling: tenants (schemas) whose records wait for a slot, in turn.
         self._backlog: dict[str, _Backlog] = {}
         self._refilled_at = 0.0
+        self._retrying: list[tuple[list[Pending], bool]] = []  # (batch, slot) to try again
+        self._retry_at = 0.0
+        self._retry_pause = self.RETRY_FIRST_S
 
     def put(self, item: Pending) -> None:
         """Hand a stored record over for publishing (returns at once)."""
@@ -127,6 +144,8 @@ class Publisher:
 
     def _run(self) -> None:
         while True:
+            if self._retrying and time.monotonic() >= self._retry_at:
+                self._retry()
             try:
                 batch = [self._queue.get(timeout=self._wait())]
             except queue.Empty:  # idle: time to mark confirmed records, or to refill
@@ -151,7 +170,10 @@ class Publisher:
         """How long the thread may sleep waiting for new records."""
         if self._backlog:
             return self.REFILL_EVERY_S
-        return self.MARK_EVERY_S if self._confirmed else None
+        wait = self.MARK_EVERY_S if self._confirmed else None
+        if self._retrying:
+            wait = max(0.0, min(wait or 1e9, self._retry_at - time.monotonic()))
+        return wait
 
     def _send(self, batch: list[Pending]) -> None:
         """Publish what of `batch` may go now. With fair scheduling on, a record goes out
@@ -244,12 +266,40 @@ class Publisher:
     def _publish_confirmed(self, batch: list[Pending], *, slot: bool) -> None:
         if not batch:
             return
+        if self._retrying:  # the broker is away: keep the order, try later
+            self._keep(batch, slot)
+            return
         try:
             self.publish_batch(batch, mark=False, slot=slot)
             with self._lock:
                 self._confirmed.extend(batch)
-        except Exception:  # the sweep publishes them later; clients have their answer
-            log.warning("publish of %d records deferred to the sweep", len(batch), exc_info=True)
+        except Exception:  # clients have their answer; the records are stored
+            log.warning("publish of %d records failed; retrying", len(batch), exc_info=True)
+            self._keep(batch, slot)
+
+    def _keep(self, batch: list[Pending], slot: bool) -> None:
+        if not self._retrying:
+            self._retry_at = time.monotonic() + self._retry_pause
+        self._retrying.append((batch, slot))
+        if len(self._retrying) > self.MAX_RETRYING:  # the sweep will find the oldest
+            del self._retrying[: len(self._retrying) - self.MAX_RETRYING]
+
+    def _retry(self) -> None:
+        """Publish the kept batches, oldest first, while the broker takes them."""
+        while self._retrying:
+            batch, slot = self._retrying[0]
+            try:
+                self.publish_batch(batch, mark=False, slot=slot)
+            except Exception:
+                self._retry_pause = min(self._retry_pause * 2, self.RETRY_MAX_S)
+                self._retry_at = time.monotonic() + self._retry_pause
+                log.info("broker still unavailable; %d batches wait", len(self._retrying))
+                return
+            del self._retrying[0]
+            with self._lock:
+                self._confirmed.extend(batch)
+        self._retry_pause = self.RETRY_FIRST_S
+        log.info("broker back: the records kept during its absence are published")
 
     def _mark_confirmed(self) -> None:
         with self._lock:
@@ -291,6 +341,8 @@ class Publisher:
             connection.ensure_connection(max_retries=1)
             channel: Any = connection.default_channel  # py-amqp's channel under kombu's
             channel.confirm_select()
+            # The dead-letter exchange first: a quorum action queue dead-letters into it.
+            DEAD_LETTER_QUEUES[self.channel](channel).declare()
             for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
                 if queue_.name == action_queue(self.channel):
                     queue_(channel).declare()

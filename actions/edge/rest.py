@@ -27,7 +27,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.index import asyncapi_document, index_document, openapi_document
 from actions.contract.registry import Channel, Scope, registry
 from actions.contract.routes import Route
@@ -74,7 +74,8 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, (exceptions.NotFound, Http404)):
         err = ActionError(ErrorCode.NOT_FOUND, "No such thing here.")
     else:
-        return Response(unhandled("gateway.rest", {}), status=500)
+        env = unhandled("gateway.rest", {})  # 500, or 503 for a lost dependency
+        return _answer(env, http_status_for(env["error"]["code"]))
     return _answer(error_envelope({}, err, "gateway.rest"), err.status)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from celery.schedules import crontab
 
 from config.environments import environment  # noqa: F401  (the environment modules use it)
-from config.queues import MAINTENANCE_QUEUE, TASK_QUEUES, exchange_name, maintenance_key
+from config.queues import MAINTENANCE_QUEUE, exchange_name, maintenance_key, task_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -242,6 +242,13 @@ CELERY_BROKER_URL = BROKER_URL_USER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_TASK_ACKS_LATE = True
+# After a lost broker connection Celery would cut the prefetch to (concurrency - tasks still
+# running) and raise it back only as those tasks' acks, which cannot succeed on the dead
+# connection, come in: a worker crawled at prefetch 1 for minutes after a broker restart
+# (issue 12). Their messages are requeued by the broker anyway; keep the full window.
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
+# A dead broker connection (no RST: a partition, a frozen node) is noticed in ~2 heartbeats.
+CELERY_BROKER_HEARTBEAT = 20
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # the action record is the result
@@ -256,7 +263,10 @@ CELERY_DB_REUSE_MAX = 1000
 
 # Queues and exchanges are named and declared in config/queues.py (the one place); the
 # outbox publishes to them, workers consume them; the AMQP ingress process declares its own.
-CELERY_TASK_QUEUES = TASK_QUEUES
+# Classic or quorum queues (docs/reliability.md); changing it on a broker that has the
+# queues already needs them deleted first (RabbitMQ refuses a redeclare of another type).
+QUEUE_TYPE = env("SWITCHBOARD_QUEUE_TYPE", "classic")
+CELERY_TASK_QUEUES = task_queues(QUEUE_TYPE)
 CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = exchange_name("user")
 CELERY_TASK_DEFAULT_ROUTING_KEY = maintenance_key("default")

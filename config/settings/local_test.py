@@ -30,5 +30,8 @@ _OVERRIDES: dict[str, Any] = {
     "REDIS_PREFIX": "switchboard_test" + (f"_{_NS}" if _NS else ""),
     # The spine benchmark (tests/bench) runs the stack with them on, as in production.
     "RATE_LIMITS_ENABLED": env("SWITCHBOARD_TEST_RATE_LIMITS", "0") == "1",  # noqa: F405
+    # Fault injection (tests/reliability): a record whose payload's `surface` is this
+    # value kills its worker process, as a poison message would. Never set elsewhere.
+    "TEST_CRASH_ON": env("SWITCHBOARD_TEST_CRASH_ON", ""),  # noqa: F405
 }
 SWITCHBOARD = SWITCHBOARD | _OVERRIDES  # noqa: F405
