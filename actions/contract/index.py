@@ -218,6 +218,8 @@ def _route_paths(responses: dict) -> dict:
     for path, routes in by_path().items():
         operations = {}
         for route in routes:
+            if route.action not in registry:
+                continue  # left out of a built artifact
             spec = registry.get(route.action)
             properties = spec.input_schema.get("properties", {})
             required = set(spec.input_schema.get("required", []))
@@ -268,7 +270,8 @@ def _route_paths(responses: dict) -> dict:
                     "content": {"application/json": {"schema": body}},
                 }
             operations[route.method.lower()] = operation
-        paths[path] = operations
+        if operations:
+            paths[path] = operations
     return paths
 
 

@@ -20,6 +20,7 @@ A real action is declared with `@action(...)` on its handler; a planned one with
 import dataclasses
 import importlib
 import inspect
+import json
 import pkgutil
 import sys
 from collections.abc import Callable, Iterable
@@ -33,6 +34,7 @@ from pydantic import BaseModel
 
 from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.routes import check_routes, routes_of
+from config.environments import ARTIFACT_FILE
 from config.queues import action_queue
 from release import lifecycle
 from release.manifests import pin
@@ -372,6 +374,18 @@ class LayoutError(ImportError):
     """The action packages break the one-action-per-file layout."""
 
 
+def _input_fields(name: str) -> dict[str, Any] | None:
+    return registry.get(name).input.model_fields if name in registry else None
+
+
+def _withheld() -> frozenset[str]:
+    """The actions a built artifact left out (release/artifact.py): their routes stay and
+    answer `not_released`, as the actions do."""
+    if not ARTIFACT_FILE.is_file():
+        return frozenset()
+    return frozenset(json.loads(ARTIFACT_FILE.read_text())["withheld"])
+
+
 def load_catalog() -> Registry:
     """Import every action file once (each declares one action), checking the layout."""
     global _loaded
@@ -379,5 +393,5 @@ def load_catalog() -> Registry:
         _loaded = True
         discover(PACKAGES, registry)
         registry.apply_states(lifecycle.stored_states())
-        check_routes(lambda name: registry.get(name).input.model_fields)
+        check_routes(_input_fields, absent_ok=_withheld())
     return registry

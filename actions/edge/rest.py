@@ -164,13 +164,14 @@ class RouteView(EnvelopeView):
     async def dispatch_route(self, request: Request, **params: str) -> Response:
         route = self.routes[request.method]
         try:
-            wait = wait_seconds(request.query_params.get("wait")) or ROUTE_WAIT_S
+            given = request.query_params.get("wait")
+            wait = ROUTE_WAIT_S if given is None else wait_seconds(given)
             body = read_body(request._request) if route.reads_body else b""
             envelope = route_envelope(route, request, params, body)
         except ActionError as err:
             return _answer(await in_thread(error_envelope, {}, err, "gateway.rest"), err.status)
         env, status = await post_action(
-            registry.get(route.action).channel,
+            registry.get(route.action).channel if route.action in registry else Channel.USER,
             body=json.dumps(envelope).encode(),
             wait=wait,
             authorization=request.headers.get("Authorization"),
@@ -182,8 +183,9 @@ class RouteView(EnvelopeView):
 
 
 def route_envelope(route: Route, request: Request, params: dict[str, str], body: bytes) -> dict:
-    """The envelope a resource route call stands for."""
-    spec = registry.get(route.action)
+    """The envelope a resource route call stands for. (An action a built artifact left out
+    still gets its envelope: the pipeline answers `not_released`.)"""
+    spec = registry.get(route.action) if route.action in registry else None
     payload: dict[str, Any] = {}
     if route.reads_body and body.strip():
         try:
@@ -198,7 +200,7 @@ def route_envelope(route: Route, request: Request, params: dict[str, str], body:
             raise ActionError(
                 ErrorCode.INVALID_ENVELOPE, "The body must be a JSON object of payload fields."
             )
-    elif not route.reads_body:
+    elif not route.reads_body and spec is not None:
         payload.update(_query_payload(spec, request))
     for name, value in params.items():
         if name in payload and payload[name] != value:
@@ -210,7 +212,7 @@ def route_envelope(route: Route, request: Request, params: dict[str, str], body:
         payload[name] = value
     tenant = request.headers.get("X-Tenant") or request.query_params.get("tenant")
     if not tenant:
-        if spec.scope == Scope.TENANT:
+        if spec is not None and spec.scope == Scope.TENANT:
             raise ActionError(
                 ErrorCode.INVALID_ENVELOPE,
                 "Name the tenant: header `X-Tenant` (or `?tenant=`).",
@@ -220,8 +222,8 @@ def route_envelope(route: Route, request: Request, params: dict[str, str], body:
     return {
         "api": "1",
         "id": request.headers.get("Idempotency-Key") or str(uuid.uuid4()),
-        "action": spec.name,
-        "version": spec.version,
+        "action": route.action,
+        **({"version": spec.version} if spec is not None else {}),
         "tenant": tenant,
         "payload": payload,
     }
