@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from actions import audit_trail as audit
 from actions.contract import envelope
+from actions.contract.connectors import require_subscribed
 from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.registry import Channel, Scope, registry
 from actions.delivery import outbox
@@ -237,6 +238,9 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
             ErrorCode.NOT_RELEASED,
             f"{spec.name} v{spec.version} is not released in {settings.SWITCHBOARD_ENV}.",
         )
+    # The connectors it needs: answered here, before the record is stored, from the Tenant
+    # row the access statement brought (no query); the worker checks again.
+    require_subscribed(spec, tenant)
 
     # A sender whose messages were refused too often is refused before steps 5-6 cost anything.
     ratelimit.refusal_budget(actor=actor, source=ingress.source)

@@ -42,6 +42,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "actions",  # each tenant's action records live in its own schema
+    "connectors",  # each tenant's credentials and connector traces live in its own schema
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -149,6 +150,13 @@ SWITCHBOARD: dict[str, Any] = {
         "anonymous": {"limit": 600, "window_s": 60},
         "refusals": {"limit": 60, "window_s": 60},
     },
+    # Connectors (docs/connectors.md): a retryable failure (timeout, unreachable, 5xx/429)
+    # is tried again up to `attempts` times in all, waiting initial_s * 2^n (at most
+    # max_s) plus up to jitter_s at random.
+    "CONNECTOR_RETRY": {"attempts": 3, "initial_s": 0.5, "max_s": 5.0, "jitter_s": 0.5},
+    # Hosts that outbound connectors may reach although the SSRF rules would refuse them
+    # (exact host names or addresses). Empty everywhere but local_test.
+    "CONNECTOR_ALLOWED_HOSTS": [],
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
 # Password reset and invitation mails (tenants/accounts.py). Hosted environments set SMTP.

@@ -15,3 +15,8 @@ for _name in (
 ):
     if not os.environ.get(_name):
         raise KeyError(f"{_name} must be set in hosted environments")
+
+# Credentials are sealed with a key-encryption key (connectors/crypto.py): a hosted
+# environment never generates one, and does not start without it.
+if not (os.environ.get("SWITCHBOARD_KEK") or os.environ.get("SWITCHBOARD_KEK_FILE")):
+    raise KeyError("SWITCHBOARD_KEK or SWITCHBOARD_KEK_FILE must be set in hosted environments")

@@ -101,6 +101,7 @@ def test_bearer_token_values_are_still_redacted():
 def test_hosted_settings_require_the_broker_passwords(module):
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_BROKER")}
     base["SWITCHBOARD_SECRET_KEY"] = "hosted-secret"
+    base["SWITCHBOARD_KEK_FILE"] = "/run/secrets/switchboard-kek"  # (tests/unit/test_crypto.py)
     code = f"import {module} as s; print(s.CELERY_BROKER_URL)"
 
     def run(extra):

@@ -2,10 +2,11 @@
 
 from actions.catalog._common import ById
 from actions.contract.payloads import Deleted
-from actions.contract.registry import dummy
+from actions.contract.registry import action
 from tenants.roles import MEMBERS
 
-dummy(  # TODO
+
+@action(
     "credentials.delete",
     channel="user",
     roles=MEMBERS,
@@ -13,3 +14,6 @@ dummy(  # TODO
     input=ById,
     output=Deleted,
 )
+def credentials_delete(ctx, payload: ById) -> Deleted:
+    ctx.connectors.credential_delete(payload.id)
+    return Deleted(id=payload.id)

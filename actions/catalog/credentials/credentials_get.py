@@ -2,10 +2,11 @@
 
 from actions.catalog._common import ById
 from actions.catalog.credentials._models import Credential
-from actions.contract.registry import dummy
+from actions.contract.registry import action
 from tenants.roles import MEMBERS
 
-dummy(  # TODO
+
+@action(
     "credentials.get",
     channel="user",
     roles=MEMBERS,
@@ -13,3 +14,5 @@ dummy(  # TODO
     input=ById,
     output=Credential,
 )
+def credentials_get(ctx, payload: ById) -> Credential:
+    return Credential.model_validate(ctx.connectors.credential(payload.id))

@@ -2,7 +2,9 @@
 
 No DNS lookups here (the guard must be fast and deterministic); a host name is judged by
 its spelling. The connector that fetches a URL must still resolve it and re-check the
-address it connects to (DNS rebinding), see docs/security.md.
+address it connects to (DNS rebinding) with `address_problem`, see docs/security.md and
+docs/connectors.md. It lives in the contract room because the guard (edge) and the
+connectors (worker) both apply it.
 """
 
 import ipaddress
@@ -139,3 +141,12 @@ def _public(address) -> bool:
         or address.is_reserved
         or address.is_unspecified
     )
+
+
+def address_problem(address: str) -> str | None:
+    """Why a resolved address must not be connected to (`internal_address`), or None."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return "malformed"
+    return None if _public(ip) else "internal_address"
