@@ -38,7 +38,7 @@ def kek_id(key: bytes) -> str:
     return hashlib.sha256(b"switchboard-kek:" + key).hexdigest()[:16]
 
 
-def _decode(text: str, where: str) -> bytes:
+def decode_key(text: str, where: str) -> bytes:
     try:
         key = base64.urlsafe_b64decode(text.strip().encode())
     except ValueError:
@@ -89,11 +89,11 @@ def keyring() -> KeyRing:
     env = os.environ.get("SWITCHBOARD_KEK")
     if env:
         others = [
-            _decode(os.environ[name], name)
+            decode_key(os.environ[name], name)
             for name in ("SWITCHBOARD_KEK_NEXT", "SWITCHBOARD_KEK_PREVIOUS")
             if os.environ.get(name)
         ]
-        return KeyRing(_decode(env, "SWITCHBOARD_KEK"), tuple(others), "env")
+        return KeyRing(decode_key(env, "SWITCHBOARD_KEK"), tuple(others), "env")
     path = key_file()
     if not path.exists():
         if not _local():
@@ -106,8 +106,8 @@ def keyring() -> KeyRing:
     for suffix in (".next", ".previous"):
         extra = path.with_name(path.name + suffix)
         if extra.exists():
-            others.append(_decode(extra.read_text(), str(extra)))
-    return KeyRing(_decode(path.read_text(), str(path)), tuple(others), "file")
+            others.append(decode_key(extra.read_text(), str(extra)))
+    return KeyRing(decode_key(path.read_text(), str(path)), tuple(others), "file")
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ resolved here and every address re-checked (`address_problem`), and the connecti
 to the address that was checked (no second lookup a DNS rebinding could answer
 differently); TLS still verifies the certificate against the host name.
 
-Hosts in `SWITCHBOARD["CONNECTOR_ALLOWED_HOSTS"]` (exact host names or addresses; empty
-in every environment but local_test, whose tests run their providers on 127.0.0.1) skip
-the internal-address rules. Nothing else does.
+Hosts in `SWITCHBOARD["SSRF_ALLOWED_HOSTS"]` (ssrf.allowed_hosts: exact host names or
+addresses; empty in every environment but local_test, whose tests run their providers on
+127.0.0.2) skip the internal-address rules. Nothing else does.
 """
 
 import json
@@ -17,9 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
-from django.conf import settings
 
-from actions.contract.ssrf import address_problem, problem
+from actions.contract.ssrf import address_problem, allowed_hosts, problem
 from connectors.base import ConnectorFailure, Failure
 
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -36,10 +35,6 @@ class Answer:
             return json.loads(self.body)
         except ValueError:
             raise ConnectorFailure(Failure.MALFORMED, "the answer is not JSON") from None
-
-
-def allowed_hosts() -> frozenset[str]:
-    return frozenset(h.lower() for h in settings.SWITCHBOARD.get("CONNECTOR_ALLOWED_HOSTS", ()))
 
 
 def resolve_checked(url: str) -> tuple[str, str, int, str]:

@@ -61,6 +61,16 @@ _URL_LIKE = re.compile(r"^\s*[a-z][a-z0-9+.-]{1,20}:(?:[a-z][a-z0-9+.-]*:)*(?://
 _SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 
 
+def allowed_hosts() -> frozenset[str]:
+    """`SWITCHBOARD["SSRF_ALLOWED_HOSTS"]`: host names or addresses, spelled exactly, that
+    may be reached although the rules would refuse them. Empty in every environment but
+    local_test, whose connector tests run their providers on 127.0.0.2 (loopback; no
+    corpus case names it). Never a pattern, never a blanket switch."""
+    from django.conf import settings
+
+    return frozenset(h.lower() for h in settings.SWITCHBOARD.get("SSRF_ALLOWED_HOSTS", ()))
+
+
 def looks_like_url(text: str) -> bool:
     return _URL_LIKE.match(text) is not None
 
@@ -87,6 +97,8 @@ def problem(url: str) -> str | None:
     host = host.rstrip(".").lower()
     if "%" in host or any(c in host for c in "@\\/"):
         return "malformed"
+    if host in allowed_hosts():  # exact spellings a test environment names, nothing else
+        return None
     if host in _BLOCKED_HOSTS or host.endswith(_BLOCKED_SUFFIXES):
         return "internal_host"
     address = _as_ip(host)

@@ -154,9 +154,9 @@ SWITCHBOARD: dict[str, Any] = {
     # is tried again up to `attempts` times in all, waiting initial_s * 2^n (at most
     # max_s) plus up to jitter_s at random.
     "CONNECTOR_RETRY": {"attempts": 3, "initial_s": 0.5, "max_s": 5.0, "jitter_s": 0.5},
-    # Hosts that outbound connectors may reach although the SSRF rules would refuse them
-    # (exact host names or addresses). Empty everywhere but local_test.
-    "CONNECTOR_ALLOWED_HOSTS": [],
+    # Hosts that the SSRF rules (the guard's and the connectors') let through although
+    # they would refuse them: exact host names or addresses. Empty everywhere but local_test.
+    "SSRF_ALLOWED_HOSTS": [],
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
 # Password reset and invitation mails (tenants/accounts.py). Hosted environments set SMTP.

@@ -22,6 +22,7 @@ from release.states import State
 class WebhookConfig(DTO):
     url: Url
     credential_id: str | None = None  # a credential of provider `http_webhook`; None: unsigned
+    timeout_s: float = Field(default=10.0, gt=0, le=30)  # per attempt
 
 
 class WebhookRequest(DTO):

@@ -20,6 +20,7 @@ class SmsConfig(DTO):
     url: Url  # the provider's send endpoint
     sender: ShortText  # the sender id or number shown to the recipient
     credential_id: str  # a credential of provider `sms_http` (its `api_key`)
+    timeout_s: float = Field(default=10.0, gt=0, le=30)  # per attempt
 
 
 class SmsRequest(DTO):

@@ -21,6 +21,7 @@ class SmtpConfig(DTO):
     starttls: bool = True
     from_address: Email
     credential_id: str | None = None  # a credential of provider `smtp` (username, password)
+    timeout_s: float = Field(default=10.0, gt=0, le=30)  # per attempt
 
 
 class EmailRequest(DTO):
