@@ -112,7 +112,11 @@ class Gateway:
         if credential_id and cls.provider:
             secrets = creds.credential_secrets(credential_id, provider=cls.provider)
         call = Call(
-            config=config, secrets=secrets, timeout_s=cls.timeout_s, message_id=self.ctx.message_id
+            config=config,
+            secrets=secrets,
+            # the tenant's timeout when its config sets one
+            timeout_s=getattr(config, "timeout_s", None) or cls.timeout_s,
+            message_id=self.ctx.message_id,
         )
         return run_call(cls, request, call, ctx=self.ctx)
 

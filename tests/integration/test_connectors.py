@@ -131,6 +131,7 @@ def test_a_provider_timeout_is_connector_error_after_the_retries_with_a_trace_an
     provider.mode, provider.delay_s = "slow", 1.0
     body = send(api, "messages.send", _sms(t), tenant=t["slug"], user=t["member"])
     error = body["error"]
+    assert error is not None, (body["status"], body["result"])
     assert error["code"] == "connector_error" and error["retryable"] is True
     attempts = settings.SWITCHBOARD["CONNECTOR_RETRY"]["attempts"]
     assert len(provider.seen) == attempts == error["details"]["attempts"]
@@ -139,9 +140,9 @@ def test_a_provider_timeout_is_connector_error_after_the_retries_with_a_trace_an
         trace = ConnectorTrace.objects.get(id=error["details"]["connector_trace_id"])
         message = MessageRow.objects.get()
     assert trace.outcome == "error" and len(trace.attempts) == attempts
-    assert trace.error["kind"] == "timeout" and trace.trace_id == body["trace_id"]
+    assert trace.error["kind"] == "timeout" and trace.trace_id == body["meta"]["trace_id"]
     assert message.status == "failed" and message.connector_trace_id == trace.id
-    entries = _logged(body["trace_id"])
+    entries = _logged(body["meta"]["trace_id"])
     assert any(
         e["component"] == "connector.sms_http"
         and e["code"] == "connector_error"
