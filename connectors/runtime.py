@@ -203,11 +203,25 @@ class Gateway:
         )
 
     # --- traces -------------------------------------------------------------------------
-    def traces(self, *, limit: int = 50, cursor: str | None = None, **where: Any):
+    def traces(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        connector: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        trace_id: str | None = None,
+    ):
         query = ConnectorTrace.objects.order_by("-started_at", "-id")
-        for name in ("connector", "action", "outcome", "trace_id"):
-            if where.get(name):
-                query = query.filter(**{name: where[name]})
+        if connector:
+            query = query.filter(connector=connector)
+        if action:
+            query = query.filter(action=action)
+        if outcome:
+            query = query.filter(outcome=outcome)
+        if trace_id:
+            query = query.filter(trace_id=trace_id)
         rows, next_cursor = page(query, limit=limit, cursor=cursor)
         return [trace_describe(r, steps=False) for r in rows], next_cursor
 
@@ -224,13 +238,21 @@ class Gateway:
     def credential_create(self, **fields: Any) -> dict[str, Any]:
         return creds.describe(creds.credential_create(**fields))
 
-    def credentials(self, *, limit: int = 50, cursor: str | None = None, **where: Any):
+    def credentials(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        workspace_id: str | None = None,
+        provider: str | None = None,
+    ):
         from connectors.models import Credential
 
         query = Credential.objects.order_by("-created_at", "-id")
-        for name in ("workspace_id", "provider"):
-            if where.get(name):
-                query = query.filter(**{name: where[name]})
+        if workspace_id:
+            query = query.filter(workspace_id=workspace_id)
+        if provider:
+            query = query.filter(provider=provider)
         rows, next_cursor = page(query, limit=limit, cursor=cursor)
         return [creds.describe(r) for r in rows], next_cursor
 
@@ -377,7 +399,7 @@ def _send_with_retries(connector: Connector, outbound, call: Call, attempts: lis
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(int(policy["attempts"])),
         wait=tenacity.wait_exponential_jitter(
-            initial=policy["initial_s"], max=policy["max_s"], jitter=policy["jitter_s"]
+            multiplier=policy["initial_s"], max=policy["max_s"], jitter=policy["jitter_s"]
         ),
         retry=tenacity.retry_if_exception(
             lambda e: isinstance(e, ConnectorFailure) and e.retryable

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
+from actions.contract.connectors import connector_entries
 from actions.contract.envelope import SCHEMA_DIR
 from actions.contract.errors import ERROR_TABLE
 from actions.contract.registry import registry
@@ -25,6 +26,14 @@ def index_document() -> dict:
                 "released": is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV),
             }
             for spec in registry.all()
+        ],
+        # The connectors (docs/connectors.md), each with its state and the actions that
+        # use it; reachable from actions on a worker only, never from a client.
+        "connectors": [
+            entry.describe(
+                actions=sorted({s.name for s in registry.all() if entry.key in s.connectors})
+            )
+            for entry in connector_entries()
         ],
     }
 

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
+from psycopg import sql
 
 from actions.models import Conversation
 from actions.models import Message as MessageRow
@@ -214,7 +215,9 @@ def test_raw_credential_rows_hold_no_plaintext_before_and_after_kek_rotation(api
 
     def raw_rows() -> list[tuple]:
         with connection.cursor() as cursor:
-            cursor.execute(f'SELECT * FROM "{t["slug"]}".connectors_credential')  # noqa: S608
+            cursor.execute(
+                sql.SQL("SELECT * FROM {}.connectors_credential").format(sql.Identifier(t["slug"]))
+            )
             return cursor.fetchall()
 
     def assert_no_plaintext(rows):

@@ -234,7 +234,8 @@ def _unbounded(schema: Any, path: str = "") -> list[str]:
 
 
 def test_all_planned_actions_declared():
-    assert len(PLANNED) == 67  # 66 planned + tenants.invitations.accept (consent to join)
+    # 66 planned + tenants.invitations.accept (consent to join) + connectors.traces.list|get
+    assert len(PLANNED) == 69
     # Some are real by now (tenancy, audit, logs); a dummy is exactly one without handler.
     assert all(s.todo == (s.state == State.DUMMY) for s in PLANNED)
 

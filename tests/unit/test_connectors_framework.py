@@ -210,3 +210,12 @@ def test_the_ssrf_allow_list_lets_through_exactly_the_spellings_it_names():
         assert problem(refused) is not None, refused
     with override_settings(SWITCHBOARD={"SSRF_ALLOWED_HOSTS": []}):
         assert problem("http://127.0.0.2:8025/v1") == "internal_address"
+
+
+def test_the_index_lists_each_connector_with_its_state_and_the_actions_using_it():
+    from actions.contract.index import index_document
+
+    connectors = {c["key"]: c for c in index_document()["connectors"]}
+    assert connectors["sms_http"]["actions"] == ["messages.send"]
+    assert connectors["sms_http"]["state"] == "under_dev"
+    assert connectors["http_webhook"]["config_schema"]["properties"]["url"]

@@ -36,9 +36,10 @@ def conversations_list(ctx, payload: ConversationQuery) -> ConversationList:
     query = ConversationRow.objects.order_by(F("last_message_at").desc(nulls_last=True), "-id")
     if payload.lead_id is not None:
         query = query.filter(lead_id=payload.lead_id)
-    for name in ("channel", "status"):
-        if getattr(payload, name) is not None:
-            query = query.filter(**{name: getattr(payload, name)})
+    if payload.channel is not None:
+        query = query.filter(channel=payload.channel)
+    if payload.status is not None:
+        query = query.filter(status=payload.status)
     if payload.unread_only:
         query = query.filter(unread_count__gt=0)
     start = _offset(payload.cursor)
