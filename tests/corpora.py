@@ -5,6 +5,7 @@ category, the usual evasions applied to them (case, URL- and entity-encoding, co
 whitespace tricks, a benign prefix), and realistic benign values of each kind of field.
 """
 
+import re
 from itertools import product
 from urllib.parse import quote
 
@@ -700,6 +701,37 @@ EXTRA_OPENINGS = [
     "\ufdfa",
     "-",
 ]
+# What the SQL token shapes (actions/edge/guard/sqltokens.py) start from: each symbol's
+# spellings, and the shapes' openings.
+TOKEN_OPENINGS = [
+    "and 1=",
+    "or not (",
+    "having 1=",
+    "where 'a'=",
+    "(select ",
+    "(select (",
+    "case when ",
+    "case when (1=1) then ",
+    "order by ",
+    "group by 1,",
+    "chr(",
+    "pg_sleep(",
+    "cast('",
+    "'||",
+    "'::",
+    "::",
+    "1=",
+    "--",
+    "#",
+    "/* ",
+    "'",
+    '"',
+    "''",
+    "0x",
+    "((",
+    "is not null",
+    " like ",
+]
 FILLERS = (" ", "a")
 
 
@@ -739,8 +771,10 @@ def rule_openings() -> list[str]:
     from actions.edge.guard import rules
 
     found = set()
-    for _, pattern in rules.STRICT + rules.FREE_TEXT:
-        found.update(_openings(_parser.parse(pattern.pattern, pattern.flags)))
+    for _, rule in rules.STRICT + rules.FREE_TEXT:
+        if isinstance(rule, re.Pattern):
+            found.update(_openings(_parser.parse(rule.pattern, rule.flags)))
+    found.update(TOKEN_OPENINGS)  # the token rule (SQL_TOKENS) has no pattern to read
     return sorted(o for o in found if o)
 
 

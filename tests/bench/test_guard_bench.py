@@ -154,3 +154,58 @@ def test_guard_cost(tokens, limits_on):
             f"guard share {share * 100:.1f} %"
         )
     print("\n== guard cost (n per row: 200 / 100 / 30)\n" + "\n".join(rows))
+
+
+@pytest.mark.bench
+def test_sql_token_rule_cost(monkeypatch):
+    """Cost per strict field of the SQL token shapes (rules.SQL_TOKENS), before (the rule
+    taken out of rules.STRICT) and after, in the same run: everyday values, the longest
+    strict value (20 000 characters of prose), the ~250 KiB open body, sqlmap payloads."""
+    from actions.edge.guard import rules
+    from tests import corpora_external
+
+    leads, body = registry.get("leads.create"), registry.get("webhooks.ingest")
+    prose = ("Customer asked to select the drop-off date (by Monday); O'Brien will call. " * 300)[
+        :20_000
+    ]
+    sqlmap = corpora_external.sqlmap_payloads()["held_out"][:300]
+    cases = [
+        ("name: Seán O'Brien", leads, [{"name": "Seán O'Brien"}], 2000),
+        (
+            "company: O'Brien & Sons; Dublin",
+            leads,
+            [{"name": "A", "company": "O'Brien & Sons; Dublin"}],
+            2000,
+        ),
+        (
+            "company: Acme (Europe) GmbH",
+            leads,
+            [{"name": "A", "company": "Acme (Europe) GmbH"}],
+            2000,
+        ),
+        (
+            "open value: 20 000 chars of prose",
+            body,
+            [{"workspace": "main", "path": "o", "body": {"v": prose}}],
+            50,
+        ),
+        ("max open body (~250 KiB)", body, [_max_webhook()[1]], 20),
+        ("name: 300 sqlmap payloads (each)", leads, [{"name": v} for v in sqlmap], 3),
+    ]
+    with_tokens = rules.STRICT
+    without = tuple(rule for rule in rules.STRICT if rule[1] is not rules.SQL_TOKENS)
+    rows = []
+    for label, spec, payloads, n in cases:
+        samples: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(n):  # interleaved, so that a busy machine weighs on both alike
+            for name, table in (("before", without), ("after", with_tokens)):
+                monkeypatch.setattr(rules, "STRICT", table)
+                started = time.perf_counter()
+                for payload in payloads:
+                    _inspect(spec, payload)
+                samples[name].append((time.perf_counter() - started) / len(payloads))
+        before, after = (statistics.median(samples[k]) * 1e6 for k in ("before", "after"))
+        rows.append(
+            f"{label:36} before {before:9.1f} µs  after {after:9.1f} µs  (+{after - before:.1f} µs)"
+        )
+    print("\n== SQL token rule: guard time per message (p50)\n" + "\n".join(rows))

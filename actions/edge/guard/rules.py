@@ -5,7 +5,8 @@ bindings on PyPI are GPLv3 (`libinjection-python`) or unmaintained since 2014-20
 libinjection covers SQL and HTML only. Each rule is a named regular expression over the
 *normalised* text (NFKC, URL- and HTML-entity-decoded, inline SQL comments removed), so
 `%27%20OR%201%3D1`, `&#x3c;script&#x3e;` and `UN/**/ION SEL/**/ECT` are seen as what a
-decoder downstream would see.
+decoder downstream would see. SQL in strict fields is also judged by its token shapes
+(`SQL_TOKENS`, actions/edge/guard/sqltokens.py): a rule is anything with `search(text)`.
 
 Two strengths of each category:
 - STRICT: names, titles, search terms, identifiers, values inside open JSON objects.
@@ -21,7 +22,10 @@ identifiers: bidirectional controls are refused there, kept in prose except over
 import html
 import re
 import unicodedata
+from typing import Protocol
 from urllib.parse import unquote
+
+from actions.edge.guard.sqltokens import TokenRule
 
 SQL = "sql_injection"
 SCRIPT = "script_injection"
@@ -105,10 +109,11 @@ def _sql_comment_forms(text: str) -> tuple[str, ...]:
 def is_plain(text: str) -> bool:
     """Text no rule can match, judged as normalise() would leave it: only when NFKC does
     not change it (`pg_sleep⑸` is `pg_sleep(5)` after NFKC, and `⑸` is a word character).
-    URL and entity decoding need `%` or `&`, comments `/*`: none of them is plain."""
+    URL and entity decoding need `%` or `&`, comments `/*` or `--`: none of them is plain."""
     return (
         _PLAIN.fullmatch(text) is not None
         and ".." not in text
+        and "--" not in text  # an SQL comment ends `Ann ORDER BY 1-- x`
         and "union" not in text.lower()
         and unicodedata.is_normalized("NFKC", text)
     )
@@ -229,7 +234,9 @@ _SCRIPT_COMMON = (
     r"\bprompt\s*+\(|\bconfirm\s*+\(|\beval\s*+\(|\batob\s*+\(|\bstring\.fromcharcode\s*+\(",
 )
 # Any tag in a strict field; `<ann@example.com>` (a name with its address) is not one.
-SCRIPT_STRICT = _rx(*_SCRIPT_COMMON, r"<\s*+/?\s*+[a-z!?][^<>@]*+>", r"<\s*+[a-z][^<>@]*+$")
+# A tag starts with `<` right before its name (`x < y` is a comparison: no parser reads a
+# tag there); the dangerous names above are refused with spaces too.
+SCRIPT_STRICT = _rx(*_SCRIPT_COMMON, r"</?[a-z!?][^<>@]*+>", r"<[a-z][^<>@]*+$")
 SCRIPT_FREE_TEXT = _rx(*_SCRIPT_COMMON[:-1], r"\bdocument\s*+\.\s*+cookie\b|\balert\s*+\(\s*+\S")
 
 # --- OS command injection ---------------------------------------------------------------------
@@ -336,15 +343,28 @@ NOSQL_STRICT = _rx(
 )
 NOSQL_FREE_TEXT = _rx(r"\[\s*+\$(?:ne|gt|lt|regex|where|exists|in|nin)\s*+\]")
 
-STRICT = (
+
+class Rule(Protocol):
+    """A compiled pattern, or anything else that answers `search(text)` (SQL_TOKENS)."""
+
+    def search(self, text: str, /) -> object: ...
+
+
+# SQL by its token shapes (actions/edge/guard/sqltokens.py: sub-selects, CASE WHEN, HAVING,
+# ORDER BY n, SQL functions and casts in any spelling): strict fields only, tried last so
+# the categories of what the patterns refuse stay as they were.
+SQL_TOKENS = TokenRule()
+
+STRICT: tuple[tuple[str, Rule], ...] = (
     (SQL, SQL_STRICT),
     (SCRIPT, SCRIPT_STRICT),
     (TEMPLATE, TEMPLATE_STRICT),
     (COMMAND, COMMAND_STRICT),
     (TRAVERSAL, TRAVERSAL_STRICT),
     (NOSQL, NOSQL_STRICT),
+    (SQL, SQL_TOKENS),
 )
-FREE_TEXT = (
+FREE_TEXT: tuple[tuple[str, Rule], ...] = (
     (SQL, SQL_FREE_TEXT),
     (SCRIPT, SCRIPT_FREE_TEXT),
     (TEMPLATE, TEMPLATE_FREE_TEXT),
