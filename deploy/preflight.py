@@ -97,20 +97,22 @@ def _rabbitmqctl(*args: str) -> None:
 
 # Who may do what on the vhost (configure, write, read: RabbitMQ permission regexes).
 # Internal services: the user channel's login cannot touch the admin exchanges or queues.
-# External AMQP clients: publish to an ingress exchange, and declare and read their own
-# server-named reply queue (amq.gen-*), nothing else: no reading other clients' messages.
+# External AMQP clients: publish to an ingress exchange, nothing else. Their replies come by
+# direct reply-to (amq.rabbitmq.reply-to), which needs no queue permission and which the
+# broker binds to the sending channel (docs/message-api.md): no queues of their own, so no
+# queue one client could name as another's reply address, and no reading others' messages.
 _NOT_ADMIN = r"^(?!switchboard\.admin|switchboard\.ingress\.admin).*"
-_REPLY_QUEUES = r"^amq\.gen-.*"
+_NOTHING = r"^$"
 BROKER_USERS = {
     "switchboard_user": ("BROKER_USER_PASSWORD", (_NOT_ADMIN, _NOT_ADMIN, _NOT_ADMIN)),
     "switchboard_admin": ("BROKER_ADMIN_PASSWORD", (".*", ".*", ".*")),
     "switchboard_client": (
         "BROKER_CLIENT_PASSWORD",
-        (_REPLY_QUEUES, r"^switchboard\.ingress\.user$", _REPLY_QUEUES),
+        (_NOTHING, r"^switchboard\.ingress\.user$", _NOTHING),
     ),
     "switchboard_operator": (
         "BROKER_OPERATOR_PASSWORD",
-        (_REPLY_QUEUES, r"^switchboard\.ingress\.(user|admin)$", _REPLY_QUEUES),
+        (_NOTHING, r"^switchboard\.ingress\.(user|admin)$", _NOTHING),
     ),
 }
 

@@ -21,6 +21,7 @@ from tenants.models import LoginFailure, PasswordResetToken, User
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+SOURCE_FAILURE_LIMIT = 20  # failures from one client address, whatever the emails
 RESET_TOKEN_TTL = timedelta(hours=1)
 LOGIN_LOCK = 0x5357_4C47  # "SWLG": first key of the per-email advisory lock of sign-ins
 
@@ -34,8 +35,38 @@ def user_authenticate(*, email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
+def _throttled(*, email: str, source: str) -> bool:
+    """Too many recent failures (run under the email's advisory lock).
+
+    Without a client address (the action worker) the email's failures count, wherever they
+    came from. With one (the Django admin's forms) the failures on the email *from that
+    address* and all failures *from that address* count: one address cannot lock the owner
+    out of signing in from another, and one address cannot sweep many accounts.
+    """
+    recent = LoginFailure.objects.filter(at__gte=timezone.now() - LOGIN_FAILURE_WINDOW)
+    if not source:
+        return recent.filter(email=email).count() >= LOGIN_FAILURE_LIMIT
+    return (
+        recent.filter(email=email, source=source).count() >= LOGIN_FAILURE_LIMIT
+        or recent.filter(source=source).count() >= SOURCE_FAILURE_LIMIT
+    )
+
+
+def _lock(email: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOGIN_LOCK, email])
+
+
+def _rate_limited(what: str) -> TenancyError:
+    return TenancyError(
+        "rate_limited",
+        f"Too many {what} for this account; try again in a few minutes.",
+        details={"retry_after_s": int(LOGIN_FAILURE_WINDOW.total_seconds())},
+    )
+
+
 def user_login(*, email: str, password: str, source: str = "") -> User:
-    """Check the credentials; too many recent failures on the email answer rate_limited
+    """Check the credentials; too many recent failures (`_throttled`) answer rate_limited
     before the password is even checked (so guessing gains nothing while throttled).
 
     Count, check and record run under a transaction-scoped advisory lock on the email:
@@ -44,29 +75,45 @@ def user_login(*, email: str, password: str, source: str = "") -> User:
     Django admin's login form); the action worker does not, and leaves it blank.
     """
     email = email.lower()
-    since = timezone.now() - LOGIN_FAILURE_WINDOW
+    source = (source or "")[:100]
     throttled, user = False, None
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOGIN_LOCK, email])
-        if LoginFailure.objects.filter(email=email, at__gte=since).count() >= LOGIN_FAILURE_LIMIT:
+        _lock(email)
+        if _throttled(email=email, source=source):
             throttled = True
         else:
             user = user_authenticate(email=email, password=password)
             if user is None:
-                LoginFailure.objects.create(email=email, source=(source or "")[:100])
+                LoginFailure.objects.create(email=email, source=source)
+            elif source:
+                LoginFailure.objects.filter(email=email, source=source).delete()
             else:
                 LoginFailure.objects.filter(email=email).delete()
     # Raised after the commit: the failure must count even though the sign-in fails.
     if throttled:
-        raise TenancyError(
-            "rate_limited",
-            "Too many failed sign-ins for this account; try again in a few minutes.",
-            details={"retry_after_s": int(LOGIN_FAILURE_WINDOW.total_seconds())},
-        )
+        raise _rate_limited("failed sign-ins")
     if user is None:
         raise TenancyError("unauthenticated", "Wrong email or password.")
     return user
+
+
+def password_check_current(*, user: User, password: str, source: str = "") -> bool:
+    """Whether `password` is `user`'s current one, counted like a sign-in: a wrong one is
+    a failure on the email (and address), and past the limit the answer is rate_limited
+    without checking (a stolen session or token cannot be used to guess the password)."""
+    email = user.email.lower()
+    source = (source or "")[:100]
+    with transaction.atomic():
+        _lock(email)
+        if _throttled(email=email, source=source):
+            ok, throttled = False, True
+        else:
+            ok, throttled = user.check_password(password), False
+            if not ok:
+                LoginFailure.objects.create(email=email, source=source)
+    if throttled:
+        raise _rate_limited("wrong passwords")
+    return ok
 
 
 def token_digest(token: str) -> str:
@@ -123,12 +170,9 @@ def _set_password(user: User, new_password: str) -> None:
             },
         ) from None
     user.set_password(new_password)
-    # Every token issued so far stops working: a changed password ends all sessions, and
-    # every reset link still open (one mailed before is no proof any more).
-    now = timezone.now()
-    user.tokens_valid_after = now
-    user.save(update_fields=["password", "tokens_valid_after"])
-    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    # User.save ends every token issued so far and spends the open reset links: the same
+    # for every way a password changes (the admin's forms, `changepassword` included).
+    user.save(update_fields=["password"])
 
 
 @transaction.atomic
@@ -148,12 +192,16 @@ def password_reset(*, token: str, new_password: str) -> User:
     return reset.user
 
 
-@transaction.atomic
 def password_change(*, user_id: int, current_password: str, new_password: str) -> User:
-    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-    if user is None or not user.check_password(current_password):
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
         raise TenancyError("forbidden", "The current password is wrong.")
-    _set_password(user, new_password)
+    # Counted (and committed) before the answer: a wrong guess must count though it fails.
+    if not password_check_current(user=user, password=current_password):
+        raise TenancyError("forbidden", "The current password is wrong.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        _set_password(user, new_password)
     return user
 
 

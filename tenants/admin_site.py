@@ -4,7 +4,7 @@ in the module that defines the site would register them on a discarded instance.
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 
 from tenants import services
 
@@ -53,10 +53,54 @@ class TenantAdminAuthenticationForm(AdminAuthenticationForm):
             )
 
 
+class CountedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's own password change: a wrong current password counts as a failed
+    sign-in (`tenants.accounts.password_check_current`), as it does in auth.change_password."""
+
+    def __init__(self, user, *args, **kwargs):
+        self.request = kwargs.pop("request", None)
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        from tenants.accounts import password_check_current
+        from tenants.errors import TenancyError
+
+        old_password = self.cleaned_data["old_password"]
+        source = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        try:
+            ok = password_check_current(user=self.user, password=old_password, source=source)
+        except TenancyError as err:
+            raise forms.ValidationError(err.message, code="rate_limited") from None
+        if not ok:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
 class SwitchboardAdminSite(admin.AdminSite):
     site_header = "Switchboard tenant admin"
     site_title = "Switchboard"
     login_form = TenantAdminAuthenticationForm
+
+    def password_change(self, request, extra_context=None):
+        """Django's view with the counted form, which is given the request (the address)."""
+        from django.contrib.auth.views import PasswordChangeView
+        from django.urls import reverse
+
+        class CountedPasswordChangeView(PasswordChangeView):
+            def get_form_kwargs(self):
+                return {**super().get_form_kwargs(), "request": self.request}
+
+        defaults = {
+            "form_class": CountedPasswordChangeForm,
+            "success_url": reverse("admin:password_change_done", current_app=self.name),
+            "extra_context": {**self.each_context(request), **(extra_context or {})},
+        }
+        if self.password_change_template is not None:
+            defaults["template_name"] = self.password_change_template
+        request.current_app = self.name
+        return CountedPasswordChangeView.as_view(**defaults)(request)
 
     def has_permission(self, request):
         user = request.user

@@ -7,7 +7,9 @@ A tenant stores only its overrides (`Tenant.config`); every change is kept as a
 """
 
 import copy
+import functools
 import re
+import zoneinfo
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -52,8 +54,10 @@ SCHEMA: dict[str, Any] = {
                         "pattern": "^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,24}$",
                         "maxLength": 254,
                     },
+                    # `format: uri`: the guard's URL rules (SSRF) apply, as to logo_url.
                     "support_url": {
                         "type": "string",
+                        "format": "uri",
                         "pattern": "^https://",
                         "maxLength": 2048,
                     },
@@ -146,8 +150,18 @@ def config_validate(overrides: Any) -> None:
         errors.append({"path": path, "reason": reason})
         if len(errors) >= 20:
             break
+    locale = overrides.get("locale") if isinstance(overrides, dict) else None
+    zone = locale.get("time_zone") if isinstance(locale, dict) else None
+    if isinstance(zone, str) and zone not in _time_zones():
+        errors.append({"path": "config/locale/time_zone", "reason": "not an IANA time zone"})
     if errors:
         raise ConfigInvalid(errors)
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA names zoneinfo knows (the system's database or the tzdata package)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

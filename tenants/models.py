@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 from tenants.platform import PLATFORM
@@ -74,6 +75,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        """Every way a password changes (the actions, the admin's forms, `changepassword`,
+        any `set_password` + `save`) passes here: tokens issued before it stop working and
+        open reset links are spent. `_password` is set by `set_password` only, not by
+        `check_password`'s silent rehash (same password, new hash), which clears it first."""
+        changed = getattr(self, "_password", None) is not None and not self._state.adding
+        if changed:
+            self.tokens_valid_after = timezone.now()
+            fields = kwargs.get("update_fields")
+            if fields is not None and "password" in fields:
+                kwargs["update_fields"] = {*fields, "tokens_valid_after"}
+        super().save(*args, **kwargs)
+        if changed:
+            PasswordResetToken.objects.filter(user=self, used_at__isnull=True).update(
+                used_at=self.tokens_valid_after
+            )
 
 
 class Membership(models.Model):
@@ -179,14 +197,19 @@ class PasswordResetToken(models.Model):
 
 
 class LoginFailure(models.Model):
-    """One failed sign-in; recent ones throttle further attempts on the email."""
+    """One failed sign-in or wrong current password; recent ones throttle further attempts
+    on the email (and, where the client address is known, on the email from that address
+    and on the address: tenants/accounts.py)."""
 
     email = models.CharField(max_length=254)
     source = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["email", "at"], name="login_failure_idx")]
+        indexes = [
+            models.Index(fields=["email", "at"], name="login_failure_idx"),
+            models.Index(fields=["source", "at"], name="login_failure_source_idx"),
+        ]
 
 
 slug_validator = RegexValidator(TENANT_SLUG_PATTERN)

@@ -212,8 +212,8 @@ def asyncapi_document() -> dict:
         channels[f"ingress.{channel}"] = {
             "address": ingress_name(channel),
             "description": "Publish a request envelope here (topic exchange; routing key = "
-            "action name; header `authorization: Bearer <jwt>`; set reply_to "
-            "and correlation_id).",
+            "action name; header `authorization: Bearer <jwt>`; set correlation_id and "
+            "reply_to `amq.rabbitmq.reply-to`, direct reply-to: the only reply address).",
             "messages": {"request": {"$ref": "#/components/messages/RequestEnvelope"}},
             "bindings": {
                 "amqp": {
@@ -232,7 +232,7 @@ def asyncapi_document() -> dict:
         }
     channels["reply"] = {
         "address": None,
-        "description": "The client's reply_to queue.",
+        "description": "Direct reply-to (amq.rabbitmq.reply-to) of the sending channel.",
         "messages": {"response": {"$ref": "#/components/messages/ResponseEnvelope"}},
     }
     operations["receiveReply"] = {"action": "receive", "channel": {"$ref": "#/channels/reply"}}

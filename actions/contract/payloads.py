@@ -5,12 +5,18 @@ published JSON Schemas are generated from them. Models refuse unknown keys and e
 string and list is bounded. Two field markers feed the pipeline through the schema:
 `x-secret` (redacted from records and logs) and `x-free-text` (free prose: checked by
 the guard's free-text rules instead of the identifier rules).
+
+A message's payload is read strictly (`from_message`): the JSON types the schema
+publishes and no others (no `"50"` or `true` for an integer, no `"true"` for a boolean),
+and no NaN/Infinity anywhere (Python's JSON reader accepts them; JSON has no such numbers).
 """
 
+import json
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # Safe identifiers: slugs, names of things, ids.
 # (max_length repeats the pattern's bound so the published schema states it plainly.)
@@ -38,17 +44,50 @@ FreeText = Annotated[
     str, StringConstraints(max_length=20_000), Field(json_schema_extra={"x-free-text": True})
 ]
 Timestamp = datetime
+
+
+def _finite(value: Any) -> Any:
+    """Refuse NaN and +-Infinity anywhere in an open value (they would be stored as null)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and Infinity are not JSON numbers")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 # Keys as long as the guard allows (actions/guard: 128 characters).
 JsonObject = Annotated[
     dict[Annotated[str, StringConstraints(max_length=128)], Any],
     Field(json_schema_extra={"maxProperties": 200}),
+    AfterValidator(_finite),
 ]
 
 
 class Payload(BaseModel):
     """Base of every action input: unknown keys are refused, strings bounded."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=20_000, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", str_max_length=20_000, frozen=True, allow_inf_nan=False
+    )
+
+
+# In a validator's `info.context` when the payload is read from a message at the edge.
+FROM_MESSAGE = "switchboard_from_message"
+
+
+def from_message(model: type[BaseModel], data: Any) -> BaseModel:
+    """A message's payload as `model`, in pydantic's strict mode with JSON input: each field
+    takes only the JSON type its schema publishes (`"50"` and `true` are not integers), while
+    ISO dates and enum values still read as JSON carries them. Step 5 of the pipeline;
+    the worker re-reads its stored, already checked payload with plain `model_validate`."""
+    return model.model_validate_json(
+        json.dumps(data, allow_nan=True), strict=True, context={FROM_MESSAGE: True}
+    )
 
 
 class Result(BaseModel):

@@ -18,8 +18,22 @@ _REPLY_QUEUE = re.compile(
 )
 
 
+# What the broker makes of `reply_to = amq.rabbitmq.reply-to` (direct reply-to): the
+# sending channel's address with a random per-channel key; only that channel receives it.
+_DIRECT_REPLY_TO = re.compile(
+    r"amq\.rabbitmq\.reply-to\.[A-Za-z0-9+/=_-]{1,256}\.[A-Za-z0-9+/=_-]{1,256}"
+)
+
+
 def is_reply_queue(name: str) -> bool:
     return isinstance(name, str) and _REPLY_QUEUE.fullmatch(name) is not None
+
+
+def is_direct_reply_to(name: str | None) -> bool:
+    """An outside AMQP client's only reply address: bound by the broker to the channel that
+    published the message (docs/message-api.md#amqp). An `amq.gen-*` queue may be anyone's:
+    the name says nothing of who declared it, and every client shares one broker login."""
+    return isinstance(name, str) and _DIRECT_REPLY_TO.fullmatch(name) is not None
 
 
 # One broker connection per thread and login: replies are published from many threads

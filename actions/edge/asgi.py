@@ -6,15 +6,18 @@ Why: those two endpoints are the hot path, and Django's request cycle around a v
 messages and the admin) cost more CPU per action than the pipeline itself (measured in
 docs/performance.md). The endpoints need none of that: no cookies, no sessions, no CSRF
 (bearer tokens only). What they do need from the middleware is kept here, from the same
-settings: the host check (ALLOWED_HOSTS), the security headers of SecurityMiddleware,
-and CORS for the configured origins. The answers are those of the Django views
-(actions.edge.gateway.post_action serves both), which the test client still exercises.
+settings: the host check (ALLOWED_HOSTS), the HTTPS redirect and security headers of
+SecurityMiddleware, X-Frame-Options (XFrameOptionsMiddleware), the Content-Security-Policy
+(django-csp's CSPMiddleware), and CORS for the configured origins. The answers are those
+of the Django views (actions.edge.gateway.post_action serves both), which the test client
+still exercises.
 """
 
 import json
 import re
 from urllib.parse import parse_qs
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
@@ -42,6 +45,10 @@ def with_fast_routes(django_app):
 async def _post(scope, receive, send, channel: Channel) -> None:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     status = 500
+    secure = _is_secure(scope, headers)
+    if settings.SECURE_SSL_REDIRECT and not secure:
+        await _redirect_to_https(send, scope, headers)
+        return
     try:
         _check_host(headers.get("host", ""))
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -97,7 +104,7 @@ async def _respond(send, status: int, env: dict, origin: str | None, scope) -> N
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        *_security_headers(secure=scope.get("scheme") == "https"),
+        *_security_headers(secure=_is_secure(scope, headers_of(scope))),
         *_cors_headers(origin, scope["path"]),
         *((k.lower().encode(), v.encode()) for k, v in envelope_headers(env, status).items()),
     ]
@@ -105,9 +112,52 @@ async def _respond(send, status: int, env: dict, origin: str | None, scope) -> N
     await send({"type": "http.response.body", "body": body})
 
 
+def headers_of(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _is_secure(scope, headers: dict[str, str]) -> bool:
+    """HttpRequest.is_secure(): the scheme, or the trusted proxy's header when configured."""
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if proxy:
+        name, value = proxy
+        header = name.removeprefix("HTTP_").replace("_", "-").lower()
+        if header in headers:
+            return headers[header].split(",", 1)[0].strip() == value
+    return scope.get("scheme") == "https"
+
+
+async def _redirect_to_https(send, scope, headers: dict[str, str]) -> None:
+    """SecurityMiddleware's SSL redirect (SECURE_SSL_REDIRECT; the action endpoints are never
+    in SECURE_REDIRECT_EXEMPT), on a host ALLOWED_HOSTS admits."""
+    host = settings.SECURE_SSL_HOST or headers.get("host", "")
+    try:
+        _check_host(headers.get("host", ""))
+    except ActionError as err:
+        env = await in_thread(error_envelope, {}, err, "gateway.rest")
+        await _respond(send, err.status, env, None, scope)
+        return
+    query = scope.get("query_string", b"").decode("latin-1")
+    location = f"https://{host}{scope['path']}" + (f"?{query}" if query else "")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 301,
+            "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
 def _security_headers(*, secure: bool) -> list[tuple[bytes, bytes]]:
-    """What django.middleware.security.SecurityMiddleware adds to a plain answer."""
+    """What SecurityMiddleware, XFrameOptionsMiddleware and CSPMiddleware add to an answer."""
     out = []
+    if "django.middleware.clickjacking.XFrameOptionsMiddleware" in settings.MIDDLEWARE:
+        out.append((b"x-frame-options", settings.X_FRAME_OPTIONS.upper().encode()))
+    if "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE:
+        policy = build_policy()
+        if policy:
+            out.append((b"content-security-policy", policy.encode()))
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         out.append((b"x-content-type-options", b"nosniff"))
     if settings.SECURE_REFERRER_POLICY:

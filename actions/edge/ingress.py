@@ -19,7 +19,7 @@ import pika
 from actions.connections import connection_ready
 from actions.contract import envelope
 from actions.contract.registry import Channel
-from actions.delivery.replies import broker_url, reply
+from actions.delivery.replies import broker_url, is_direct_reply_to, reply
 from actions.edge.pipeline import Ingress, submit, unhandled
 from config.queues import ingress_name
 
@@ -38,7 +38,10 @@ def declare(pika_channel, channel: str) -> str:
 
 def handle(channel: str, body: bytes, properties, routing_key: str | None) -> None:
     """One message through the pipeline; the answer, if final, to its reply_to."""
-    reply_to, correlation_id = properties.reply_to, properties.correlation_id
+    correlation_id = properties.correlation_id
+    # Only to the sender's own direct reply-to address: a refused reply_to (another client's
+    # queue) gets nothing, not even the refusal (logged as a security event instead).
+    reply_to = properties.reply_to if is_direct_reply_to(properties.reply_to) else None
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     try:
         authorization = (properties.headers or {}).get("authorization")
@@ -51,7 +54,7 @@ def handle(channel: str, body: bytes, properties, routing_key: str | None) -> No
                 authorization=authorization if isinstance(authorization, str) else None,
                 transport="amqp",
                 source="amqp",
-                reply_to=reply_to,
+                reply_to=properties.reply_to,
                 correlation_id=correlation_id,
                 routing_key=routing_key,
             )

@@ -21,9 +21,10 @@ from actions import audit_trail as audit
 from actions.contract import envelope
 from actions.contract.connectors import require_subscribed
 from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.payloads import from_message
 from actions.contract.registry import Channel, Scope, registry
 from actions.delivery import outbox
-from actions.delivery.replies import is_reply_queue
+from actions.delivery.replies import is_direct_reply_to, is_reply_queue
 from actions.edge import guard, ratelimit
 from actions.models import ActionRecord
 from actions.outcomes import Outcome, outcome_for
@@ -72,6 +73,12 @@ def submit(ingress: Ingress) -> Outcome:
     trace_id = envelope.new_trace_id()
     request: dict = {}
     seen: dict = {}  # what _accept learnt before refusing (the actor), for the security event
+    if ingress.transport == "amqp" and not ingress.authorization:
+        try:  # before anything is parsed: a flood of big anonymous bodies is refused cheaply
+            size = len(ingress.body) if isinstance(ingress.body, (bytes, str)) else 0
+            ratelimit.anonymous_amqp_admit(sender=sender_of(ingress), size=size)
+        except ActionError as err:
+            return _refused(ingress, {}, err, trace_id, seen)
     try:
         _check_size(ingress.body)
         request = envelope.parse_request(ingress.body)  # 1
@@ -82,12 +89,20 @@ def submit(ingress: Ingress) -> Outcome:
         return _refused(ingress, request or envelope.peek(ingress.body), err, trace_id, seen)
 
 
+def sender_of(ingress: Ingress) -> str | None:
+    """An AMQP message's sender as far as the ingress can tell: its reply address (direct
+    reply-to: one per channel); None over REST (the client address is the source there)."""
+    if ingress.transport != "amqp" or not ingress.reply_to:
+        return None
+    return hashlib.sha256(ingress.reply_to.encode()).hexdigest()[:32]
+
+
 def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, seen) -> Outcome:
     """The answer to a message refused at the edge, with its log lines and events."""
     actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
     # The tenant's whitelabel text, once the tenant is known and the caller belongs.
     err.user_message = err.user_message or user_message(tenant=seen.get("tenant"), code=err.code)
-    if err.code in SECURITY_CODES:
+    if err.code in SECURITY_CODES or getattr(err, "category", None):
         _security_event(ingress, request, err, actor)
     audit.error_record(
         component=f"gateway.{ingress.transport}",
@@ -116,9 +131,24 @@ def _check_amqp_properties(ingress: Ingress, request: dict) -> None:
     if ingress.reply_to is not None and not is_reply_queue(ingress.reply_to):
         raise ActionError(
             ErrorCode.INVALID_ENVELOPE,
-            "reply_to must be a reply queue the broker named (amq.gen-* or amq.rabbitmq.reply-to).",
+            "reply_to must be direct reply-to (amq.rabbitmq.reply-to).",
             details={"path": "reply_to"},
         )
+    if (
+        ingress.transport == "amqp"
+        and ingress.reply_to is not None
+        and not is_direct_reply_to(ingress.reply_to)
+    ):
+        # A broker-named queue, but nothing proves it is the sender's: replies to outside
+        # clients go only to direct reply-to, which the broker binds to the sending channel.
+        err = ActionError(
+            ErrorCode.FORBIDDEN,
+            "reply_to may not name a queue: use direct reply-to (amq.rabbitmq.reply-to), "
+            "the only reply address the broker binds to the sender.",
+            details={"path": "reply_to"},
+        )
+        err.category = "foreign_reply_to"  # type: ignore[attr-defined]  # a security event
+        raise err
     if ingress.routing_key is not None and ingress.routing_key != request["action"]:
         raise ActionError(
             ErrorCode.INVALID_ENVELOPE,
@@ -162,7 +192,9 @@ def _security_event(ingress: Ingress, request: dict, err: ActionError, actor) ->
         source=ingress.source or ingress.transport,
         code=str(err.code),
     )
-    ratelimit.count_refusal(code=err.code, actor=actor, source=ingress.source)
+    ratelimit.count_refusal(
+        code=err.code, actor=actor, source=ingress.source, sender=sender_of(ingress)
+    )
 
 
 def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outcome:
@@ -243,9 +275,9 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     require_subscribed(spec, tenant)
 
     # A sender whose messages were refused too often is refused before steps 5-6 cost anything.
-    ratelimit.refusal_budget(actor=actor, source=ingress.source)
+    ratelimit.refusal_budget(actor=actor, source=ingress.source, sender=sender_of(ingress))
     try:  # 5
-        payload = spec.input.model_validate(request["payload"])
+        payload = from_message(spec.input, request["payload"])
     except ValidationError as exc:
         raise ActionError(
             ErrorCode.VALIDATION_ERROR,

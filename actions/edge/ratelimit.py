@@ -12,9 +12,19 @@ trip. Who is counted where:
 - an anonymous message with no client address (AMQP): the tenant's anonymous bucket
   (settings ...["anonymous"]), again apart from the members' bucket.
 
-Refused messages also count (`refusal_budget`, `count_refusal`): a source or actor whose
-messages were refused (`invalid_envelope`, `validation_error`, `rejected_input`) too often
-in the window is refused before its next payload is validated or inspected.
+Refused messages also count (`refusal_budget`, `count_refusal`): a source, actor or AMQP
+sender whose messages were refused (`invalid_envelope`, `validation_error`,
+`rejected_input`) too often in the window is refused before its next payload is validated
+or inspected.
+
+Anonymous AMQP messages have no client address and every outside client shares one broker
+login, so `anonymous_amqp_admit` runs before the body is even parsed: the sender (its
+direct reply-to address, i.e. its channel) over its refusal budget is refused, and every
+anonymous message larger than SMALL_ANONYMOUS_BYTES is counted in bytes against one
+budget for all anonymous AMQP senders (settings ...["anonymous_bytes"]): past it, big
+anonymous messages are refused unparsed, so a flood of big hostile bodies costs the
+ingress at most that many bytes of parsing and guarding per window, however many
+addresses it mints. Small ones (sign-ins) are not held up by it.
 
 Redis down fails OPEN: the API keeps answering, each skipped check is logged to the
 central error log, and the circuit stays open for a few seconds so a dead Redis costs
@@ -53,7 +63,7 @@ class Limit:
 
 class RateLimited(ActionError):
     def __init__(self, limit: Limit, retry_after_s: int) -> None:
-        what = "refused messages" if limit.scope == "refusals" else "requests"
+        what = _WHAT.get(limit.scope, "requests")
         super().__init__(
             ErrorCode.RATE_LIMITED,
             f"Too many {what} for this {_SUBJECT[limit.scope]}: at most {limit.limit} per "
@@ -70,7 +80,10 @@ _SUBJECT = {
     "source": "address",
     "anonymous": "tenant's anonymous callers",
     "refusals": "sender",
+    "anonymous_bytes": "broker's anonymous senders",
 }
+_WHAT = {"refusals": "refused messages", "anonymous_bytes": "bytes of big anonymous messages"}
+SMALL_ANONYMOUS_BYTES = 4096  # an anonymous AMQP message up to this size is not byte-counted
 
 
 def _conf() -> dict[str, Any]:
@@ -110,6 +123,7 @@ _SETTING_FALLBACK = {
     "source": {"limit": 30, "window_s": 60},
     "anonymous": {"limit": 600, "window_s": 60},
     "refusals": {"limit": 60, "window_s": 60},
+    "anonymous_bytes": {"limit": 1024 * 1024, "window_s": 60},
 }
 
 
@@ -206,19 +220,55 @@ def check(*, tenant, tenant_slug: str, actor, source: str, anonymous: bool) -> N
 
 
 # --- refused messages ----------------------------------------------------------------------
-def _refusal_subjects(*, actor, source: str) -> list[str]:
+def _refusal_subjects(*, actor, source: str, sender: str | None = None) -> list[str]:
     subjects = [f"source:{source}"] if source not in NO_ADDRESS else []
+    if sender:
+        subjects.append(f"sender:{sender}")
     if actor is not None:
         subjects.append(f"actor:{actor.id}")
     return subjects
 
 
-def refusal_budget(*, actor, source: str) -> None:
+def anonymous_amqp_admit(*, sender: str | None, size: int) -> None:
+    """Before an anonymous AMQP message is parsed (see the module docstring): one round trip.
+
+    Raise RateLimited (scope `refusals`) if its sender is over its refusal budget, or
+    (scope `anonymous_bytes`) if it is big and the anonymous byte budget is spent; a big
+    message is counted whether or not it is then refused, so parallel ingress threads
+    cannot all start on big bodies before the first refusal is counted."""
+    now = time.time()
+    big = size > SMALL_ANONYMOUS_BYTES
+    if not (sender or big) or not _enabled(now):
+        return
+    refusals, budget = _setting("refusals"), _setting("anonymous_bytes")
+    refusal_window = int(now // refusals.window_s)
+    byte_window = int(now // budget.window_s)
+    try:
+        pipe = _client().pipeline(transaction=False)
+        if sender:
+            pipe.get(
+                _key("refusals", f"sender:{sender}", str(refusals.window_s), str(refusal_window))
+            )
+        if big:
+            key = _key("anonymous_bytes", "amqp", str(budget.window_s), str(byte_window))
+            pipe.incrby(key, size)
+            pipe.expire(key, budget.window_s + 1)
+        replies = pipe.execute()
+    except redis.RedisError as exc:
+        _redis_down(now, exc)
+        return
+    if sender and int(replies[0] or 0) >= refusals.limit:
+        raise RateLimited(refusals, _retry_after(refusals, refusal_window, now))
+    if big and int(replies[-2]) > budget.limit:
+        raise RateLimited(budget, _retry_after(budget, byte_window, now))
+
+
+def refusal_budget(*, actor, source: str, sender: str | None = None) -> None:
     """Raise RateLimited (scope `refusals`) if this source or actor had more messages
     refused in the current window than the budget: called before the payload is
     validated and inspected, so a flood of hostile messages stops costing guard time."""
     now = time.time()
-    subjects = _refusal_subjects(actor=actor, source=source)
+    subjects = _refusal_subjects(actor=actor, source=source, sender=sender)
     if not subjects or not _enabled(now):
         return
     limit = _setting("refusals")
@@ -233,10 +283,11 @@ def refusal_budget(*, actor, source: str) -> None:
         raise RateLimited(limit, _retry_after(limit, window, now))
 
 
-def count_refusal(*, code, actor, source: str) -> None:
-    """Count one refused message (codes in REFUSAL_CODES) against its source and actor."""
+def count_refusal(*, code, actor, source: str, sender: str | None = None) -> None:
+    """Count one refused message (codes in REFUSAL_CODES) against its source, AMQP sender
+    and actor."""
     now = time.time()
-    subjects = _refusal_subjects(actor=actor, source=source)
+    subjects = _refusal_subjects(actor=actor, source=source, sender=sender)
     if code not in REFUSAL_CODES or not subjects or not _enabled(now):
         return
     limit = _setting("refusals")

@@ -16,9 +16,9 @@ def env(name: str, default: str) -> str:
 
 
 SWITCHBOARD_ENV = "local_dev"
-SECRET_KEY = env(
-    "SWITCHBOARD_SECRET_KEY", "insecure-local-key-change-me-for-any-hosted-environment"
-)
+# No key in the code (config/keys.py): local environments generate one per checkout under
+# var/, hosted ones take SWITCHBOARD_SECRET_KEY and refuse a weak one.
+SECRET_KEY = ""
 DEBUG = env("SWITCHBOARD_DEBUG", "0") == "1"  # error pages stay JSON envelopes unless set
 ALLOWED_HOSTS = env("SWITCHBOARD_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
@@ -64,7 +64,25 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # No framing of any page (the admin's included) and a Content-Security-Policy on every
+    # answer; the ASGI fast route (actions/edge/asgi.py) adds the same two headers.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
+# django-csp: the Django admin needs only its own scripts, styles and images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
@@ -113,6 +131,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 VAR_DIR = Path(env("SWITCHBOARD_VAR_DIR", str(BASE_DIR / "var")))
+LOCAL_KEY_DIR = VAR_DIR  # where local environments keep their generated key
 
 # --- CORS: browsers on these origins may call the API (front ends in development) -------
 CORS_ALLOWED_ORIGINS = [
@@ -149,6 +168,9 @@ SWITCHBOARD: dict[str, Any] = {
         "source": {"limit": 30, "window_s": 60},
         "anonymous": {"limit": 600, "window_s": 60},
         "refusals": {"limit": 60, "window_s": 60},
+        # Bytes of anonymous AMQP messages over 4 KiB, all senders together, counted before
+        # they are parsed (actions/edge/ratelimit.py anonymous_amqp_admit): ~4 full bodies.
+        "anonymous_bytes": {"limit": 1024 * 1024, "window_s": 60},
     },
     # Connectors (docs/connectors.md): a retryable failure (timeout, unreachable, 5xx/429)
     # is tried again up to `attempts` times in all, waiting initial_s * 2^n (at most

@@ -2,9 +2,12 @@
 
 from typing import Any
 
+from config.keys import local_secret_key
+
 from .base import *  # noqa: F403
 
 SWITCHBOARD_ENV = "local_test"
+SECRET_KEY = local_secret_key(LOCAL_KEY_DIR)  # noqa: F405  (var/secret_key, made once)
 # Parallel runs get their own database and vhost. SWITCHBOARD_DB_NAME / _BROKER_VHOST
 # (exported for `make run`) are ignored here: `make test` recreates its database.
 _NS = env("SWITCHBOARD_TEST_NS", "")  # noqa: F405

@@ -241,7 +241,7 @@ def amqp_load(url: str, token: str, *, n: int, in_flight: int) -> dict:
     """Plain JSON over AMQP with pika: keep `in_flight` messages outstanding until n answers."""
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
-    reply_queue = channel.queue_declare(queue="", exclusive=True).method.queue
+    reply_queue = "amq.rabbitmq.reply-to"  # direct reply-to: the only reply address
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
     errors: list[dict] = []

@@ -15,10 +15,17 @@ pytestmark = pytest.mark.usefixtures("workers")
 
 
 class AmqpClient:
+    """Replies come by direct reply-to, the only reply address the ingress answers."""
+
     def __init__(self, url: str):
         self.connection = pika.BlockingConnection(pika.URLParameters(url))
         self.channel = self.connection.channel()
-        self.reply_queue = self.channel.queue_declare("", exclusive=True).method.queue
+        self.reply_queue = "amq.rabbitmq.reply-to"
+        self.replies: list = []
+        self.channel.basic_consume(
+            self.reply_queue, lambda _c, _m, props, body: self.replies.append((props, body)),
+            auto_ack=True,
+        )  # fmt: skip
 
     def call(
         self,
@@ -46,12 +53,11 @@ class AmqpClient:
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            method, props, reply = self.channel.basic_get(self.reply_queue, auto_ack=True)
-            if method is None:
-                self.connection.sleep(0.02)
-                continue
-            if props.correlation_id == correlation_id:
-                return assert_envelope(json.loads(reply))
+            while self.replies:
+                props, reply = self.replies.pop(0)
+                if props.correlation_id == correlation_id:
+                    return assert_envelope(json.loads(reply))
+            self.connection.process_data_events(time_limit=0.02)
         raise AssertionError("no reply within the timeout")
 
     def close(self):

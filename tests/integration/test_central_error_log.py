@@ -73,7 +73,9 @@ def test_an_amqp_gateway_bug_is_logged_with_the_trace_id_it_replied(monkeypatch)
 
     monkeypatch.setattr("actions.edge.ingress.submit", broken)
     monkeypatch.setattr("actions.edge.ingress.reply", lambda **kw: replies.append(kw))
-    properties = SimpleNamespace(reply_to="amq.rabbitmq.reply-to", correlation_id="c1", headers={})
+    # What the broker makes of `amq.rabbitmq.reply-to` (direct reply-to) for the ingress.
+    address = "amq.rabbitmq.reply-to.g1h2AA5yZXBseUAyNjk1NjUzMgAAAAAAAAAx.Qtcd"
+    properties = SimpleNamespace(reply_to=address, correlation_id="c1", headers={})
     body = json.dumps(envelope("leads.list")).encode()
     ingress.handle("user", body, properties, "leads.list")
     (reply,) = replies

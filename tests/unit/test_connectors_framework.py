@@ -3,6 +3,7 @@ the DTO steps and their redaction, the retry policy and the index entries."""
 
 import base64
 import os
+import secrets
 import subprocess
 import sys
 
@@ -79,7 +80,7 @@ def test_rewrapping_keeps_the_data_and_drops_the_old_key(key_dir):
 def test_hosted_settings_refuse_to_start_without_a_kek(module):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_KEK")}
     env |= {
-        "SWITCHBOARD_SECRET_KEY": "s",
+        "SWITCHBOARD_SECRET_KEY": secrets.token_urlsafe(64),
         **{
             f"SWITCHBOARD_BROKER_{who}_PASSWORD": "pw"
             for who in ("USER", "ADMIN", "CLIENT", "OPERATOR")

@@ -2,7 +2,7 @@
 
 from actions.catalog.auth._models import Accepted, NewPassword
 from actions.contract.payloads import Payload, Secret
-from actions.contract.registry import action
+from actions.contract.registry import action, non_atomic
 from tenants.roles import SIGNED_IN
 
 
@@ -21,6 +21,7 @@ class ChangePasswordIn(Payload):
     roles=SIGNED_IN,
     state="under_dev",
 )
+@non_atomic  # a wrong current password is counted (throttling) although the action fails
 def auth_change_password(ctx, payload: ChangePasswordIn) -> Accepted:
     from tenants.accounts import password_change
 

@@ -3,9 +3,9 @@
 import copy
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, ValidationInfo
 
-from actions.contract.payloads import Payload
+from actions.contract.payloads import FROM_MESSAGE, Payload
 from actions.contract.registry import action
 from adminchannel.actions.tenants._models import TenantConfig, _by
 from tenants.roles import OWNERS
@@ -21,7 +21,19 @@ def _config_schema(schema: dict[str, Any]) -> None:
     schema["x-schema-id"] = SCHEMA["$id"]  # also published whole: tenant-config.schema.json
 
 
-TenantConfigOverrides = Annotated[dict[str, Any], Field(json_schema_extra=_config_schema)]
+def _config_valid(overrides: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    """The whole config schema (and a real time zone) already at step 5 of the pipeline;
+    the service checks it again on the worker (and answers its own validation_error)."""
+    from tenants.config import config_validate
+
+    if FROM_MESSAGE in (info.context or {}):
+        config_validate(overrides)  # ConfigInvalid is a ValueError: paths and rules, no values
+    return overrides
+
+
+TenantConfigOverrides = Annotated[
+    dict[str, Any], Field(json_schema_extra=_config_schema), AfterValidator(_config_valid)
+]
 
 
 class TenantConfigSet(Payload):
