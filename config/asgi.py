@@ -6,7 +6,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local_dev")
+from config.environments import settings_module
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 django_application = get_asgi_application()  # sets Django up before the imports below
 
 from actions.edge.asgi import with_fast_routes  # noqa: E402

@@ -10,7 +10,9 @@ import os
 from celery import Celery
 from click import Choice, Option
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local_dev")
+from config.environments import settings_module
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")

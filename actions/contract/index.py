@@ -12,7 +12,7 @@ from actions.contract.envelope import SCHEMA_DIR
 from actions.contract.errors import ERROR_TABLE
 from actions.contract.registry import registry
 from config.queues import ingress_name
-from release.policy import is_released
+from release import runtime
 
 
 def index_document() -> dict:
@@ -23,7 +23,7 @@ def index_document() -> dict:
         "actions": [
             {
                 **spec.describe(),
-                "released": is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV),
+                "released": runtime.is_released(spec),
             }
             for spec in registry.all()
         ],

@@ -17,7 +17,7 @@ A real action is declared with `@action(...)` on its handler; a planned one with
 `tests/actions/<domain>/test_<stem>.py` (`tests/adminchannel/...` for the admin channel).
 """
 
-import hashlib
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -33,6 +33,8 @@ from pydantic import BaseModel
 
 from actions.contract.errors import ActionError, ErrorCode
 from config.queues import action_queue
+from release import lifecycle
+from release.manifests import pin
 from release.states import State
 from tenants.roles import ROLE_NAMES
 
@@ -133,16 +135,9 @@ class ActionSpec:
 
     @cached_property
     def code_hash(self) -> str:
-        """Hash of the code behind the entry: the release manifests pin it."""
-        source = inspect.getsource(self.handler) if self.handler else "dummy"
-        material = "\n".join(
-            [
-                source,
-                repr(sorted(self.input_schema.items())),
-                repr(sorted(self.output_schema.items())),
-            ]
-        )
-        return hashlib.sha256(material.encode()).hexdigest()[:16]
+        """Hash of its file and its schemas: what the release manifests pin."""
+        source = (ROOT / self.path).read_bytes() if self.path else b""
+        return pin(source=source, input_schema=self.input_schema, output_schema=self.output_schema)
 
     def describe(self) -> dict[str, Any]:
         """The entry as published in the index."""
@@ -188,6 +183,15 @@ class Registry:
 
     def all(self) -> list[ActionSpec]:
         return sorted(self._entries.values(), key=lambda s: (s.name, s.version))
+
+    def apply_states(self, stored: dict[str, State]) -> None:
+        """Each entry takes its stored lifecycle state (release/lifecycle.py)."""
+        for key, spec in self._entries.items():
+            state = lifecycle.effective_state(
+                declared=spec.state, stored=stored.get(lifecycle.key(*key)), todo=spec.todo
+            )
+            if state != spec.state:
+                self._entries[key] = dataclasses.replace(spec, state=state)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -372,4 +376,5 @@ def load_catalog() -> Registry:
     if not _loaded:
         _loaded = True
         discover(PACKAGES, registry)
+        registry.apply_states(lifecycle.stored_states())
     return registry

@@ -1,5 +1,6 @@
 """Health of the parts Switchboard needs: database, broker, and per channel one worker
-and one AMQP ingress process."""
+and one AMQP ingress process; and whether the released code is the code its manifest pins
+(`release`: drift, release/runtime.py)."""
 
 import threading
 import time
@@ -11,6 +12,7 @@ from kombu import Connection
 
 from actions.delivery.replies import broker_url
 from config.queues import CHANNELS, ingress_name
+from release import runtime
 
 
 def _timed(check) -> dict:
@@ -90,8 +92,20 @@ def _ingress(channel: str) -> dict:
     return {**state, **found}
 
 
+def _release() -> dict:
+    """Released actions whose code no longer matches the hash their manifest pins."""
+    drift = [entry["action"] for entry in runtime.running_drift()]
+    if not drift:
+        return {"ok": True, "drift": []}
+    return {"ok": False, "drift": drift, "error": "released code differs from its manifest"}
+
+
 def report() -> dict:
-    parts = {"database": _timed(_database), "broker": _timed(_broker)}
+    parts = {
+        "database": _timed(_database),
+        "broker": _timed(_broker),
+        "release": _release(),
+    }
     if parts["broker"]["ok"]:
         for channel in CHANNELS:
             parts[f"ingress.{channel}"] = _ingress(channel)

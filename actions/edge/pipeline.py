@@ -22,14 +22,14 @@ from actions.contract import envelope
 from actions.contract.connectors import require_subscribed
 from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.payloads import from_message
-from actions.contract.registry import Channel, Scope, registry
+from actions.contract.registry import Channel, Scope, UnknownAction, registry
 from actions.delivery import outbox
 from actions.delivery.replies import is_direct_reply_to, is_reply_queue
 from actions.edge import guard, ratelimit
 from actions.models import ActionRecord
 from actions.outcomes import Outcome, outcome_for
 from actions.records import record_store
-from release.policy import is_released
+from release import runtime
 from tenants import services as tenants
 from tenants.config import user_message
 from tenants.platform import PLATFORM, schema_for_slug
@@ -127,6 +127,12 @@ def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, s
     return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
 
 
+def _not_released(name: str, version: int) -> ActionError:
+    return ActionError(
+        ErrorCode.NOT_RELEASED, f"{name} v{version} is not released in {settings.SWITCHBOARD_ENV}."
+    )
+
+
 def _check_amqp_properties(ingress: Ingress, request: dict) -> None:
     if ingress.reply_to is not None and not is_reply_queue(ingress.reply_to):
         raise ActionError(
@@ -205,7 +211,9 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
 
     try:  # 4 (first: the scope says which tenant to look up)
         spec = registry.get(request["action"], request.get("version"))
-    except ActionError:
+    except UnknownAction:
+        if runtime.withheld(request["action"]):  # a built artifact left it out
+            raise _not_released(request["action"], request.get("version") or 1) from None
         if claims is not None:  # a dead token is refused as such, whatever it asks for
             seen["actor"] = _live_actor(claims)
         raise
@@ -265,11 +273,8 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         raise ActionError(
             ErrorCode.FORBIDDEN, f"Your roles on {request['tenant']} do not allow {spec.name}."
         )
-    if not is_released(state=spec.state, environment=settings.SWITCHBOARD_ENV):
-        raise ActionError(
-            ErrorCode.NOT_RELEASED,
-            f"{spec.name} v{spec.version} is not released in {settings.SWITCHBOARD_ENV}.",
-        )
+    if not runtime.is_released(spec):  # the running environment's manifest
+        raise _not_released(spec.name, spec.version)
     # The connectors it needs: answered here, before the record is stored, from the Tenant
     # row the access statement brought (no query); the worker checks again.
     require_subscribed(spec, tenant)

@@ -6,6 +6,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from config.environments import environment  # noqa: F401  (the environment modules use it)
 from config.queues import MAINTENANCE_QUEUE, TASK_QUEUES, exchange_name, maintenance_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -15,7 +16,7 @@ def env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-SWITCHBOARD_ENV = "local_dev"
+SWITCHBOARD_ENV = "local_dev"  # each environment module names itself (environment())
 # No key in the code (config/keys.py): local environments generate one per checkout under
 # var/, hosted ones take SWITCHBOARD_SECRET_KEY and refuse a weak one.
 SECRET_KEY = ""

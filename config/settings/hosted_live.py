@@ -2,4 +2,4 @@
 
 from .hosted import *  # noqa: F403
 
-SWITCHBOARD_ENV = "hosted_live"
+SWITCHBOARD_ENV = environment("hosted_live")  # noqa: F405

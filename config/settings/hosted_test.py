@@ -2,4 +2,4 @@
 
 from .hosted import *  # noqa: F403
 
-SWITCHBOARD_ENV = "hosted_test"
+SWITCHBOARD_ENV = environment("hosted_test")  # noqa: F405

@@ -6,7 +6,7 @@ from config.keys import local_secret_key
 
 from .base import *  # noqa: F403
 
-SWITCHBOARD_ENV = "local_test"
+SWITCHBOARD_ENV = environment("local_test")  # noqa: F405
 SECRET_KEY = local_secret_key(LOCAL_KEY_DIR)  # noqa: F405  (var/secret_key, made once)
 # Parallel runs get their own database and vhost. SWITCHBOARD_DB_NAME / _BROKER_VHOST
 # (exported for `make run`) are ignored here: `make test` recreates its database.

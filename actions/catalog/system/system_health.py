@@ -14,6 +14,7 @@ class PartState(Result):
     workers: list[str] | None = None
     consumers: int | None = None  # AMQP ingress processes on the channel's queue
     backlog: int | None = None  # messages waiting in that queue
+    drift: list[str] | None = None  # `release`: released actions whose code changed
 
 
 class Health(Result):

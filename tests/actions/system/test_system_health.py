@@ -21,5 +21,7 @@ def test_system_health_is_a_real_action(api, tokens):
         "worker.admin",
         "ingress.user",
         "ingress.admin",
+        "release",
     }
+    assert (parts["release"]["ok"], parts["release"]["drift"]) == (True, [])  # local_test: all
     assert parts["ingress.user"]["consumers"] >= 1 and parts["ingress.admin"]["consumers"] >= 1
