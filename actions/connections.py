@@ -21,3 +21,44 @@ def connection_ready() -> None:
         connection.close_if_unusable_or_obsolete()
     if connection.connection is not None and connection.errors_occurred:
         connection.close()  # it answered the ping, but a failed query may have left it odd
+
+
+def dependency_lost(exc: BaseException | None) -> str | None:
+    """Which dependency `exc` (or an exception it was raised from) says is unreachable:
+    "database", "broker" or None (a bug or an expected refusal). A dependency briefly down
+    is answered `unavailable` (503, retryable), never `internal_error`."""
+    import socket
+
+    import amqp
+    import kombu.exceptions
+    import psycopg
+    from django.db import utils
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(
+            exc, (utils.OperationalError, utils.InterfaceError, psycopg.OperationalError)
+        ) or isinstance(exc, psycopg.InterfaceError):
+            return "database"
+        if isinstance(
+            exc,
+            (
+                kombu.exceptions.OperationalError,
+                amqp.RecoverableConnectionError,
+                amqp.ConnectionForced,
+                ConnectionError,
+                socket.timeout,
+            ),
+        ):
+            return "broker"
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def drop_connection() -> None:
+    """Close this thread's database connection after it failed (the next use opens one)."""
+    try:
+        connection.close()
+    except Exception:  # closing a connection the server already dropped
+        connection.connection = None

@@ -101,12 +101,20 @@ def claimed_record(row) -> ActionRecord | None:
 
 _FINISH = sql.SQL(
     "UPDATE {table} SET status = %s, result = %s, error = %s, finished_at = %s, "
-    "duration_ms = %s, payload = %s WHERE id = %s RETURNING reply_to"
+    "duration_ms = %s, payload = %s WHERE id = %s AND status = 'running' AND attempts = %s "
+    "RETURNING reply_to"
 )
 
 
+class LeaseLost(Exception):
+    """The record is no longer this attempt's: another worker took it over (the message was
+    redelivered because this worker's broker connection died) or it finished. The
+    finishing transaction must roll back, so that the action's writes happen once."""
+
+
 def record_finish(*, schema: str, record: ActionRecord) -> list:
-    """Store a record's outcome; returns its reply targets as they are now. The UPDATE's row
+    """Store a record's outcome; returns its reply targets as they are now. Only the attempt
+    that holds the claim may (else LeaseLost: roll back). The UPDATE's row
     lock orders it with a duplicate request adding a target (actions.edge.pipeline), so none is
     lost: a target added before is returned, one added after sees a finished record."""
     params = [
@@ -117,9 +125,11 @@ def record_finish(*, schema: str, record: ActionRecord) -> list:
         record.duration_ms,
         _jsonb(record.payload),
         record.id,
+        record.attempts,  # the fencing token: only the attempt that holds the claim finishes
     ]
     row, _ = execute_prepared(_statement("finish", schema), params, label="record_finish")
-    assert row is not None, f"record {record.id} vanished while it ran"
+    if row is None:
+        raise LeaseLost(f"record {record.id} attempt {record.attempts} was taken over")
     (reply_to,) = row
     return json.loads(reply_to) if isinstance(reply_to, str) else reply_to
 
@@ -138,10 +148,32 @@ def records_mark_published(*, schema: str, record_ids: list[str]) -> None:
     )
 
 
+_UNPUBLISHED = sql.SQL(
+    "SELECT id, action, actor_id FROM {table} WHERE published_at IS NULL "
+    "AND status = 'accepted' AND channel = %s ORDER BY created_at LIMIT %s"
+)
+
+
+def records_unpublished(*, schema: str, channel: str, limit: int) -> list[tuple[str, str, Any]]:
+    """The oldest records of `channel` in `schema` not (yet) marked published: (id, action,
+    actor_id) each. The outbox's fair scheduling takes a tenant's held-back records from
+    here (the partial index `record_unpublished` serves it)."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(_statement("unpublished", schema), [channel, limit])
+        return [(str(id_), action, actor_id) for id_, action, actor_id in cursor.fetchall()]
+
+
 @functools.lru_cache(maxsize=4096)
 def _statement(kind: str, schema: str) -> sql.Composed:
     """A hot statement for `schema`, its table named with the schema (config.db)."""
-    template = {"store": _STORE, "claim": _CLAIM, "finish": _FINISH, "published": _PUBLISHED}
+    template = {
+        "store": _STORE,
+        "claim": _CLAIM,
+        "finish": _FINISH,
+        "published": _PUBLISHED,
+        "unpublished": _UNPUBLISHED,
+    }
     return template[kind].format(
         table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
     )

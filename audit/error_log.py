@@ -18,7 +18,7 @@ error_log = logging.getLogger("switchboard.errors")
 MAX_STACK = 16_000
 # Codes that are Switchboard's fault rather than the caller's: logged at ERROR and sent
 # to Sentry. The others are refusals, logged at WARNING and kept in the file only.
-SERVER_CODES = frozenset({"internal_error", "connector_error", "timeout"})
+SERVER_CODES = frozenset({"internal_error", "connector_error", "timeout", "unavailable"})
 _HOST = socket.gethostname()
 
 

@@ -16,6 +16,10 @@ in the rotated file, or are lost when two of them rotate. Here:
 Within one process a thread lock serialises writers: `flock` locks belong to the open
 file description, which threads share, so one thread's unlock would drop another's.
 After `fork` the child drops the parent's descriptors (shared descriptions again).
+
+A process keeps at most MAX_OPEN_FILES append descriptors and as many lock descriptors,
+the least recently used closed first, so that a process writing for 1,000 tenants
+neither runs out of descriptors nor reopens every file when its cache is full.
 """
 
 import fcntl
@@ -23,18 +27,19 @@ import json
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 LOCK_NAME = ".lock"
-MAX_OPEN_FILES = 256  # cached append descriptors per process (one per live log file)
+MAX_OPEN_FILES = 256  # cached append (and lock) descriptors per process, least recent out
 _DATED = re.compile(r"^(?P<base>.+)-(?P<day>\d{4}-\d{2}-\d{2})(?:\.(?P<n>\d+))?\.jsonl$")
 
 _thread_lock = threading.Lock()
-_files: dict[Path, tuple[int, int]] = {}  # live path -> (fd, inode)
-_locks: dict[Path, int] = {}  # directory -> fd of its lock file
+_files: OrderedDict[Path, tuple[int, int]] = OrderedDict()  # live path -> (fd, inode)
+_locks: OrderedDict[Path, int] = OrderedDict()  # directory -> fd of its lock file
 
 
 def _forget_after_fork() -> None:
@@ -89,11 +94,17 @@ def append(path: Path, entry: dict[str, Any]) -> None:
 
 
 def _lock_fd(directory: Path) -> int:
+    """The lock descriptor of `directory`. Called under _thread_lock, when this process
+    holds no flock: closing a cached one cannot drop a lock held."""
     fd = _locks.get(directory)
-    if fd is None:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o640)
-        _locks[directory] = fd
+    if fd is not None:
+        _locks.move_to_end(directory)
+        return fd
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o640)
+    if len(_locks) >= MAX_OPEN_FILES:
+        _close(_locks.popitem(last=False)[1])
+    _locks[directory] = fd
     return fd
 
 
@@ -103,15 +114,14 @@ def _live_fd(path: Path) -> int:
     if cached is not None:
         try:
             if os.stat(path).st_ino == cached[1]:
+                _files.move_to_end(path)
                 return cached[0]
         except FileNotFoundError:
             pass
         _close(cached[0])
         del _files[path]
     if len(_files) >= MAX_OPEN_FILES:
-        for fd, _ in _files.values():
-            _close(fd)
-        _files.clear()
+        _close(_files.popitem(last=False)[1][0])
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     _files[path] = (fd, os.fstat(fd).st_ino)
     return fd

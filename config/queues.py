@@ -38,8 +38,68 @@ def maintenance_key(job: str) -> str:
     return f"maintenance.{job}"
 
 
+def dead_letter_exchange(channel: str) -> str:
+    """Where a channel's messages that gave up go (fanout to the dead-letter queue)."""
+    return f"switchboard.{channel}.dlx"
+
+
+def dead_letter_queue(channel: str) -> str:
+    """A channel's parked messages, for an operator (docs/reliability.md)."""
+    return f"switchboard.{channel}.dead"
+
+
+# SWITCHBOARD_QUEUE_TYPE (docs/operations.md): `classic` (the default) or `quorum`. Quorum
+# queues are replicated, dead-letter to the channel's DLX and have the broker bound
+# redeliveries (`x-delivery-limit`); on classic queues the record's attempt counter is the
+# bound (actions.worker.executor.MAX_ATTEMPTS, 3 attempts, reached first on both types).
+# The broker counts every delivery, a message prefetched by a worker that was killed before
+# it started the task included; under repeated worker crashes the messages at the head of
+# the queue go round several times. The limit is only a backstop for what the executor's
+# own count (attempts actually started) cannot see, so it stays well above it.
+QUEUE_TYPES = ("classic", "quorum")
+DELIVERY_LIMIT = 20
+
+
+def queue_arguments(channel: str, queue_type: str) -> dict | None:
+    if queue_type not in QUEUE_TYPES:
+        raise ValueError(f"SWITCHBOARD_QUEUE_TYPE must be one of {QUEUE_TYPES}, not {queue_type!r}")
+    if queue_type == "classic":
+        return None  # as declared before dead-lettering existed: no redeclare conflict
+    return {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": dead_letter_exchange(channel),
+        "x-delivery-limit": DELIVERY_LIMIT,
+    }
+
+
 EXCHANGES = {c: Exchange(exchange_name(c), type="topic", durable=True) for c in CHANNELS}
-TASK_QUEUES = (
-    *(Queue(action_queue(c), EXCHANGES[c], routing_key=f"{c}.#", durable=True) for c in CHANNELS),
-    Queue(MAINTENANCE_QUEUE, EXCHANGES["user"], routing_key="maintenance.#", durable=True),
-)
+DEAD_LETTER_EXCHANGES = {
+    c: Exchange(dead_letter_exchange(c), type="fanout", durable=True) for c in CHANNELS
+}
+DEAD_LETTER_QUEUES = {
+    c: Queue(dead_letter_queue(c), DEAD_LETTER_EXCHANGES[c], durable=True) for c in CHANNELS
+}
+
+
+def task_queues(queue_type: str = "classic") -> tuple[Queue, ...]:
+    """Every task queue, of `queue_type`: each channel's action queue and the maintenance
+    queue (beat's jobs, on the user channel)."""
+    return (
+        *(
+            Queue(
+                action_queue(c),
+                EXCHANGES[c],
+                routing_key=f"{c}.#",
+                durable=True,
+                queue_arguments=queue_arguments(c, queue_type),
+            )
+            for c in CHANNELS
+        ),
+        Queue(
+            MAINTENANCE_QUEUE,
+            EXCHANGES["user"],
+            routing_key="maintenance.#",
+            durable=True,
+            queue_arguments=queue_arguments("user", queue_type),
+        ),
+    )

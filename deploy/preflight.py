@@ -188,10 +188,32 @@ def cache() -> None:
         )
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def browser() -> None:
+    """`make test` drives Debian's Chromium (the dashboard's end-to-end tests): install it
+    with apt-get when it is missing and this runs as root; say how otherwise."""
+    if Path(CHROMIUM).exists():
+        return
+    how = "install it with: apt-get update && apt-get install -y chromium"
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        fail("Chromium (for the dashboard's browser tests)", CHROMIUM, "not installed", how)
+    print("installing Debian's chromium for the dashboard's browser tests ...")
+    quiet = {"capture_output": True, "timeout": 900, "env": {**os.environ,
+             "DEBIAN_FRONTEND": "noninteractive"}}  # fmt: skip
+    subprocess.run(["apt-get", "update", "-qq"], **quiet)  # type: ignore[call-overload]
+    done = subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], **quiet)  # type: ignore[call-overload]
+    if done.returncode != 0 or not Path(CHROMIUM).exists():
+        fail("Chromium", CHROMIUM, (done.stderr or b"").decode()[-300:], how)
+
+
 if __name__ == "__main__":
     database()
     broker()
     cache()
+    if os.environ.get("SWITCHBOARD_FRESH_DB") == "1":  # make test: the browser tests need it
+        browser()
     print(
         f"preflight ok: PostgreSQL database {settings.DATABASES['default']['NAME']}, "
         f"RabbitMQ vhost {settings.BROKER_VHOST}"

@@ -9,8 +9,12 @@ Role changes are not editable here: they go through the tenants.* actions, which
 the one-primary-owner rule and the delegation rights.
 """
 
+import json
+
+from django.apps import apps
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from audit import admin_log
 from tenants.admin_site import admin_scope
@@ -96,15 +100,63 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return entries
 
 
+def _json(value) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+
+
+def subscriptions_of(tenant: Tenant) -> list[tuple[str, str]]:
+    """(connector, since) of the tenant's connector subscriptions; empty until the
+    connectors package keeps them (a `Subscription` model with `tenant`)."""
+    for model in apps.get_app_config("connectors").get_models():
+        if model.__name__ == "Subscription":
+            rows = model._default_manager.filter(tenant=tenant)
+            return [
+                (str(getattr(r, "connector", r)), str(getattr(r, "created_at", ""))) for r in rows
+            ]
+    return []
+
+
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
     tenant_lookup = "pk"
     editable = True
     list_display = ("schema_name", "name", "config_version", "created_at")
-    fields = ("schema_name", "name", "config", "config_version", "created_at")
+    fields = (
+        "schema_name",
+        "name",
+        "config_version",
+        "config_overrides",
+        "config_effective",
+        "subscriptions",
+        "created_at",
+    )
     # The config is changed with tenants.config.set, which validates and versions it.
-    readonly_fields = ("schema_name", "config", "config_version", "created_at")
+    readonly_fields = (
+        "schema_name",
+        "config_version",
+        "config_overrides",
+        "config_effective",
+        "subscriptions",
+        "created_at",
+    )
     search_fields = ("schema_name", "name")
+
+    @admin.display(description="config overrides (what the tenant set)")
+    def config_overrides(self, obj: Tenant) -> str:
+        return _json(obj.config or {})
+
+    @admin.display(description="effective config (overrides merged over the defaults)")
+    def config_effective(self, obj: Tenant) -> str:
+        from tenants.config import config_effective
+
+        return _json(config_effective(tenant=obj))
+
+    @admin.display(description="connector subscriptions")
+    def subscriptions(self, obj: Tenant) -> str:
+        rows = subscriptions_of(obj)
+        if not rows:
+            return "none"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} (since {})</li>", rows))
 
 
 @admin.register(Membership)

@@ -77,6 +77,7 @@ SCHEMA: dict[str, Any] = {
                         "connector_error",
                         "internal_error",
                         "timeout",
+                        "unavailable",
                     )
                 }
             ),
@@ -113,6 +114,7 @@ DEFAULTS: dict[str, Any] = {
         "connector_error": "An outside service did not answer as expected.",
         "internal_error": "Something went wrong on our side.",
         "timeout": "This took too long; please try again.",
+        "unavailable": "The service is briefly unavailable; please try again.",
     },
     "rate_limits": {"per_tenant_per_minute": 600, "per_actor_per_minute": 120},
     "locale": {"language": "en", "time_zone": "UTC"},

@@ -1,5 +1,8 @@
 """Tenants, their domains, users and memberships. All of these live in the public schema."""
 
+import logging
+import subprocess
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -28,6 +31,27 @@ class Tenant(TenantMixin):
 
     auto_create_schema = True
     auto_drop_schema = False
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """The schema from the migrated template's DDL (tenants/schema_template.py), or by
+        the migrations (django-tenants) when that is off or pg_dump is missing."""
+        from django.db import connection
+        from django_tenants.utils import schema_exists
+
+        from tenants.schema_template import create_schema, replay_available, template_script
+
+        if not sync_schema or not replay_available():
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        try:
+            script = template_script()
+        except (OSError, subprocess.CalledProcessError):  # pg_dump missing or refusing
+            logging.getLogger(__name__).exception("no template DDL: running the migrations")
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        create_schema(self.schema_name, script)
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
+        return True
 
     @property
     def slug(self) -> str:

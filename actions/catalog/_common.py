@@ -47,6 +47,7 @@ ErrorCodeName = Literal[
     "not_found",
     "conflict",
     "timeout",
+    "unavailable",
     "internal_error",
 ]
 ChannelName = Literal["user", "admin"]

@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     TIMEOUT = "timeout"
+    UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -38,6 +39,7 @@ ERROR_TABLE: dict[ErrorCode, tuple[int, bool, str]] = {
     ErrorCode.NOT_FOUND: (404, False, "Not found."),
     ErrorCode.CONFLICT: (409, False, "This conflicts with an earlier request."),
     ErrorCode.TIMEOUT: (504, True, "This took too long; please try again."),
+    ErrorCode.UNAVAILABLE: (503, True, "The service is briefly unavailable; please try again."),
     ErrorCode.INTERNAL_ERROR: (500, True, "Something went wrong on our side."),
 }
 

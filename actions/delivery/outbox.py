@@ -7,6 +7,8 @@ worker lease ran out (see actions.worker.executor).
 """
 
 import atexit
+import collections
+import itertools
 import json
 import logging
 import os
@@ -15,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +30,22 @@ from kombu import Connection
 
 from actions.connections import connection_ready
 from actions.contract.registry import registry
+from actions.delivery import fairness
 from actions.delivery.replies import broker_url
 from actions.models import ActionRecord, RecordStatus
-from actions.records import LEASE_GRACE_S, lease_expired_before, records_mark_published
-from config.queues import action_queue, exchange_name, execute_task, routing_key
+from actions.records import (
+    LEASE_GRACE_S,
+    lease_expired_before,
+    records_mark_published,
+    records_unpublished,
+)
+from config.queues import (
+    DEAD_LETTER_QUEUES,
+    action_queue,
+    exchange_name,
+    execute_task,
+    routing_key,
+)
 from tenants.platform import slug_for_schema
 
 log = logging.getLogger(__name__)
@@ -69,6 +83,18 @@ class Publisher:
     MAX_BATCH = 256
     CONFIRM_TIMEOUT_S = 5.0
     MARK_EVERY_S = 0.1
+    # While a tenant has records held back, how often the thread looks for freed slots.
+    REFILL_EVERY_S = 0.005
+    # Held-back records kept in memory per tenant; the rest are read from its table.
+    HOLD_MAX = 1000
+    # A batch the broker did not take (it is down or restarting) is kept and tried again,
+    # backing off up to RETRY_MAX_S, so that publishing resumes as soon as the broker is
+    # back, not at the sweep's next pass (which runs on a worker, behind the backlog).
+    # Past MAX_RETRYING batches the oldest are left to the sweep (it finds every unmarked
+    # record in the database), so a long outage does not grow the process without bound.
+    RETRY_FIRST_S = 0.5
+    RETRY_MAX_S = 5.0
+    MAX_RETRYING = 2_000
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -80,6 +106,12 @@ class Publisher:
         self._put = self._done = 0
         self._confirmed: list[Pending] = []  # published, not yet marked
         self._marked_at = time.monotonic()
+        # Fair scheduling: tenants (schemas) whose records wait for a slot, in turn.
+        self._backlog: dict[str, _Backlog] = {}
+        self._refilled_at = 0.0
+        self._retrying: list[tuple[list[Pending], bool]] = []  # (batch, slot) to try again
+        self._retry_at = 0.0
+        self._retry_pause = self.RETRY_FIRST_S
 
     def put(self, item: Pending) -> None:
         """Hand a stored record over for publishing (returns at once)."""
@@ -92,6 +124,12 @@ class Publisher:
                 atexit.register(self._flush_at_exit)
             self._put += 1
         self._queue.put(item)
+
+    def adopt(self, schema: str) -> None:
+        """Take on `schema`'s held-back records: they wait in its table for slots, which
+        this publisher's thread gives them as they free up (the sweep hands over the
+        backlog of a publisher that died)."""
+        self.put(Pending(schema, "", self.channel, "", None))  # no record: "look there"
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every record handed over so far was published or failed to be."""
@@ -106,30 +144,162 @@ class Publisher:
 
     def _run(self) -> None:
         while True:
+            if self._retrying and time.monotonic() >= self._retry_at:
+                self._retry()
             try:
-                wait = self.MARK_EVERY_S if self._confirmed else None
-                batch = [self._queue.get(timeout=wait)]
-            except queue.Empty:  # idle with confirmed records: mark them now
-                self._mark_confirmed()
-                continue
-            while len(batch) < self.MAX_BATCH:
+                batch = [self._queue.get(timeout=self._wait())]
+            except queue.Empty:  # idle: time to mark confirmed records, or to refill
+                batch = []
+            while batch and len(batch) < self.MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                self.publish_batch(batch, mark=False)
-                with self._lock:
-                    self._confirmed.extend(batch)
-            except Exception:  # the sweep publishes them later; clients have their answer
-                log.warning(
-                    "publish of %d records deferred to the sweep", len(batch), exc_info=True
-                )
-            if time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
+            if batch:
+                self._send(batch)
+            if self._backlog and time.monotonic() - self._refilled_at >= self.REFILL_EVERY_S:
+                self._refill()
+            if self._confirmed and time.monotonic() - self._marked_at >= self.MARK_EVERY_S:
                 self._mark_confirmed()
-            with self._handled:
-                self._done += len(batch)
-                self._handled.notify_all()
+            if batch:
+                with self._handled:
+                    self._done += len(batch)
+                    self._handled.notify_all()
+
+    def _wait(self) -> float | None:
+        """How long the thread may sleep waiting for new records."""
+        if self._backlog:
+            return self.REFILL_EVERY_S
+        wait = self.MARK_EVERY_S if self._confirmed else None
+        if self._retrying:
+            wait = max(0.0, min(wait or 1e9, self._retry_at - time.monotonic()))
+        return wait
+
+    def _send(self, batch: list[Pending]) -> None:
+        """Publish what of `batch` may go now. With fair scheduling on, a record goes out
+        only with a slot of its tenant (actions.delivery.fairness); the others are held
+        back (in memory, in order, and in any case in the records table), and `_refill`
+        publishes them as slots free up."""
+        slot = False
+        for item in batch:
+            if not item.record_id:  # adopted: the schema's held-back records, from its table
+                self._held(item.schema).more_in_table = True
+        batch = [item for item in batch if item.record_id]
+        if fairness.cap(self.channel):
+            fresh = []
+            for item in batch:
+                if item.schema in self._backlog:  # behind that tenant's older records
+                    self._hold(item)
+                else:
+                    fresh.append(item)
+            wanted: dict[str, list[str]] = {}
+            for item in fresh:
+                wanted.setdefault(item.schema, []).append(item.record_id)
+            grants = fairness.acquire(self.channel, wanted) if wanted else {}
+            batch = []
+            for item in fresh:
+                grant = grants[item.schema]
+                if item.record_id in grant.granted:
+                    batch.append(item)
+                elif item.record_id in grant.refused:
+                    self._hold(item)
+            slot = any(grant.gated for grant in grants.values())
+        self._publish_confirmed(batch, slot=slot)
+
+    def _held(self, schema: str) -> "_Backlog":
+        if schema not in self._backlog:
+            self._backlog[schema] = _Backlog()
+        return self._backlog[schema]
+
+    def _hold(self, item: Pending) -> None:
+        """Hold a record back until its tenant has a free slot. Past HOLD_MAX a tenant's
+        records are left in its table alone, to be read from there in order."""
+        held = self._held(item.schema)
+        if held.more_in_table or len(held.items) >= self.HOLD_MAX:
+            held.more_in_table = True
+        else:
+            held.items.append(item)
+
+    def _refill(self) -> None:
+        """Publish held-back records of the tenants with a backlog as their slots free up,
+        in turn over the tenants, oldest first; forget a tenant whose backlog is gone.
+        One round trip to Redis, and a read of a tenant's table when what was held back
+        in memory ran out."""
+        self._refilled_at = time.monotonic()
+        limit = fairness.cap(self.channel)
+        if not limit:
+            self._backlog.clear()
+            return
+        try:
+            for schema, held in self._backlog.items():
+                if not held.items and held.more_in_table:
+                    connection_ready()
+                    rows = records_unpublished(
+                        schema=schema, channel=self.channel, limit=self.HOLD_MAX
+                    )
+                    held.items.extend(
+                        Pending(schema, row[0], self.channel, row[1], row[2]) for row in rows
+                    )
+                    held.more_in_table = len(rows) >= self.HOLD_MAX
+        except Exception:
+            log.warning("could not read the held-back records", exc_info=True)
+            return
+        for schema in [s for s, held in self._backlog.items() if not held]:
+            del self._backlog[schema]  # nothing left anywhere: no backlog
+        wanted = {
+            schema: [item.record_id for item in itertools.islice(held.items, limit)]
+            for schema, held in self._backlog.items()
+        }
+        grants = fairness.acquire(self.channel, wanted, serving=True) if wanted else {}
+        per_schema: list[list[Pending]] = []
+        for schema, grant in grants.items():
+            held = self._backlog[schema]
+            asked = [held.items.popleft() for _ in wanted[schema]]
+            # Refused ones wait at the front; ids holding a slot already are someone else's.
+            held.items.extendleft(reversed([i for i in asked if i.record_id in grant.refused]))
+            per_schema.append([item for item in asked if item.record_id in grant.granted])
+            if grant.granted:  # round robin: a tenant served now goes to the back
+                self._backlog[schema] = self._backlog.pop(schema)
+        batch = [item for turn in itertools.zip_longest(*per_schema) for item in turn if item]
+        self._publish_confirmed(batch, slot=any(g.gated for g in grants.values()))
+
+    def _publish_confirmed(self, batch: list[Pending], *, slot: bool) -> None:
+        if not batch:
+            return
+        if self._retrying:  # the broker is away: keep the order, try later
+            self._keep(batch, slot)
+            return
+        try:
+            self.publish_batch(batch, mark=False, slot=slot)
+            with self._lock:
+                self._confirmed.extend(batch)
+        except Exception:  # clients have their answer; the records are stored
+            log.warning("publish of %d records failed; retrying", len(batch), exc_info=True)
+            self._keep(batch, slot)
+
+    def _keep(self, batch: list[Pending], slot: bool) -> None:
+        if not self._retrying:
+            self._retry_at = time.monotonic() + self._retry_pause
+        self._retrying.append((batch, slot))
+        if len(self._retrying) > self.MAX_RETRYING:  # the sweep will find the oldest
+            del self._retrying[: len(self._retrying) - self.MAX_RETRYING]
+
+    def _retry(self) -> None:
+        """Publish the kept batches, oldest first, while the broker takes them."""
+        while self._retrying:
+            batch, slot = self._retrying[0]
+            try:
+                self.publish_batch(batch, mark=False, slot=slot)
+            except Exception:
+                self._retry_pause = min(self._retry_pause * 2, self.RETRY_MAX_S)
+                self._retry_at = time.monotonic() + self._retry_pause
+                log.info("broker still unavailable; %d batches wait", len(self._retrying))
+                return
+            del self._retrying[0]
+            with self._lock:
+                self._confirmed.extend(batch)
+        self._retry_pause = self.RETRY_FIRST_S
+        log.info("broker back: the records kept during its absence are published")
 
     def _mark_confirmed(self) -> None:
         with self._lock:
@@ -141,15 +311,15 @@ class Publisher:
             except Exception:  # unmarked records are published again by the sweep: harmless
                 log.warning("could not mark %d records published", len(confirmed), exc_info=True)
 
-    def publish_batch(self, batch: list[Pending], *, mark: bool = True) -> int:
+    def publish_batch(self, batch: list[Pending], *, mark: bool = True, slot: bool = False) -> int:
         """Publish and confirm `batch`, and mark it published unless the caller will.
-        Returns how many."""
+        `slot`: each record holds a fair-scheduling slot its worker frees. Returns how many."""
         try:
             channel = self._channel()
             acked = _Confirms(channel)
             for item in batch:
                 channel.basic_publish(
-                    task_message(item),
+                    task_message(item, slot=slot),
                     exchange=exchange_name(item.channel),
                     routing_key=routing_key(
                         channel=item.channel,
@@ -171,6 +341,8 @@ class Publisher:
             connection.ensure_connection(max_retries=1)
             channel: Any = connection.default_channel  # py-amqp's channel under kombu's
             channel.confirm_select()
+            # The dead-letter exchange first: a quorum action queue dead-letters into it.
+            DEAD_LETTER_QUEUES[self.channel](channel).declare()
             for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
                 if queue_.name == action_queue(self.channel):
                     queue_(channel).declare()
@@ -185,6 +357,18 @@ class Publisher:
             except Exception:
                 pass
         self._connection = None
+
+
+@dataclass
+class _Backlog:
+    """A tenant's records waiting for slots: the oldest in memory, in order, and whether
+    more (newer) wait only in its records table."""
+
+    items: collections.deque[Pending] = field(default_factory=collections.deque)
+    more_in_table: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.items) or self.more_in_table
 
 
 class _Confirms:
@@ -227,12 +411,16 @@ class _Confirms:
 _ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def task_message(item: Pending) -> amqp.Message:
+def task_message(item: Pending, *, slot: bool = False) -> amqp.Message:
     """The Celery task message (protocol 2) that runs `item` on its channel's worker, as
     Celery's send_task would build it (a test runs it through a real worker). Built by
-    hand: send_task's routing and option merging cost more than the rest of the edge."""
+    hand: send_task's routing and option merging cost more than the rest of the edge.
+    `slot`: the record holds a fair-scheduling slot, which the worker frees when done."""
     task_id = str(uuid.uuid4())
     args = [item.schema, item.record_id]
+    kwargs: dict[str, Any] = {"actor_id": item.actor_id}
+    if slot:
+        kwargs["slot"] = True
     headers = {
         "lang": "py",
         "task": execute_task(item.channel),
@@ -247,7 +435,7 @@ def task_message(item: Pending) -> amqp.Message:
         "root_id": task_id,
         "parent_id": None,
         "argsrepr": repr(args),
-        "kwargsrepr": repr({"actor_id": item.actor_id}),
+        "kwargsrepr": repr(kwargs),
         "origin": _ORIGIN,
         "ignore_result": True,
         "tenant": item.schema,
@@ -255,7 +443,7 @@ def task_message(item: Pending) -> amqp.Message:
     }
     embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
     return amqp.Message(
-        json.dumps([args, {"actor_id": item.actor_id}, embed]),
+        json.dumps([args, kwargs, embed]),
         content_type="application/json",
         content_encoding="utf-8",
         delivery_mode=2,
@@ -302,13 +490,22 @@ def record_schemas() -> list[str]:
 
 def sweep(*, older_than_s: float | None = None) -> int:
     """Republish, in every schema, the records stored but never published and the running
-    ones whose lease ran out (their worker died or could not record the result)."""
+    ones whose lease ran out (their worker died or could not record the result). With fair
+    scheduling on, each goes out only with a slot of its tenant, and the slots of records
+    that are finished or gone are freed first (`fairness.reconcile` of the records' truth)."""
     connection_ready()
     grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
     now = timezone.now()
     count = 0
-    for schema in record_schemas():
+    schemas = record_schemas()
+    # Every slot held now, per channel and schema, in one round trip per channel.
+    held = {c: fairness.held(c, schemas) for c in ("user", "admin") if fairness.cap(c)}
+    # Tenants whose backlog a live publisher works through: their unpublished records are
+    # its to publish (the sweep still takes over records running past their lease).
+    served = {c: fairness.served(c, schemas) for c in held}
+    for schema in schemas:
         with schema_context(schema):
+            _reconcile_slots(schema, {c: ids[schema] for c, ids in held.items() if schema in ids})
             unpublished = ActionRecord.objects.filter(
                 published_at__isnull=True,
                 status=RecordStatus.ACCEPTED,
@@ -325,15 +522,45 @@ def sweep(*, older_than_s: float | None = None) -> int:
                 < lease_expired_before(registry.get(record.action, record.version), now)
             ]
         batch = [Pending.of(record, schema=schema) for record in stale]
+        running_ids = {str(r.id) for r in stale if r.status == RecordStatus.RUNNING}
         for channel in ("user", "admin"):
             mine = [item for item in batch if item.channel == channel]
+            if schema in served.get(channel, ()):
+                mine = [item for item in mine if item.record_id in running_ids]
+            slot = False
+            if mine and fairness.cap(channel):
+                # A slot taken more than `grace` ago by a record still unpublished (or
+                # running past its lease) belongs to a publisher (or worker) that died.
+                grant = fairness.acquire(
+                    channel,
+                    {schema: [item.record_id for item in mine]},
+                    refresh_before=now.timestamp() - grace,
+                )[schema]
+                if grant.refused:  # the rest wait for slots, given by this process's publisher
+                    publisher(channel).adopt(schema)
+                mine = [item for item in mine if item.record_id in grant.granted]
+                slot = grant.gated
             if mine:  # in the sweeper's own thread: it reports what the broker confirmed
                 sweeper = Publisher(channel)
                 try:
-                    count += sweeper.publish_batch(mine)
+                    count += sweeper.publish_batch(mine, slot=slot)
                 except Exception:
                     log.warning("the sweep could not publish %d records", len(mine), exc_info=True)
                 finally:
                     sweeper.close()
     connection.close_if_unusable_or_obsolete()
     return count
+
+
+def _reconcile_slots(schema: str, held: dict[str, list[str]]) -> None:
+    """Free the fair-scheduling slots (`held`: record ids per channel) of `schema`'s records
+    that are finished or gone (a worker died after committing, or Redis missed its
+    release): the records are the truth."""
+    for channel, ids in held.items():
+        alive = {
+            str(i)
+            for i in ActionRecord.objects.filter(
+                id__in=ids, status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING]
+            ).values_list("id", flat=True)
+        }
+        fairness.forget(channel, schema, [i for i in ids if i not in alive])

@@ -21,7 +21,7 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.registry import Channel
 from actions.edge.gateway import envelope_headers, error_envelope, in_thread, post_action, too_large
 from actions.edge.gateway import wait_seconds as parse_wait
@@ -68,6 +68,7 @@ async def _post(scope, receive, send, channel: Channel) -> None:
     except Exception:
         # Here, not on a pool thread: the error log takes the stack from sys.exc_info().
         env = unhandled("gateway.rest", {})
+        status = http_status_for(env["error"]["code"])  # 500, or 503 for a lost dependency
     await _respond(send, status, env, headers.get("origin"), scope)
 
 

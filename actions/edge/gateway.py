@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 from actions import audit_trail as audit
 from actions.connections import connection_ready
 from actions.contract import envelope
-from actions.contract.errors import ActionError, ErrorCode
+from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.index import index_document
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
@@ -67,6 +67,8 @@ def envelope_headers(env: dict, status: int) -> dict[str, str]:
     retry_after = ((env.get("error") or {}).get("details") or {}).get("retry_after_s")
     if status == 429 and retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    if status == 503:  # `unavailable`: a dependency is briefly down
+        headers["Retry-After"] = "1"
     return headers
 
 
@@ -306,7 +308,8 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    return JsonResponse(unhandled("gateway.rest", {}), status=500)
+    env = unhandled("gateway.rest", {})  # 500, or 503 for a lost dependency
+    return _envelope_response(env, http_status_for(env["error"]["code"]))
 
 
 def bad_request(request, exception=None):

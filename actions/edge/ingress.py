@@ -67,7 +67,7 @@ def handle(channel: str, body: bytes, properties, routing_key: str | None) -> No
                 channel=channel,
             )
     except Exception:
-        log.exception("AMQP ingress failed on a message; replying internal_error")
+        log.exception("AMQP ingress failed on a message; replying an error envelope")
         try:  # nothing a message holds may stop this consumer, not even its error reply
             if reply_to:
                 reply(

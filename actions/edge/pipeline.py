@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
 from actions import audit_trail as audit
+from actions.connections import dependency_lost, drop_connection
 from actions.contract import envelope
 from actions.contract.connectors import require_subscribed
 from actions.contract.errors import ActionError, ErrorCode
@@ -70,6 +71,33 @@ SECURITY_CODES = frozenset(
 
 
 def submit(ingress: Ingress) -> Outcome:
+    """Steps 1-9 for one message. A dependency lost under it (a database restart breaks
+    every pooled connection; the first query finds out) is tried once more on a fresh
+    connection: storing is idempotent by id, the rest reads. Still down: `unavailable`."""
+    for attempt in (1, 2):
+        try:
+            return _submit(ingress)
+        except Exception as exc:
+            dependency = dependency_lost(exc)
+            if dependency is None:
+                raise
+            drop_connection()
+            if attempt == 2:
+                request, trace_id = envelope.peek(ingress.body), envelope.new_trace_id()
+                return _refused(ingress, request, unavailable(dependency), trace_id, {})
+    raise AssertionError("unreachable")
+
+
+def unavailable(dependency: str) -> ActionError:
+    """The answer while a dependency is down: retryable, 503, names the dependency."""
+    return ActionError(
+        ErrorCode.UNAVAILABLE,
+        f"The {dependency} is briefly unavailable; send the same message again.",
+        details={"dependency": dependency},
+    )
+
+
+def _submit(ingress: Ingress) -> Outcome:
     trace_id = envelope.new_trace_id()
     request: dict = {}
     seen: dict = {}  # what _accept learnt before refusing (the actor), for the security event
@@ -389,7 +417,23 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
 
 def unhandled(component: str, request: dict) -> dict:
     """The envelope for a bug a transport caught: logged with its stack under a trace id
-    that the answer names, never the stack itself. Call from inside the `except`."""
+    that the answer names, never the stack itself. Call from inside the `except`. A lost
+    dependency (database, broker) is not a bug: `unavailable` (503, retryable)."""
+    import sys
+
+    dependency = dependency_lost(sys.exc_info()[1])
+    if dependency is not None:
+        if dependency == "database":
+            drop_connection()
+        err, trace_id = unavailable(dependency), envelope.new_trace_id()
+        audit.error_record(
+            component=component,
+            trace_id=trace_id,
+            code=err.code,
+            message=err.message,
+            details=err.details,
+        )
+        return envelope.error_response(request, err, trace_id=trace_id)
     trace_id = envelope.new_trace_id()
     audit.error_record(
         component=component,

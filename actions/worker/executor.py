@@ -7,30 +7,42 @@ Tasks take a schema and a record id and re-read the record. A record runs once:
 - an atomic handler's writes and the record's result commit in one transaction, so a
   crash before that commit leaves nothing behind and the action may safely run again;
 - a record whose lease ran out (its worker died, or its result could not be written)
-  is published again by the outbox sweep and claimed anew, at most MAX_ATTEMPTS times.
+  is published again by the outbox sweep and claimed anew, at most MAX_ATTEMPTS times;
+- a running record whose message RabbitMQ redelivered (the worker holding it died or lost
+  its broker connection) is taken over at once, not after its lease: the claim counts one
+  more attempt, and `record_finish` only lets the attempt holding the claim commit (a
+  fencing token), so an old holder still running rolls its writes back;
+- after MAX_ATTEMPTS attempts (a poison message: each crashed its worker) the record
+  answers `internal_error` and its message is parked in the channel's dead-letter queue
+  (docs/reliability.md).
 """
 
 import contextlib
 import logging
+import os
+import signal
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
-from actions.connections import connection_ready
+from actions.connections import connection_ready, dependency_lost
 from actions.contract.connectors import require_subscribed
 from actions.contract.context import ActionContext
 from actions.contract.errors import ActionError, ErrorCode, action_error_from
 from actions.contract.redaction import redact_for
 from actions.contract.registry import registry
+from actions.delivery import deadletter, fairness
 from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
 from actions.outcomes import outcome_for
 from actions.records import (
+    LeaseLost,
     claim_statement,
     claimed_record,
     lease_expired_before,
@@ -50,16 +62,31 @@ UNKNOWN = object()
 
 
 def execute(
-    *, channel: str, schema: str, record_id: str, worker: str, actor_id: Any = UNKNOWN
+    *,
+    channel: str,
+    schema: str,
+    record_id: str,
+    worker: str,
+    actor_id: Any = UNKNOWN,
+    redelivered: bool = False,
+    slot: bool = False,
 ) -> str:
-    """Run one record. Returns the record's status afterwards (or `skipped`).
+    """Run one record. Returns the record's status afterwards (or `skipped`, or
+    `superseded` when another attempt took the record over while this one ran).
 
     `actor_id`, when the task message says who sent the record, lets the claim and the
-    actor's access travel to the database together, in one round trip."""
+    actor's access travel to the database together, in one round trip. `redelivered`
+    (RabbitMQ's flag) lets a running record be taken over before its lease ends.
+    A lost database raises (the task layer requeues the message). `slot`: the record
+    holds its tenant's fair-scheduling slot (actions.delivery.fairness), freed once the
+    record's outcome is committed."""
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
+    gave_up = False
     with schema_context(schema):
-        claimed = _claim_with_access(record_id, channel, worker, schema, actor_id)
+        claimed = _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered)
         if claimed is None:
+            if slot and _settled(record_id):  # a late copy of a finished record's task
+                fairness.release(channel, schema, record_id)
             return "skipped"
         record, access = claimed
         spec = registry.get(record.action, record.version)
@@ -72,16 +99,38 @@ def execute(
                 ErrorCode.INTERNAL_ERROR,
                 f"Gave up after {MAX_ATTEMPTS} attempts; trace id {record.trace_id}.",
             )
+            error.details = {"attempts": record.attempts - 1, "dead_lettered": True}
             _log_error(record, schema, error.code, error.message, exc_info=False)
             _finish(record, spec, started, error=error.as_error())
+            gave_up = True
         else:
-            _run_and_finish(spec, record, ctx, tenant, started)
+            try:
+                _run_and_finish(spec, record, ctx, tenant, started)
+            except LeaseLost:
+                log.warning("record %s was taken over by a later attempt", record_id)
+                return "superseded"
         audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
+    if gave_up:  # its message goes to the dead-letter queue for an operator to look at
+        deadletter.park(
+            channel=channel,
+            schema=schema,
+            record=record,
+            reason=f"gave up after {MAX_ATTEMPTS} attempts",
+        )
+    if slot:  # the outcome is committed: the tenant may have its next action published
+        fairness.release(channel, schema, record_id)
     _reply_all(record, schema)
     return record.status
 
 
-def _claim_with_access(record_id, channel, worker, schema, actor_id):
+def _settled(record_id) -> bool:
+    """The record is finished, or gone: nothing of it is in flight any more."""
+    return not ActionRecord.objects.filter(
+        id=record_id, status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING]
+    ).exists()
+
+
+def _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered=False):
     """(the claimed record, its actor's access now), or None when there is nothing to run.
     Roles are read again here: a grant may have expired or a role been revoked since the
     pipeline accepted the message."""
@@ -95,7 +144,7 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id):
         )
 
     if actor_id is UNKNOWN:  # a message from before the outbox named the sender
-        return with_access(_claim(record_id, channel=channel, worker=worker))
+        return with_access(_claim(record_id, channel=channel, worker=worker, take_over=redelivered))
     claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
     access = access_statement(user_id=actor_id, slug=slug)
     # The claim need not wait for its WAL flush: if the database crashes before the
@@ -107,7 +156,9 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id):
     )
     record = claimed_record(claim_row)
     if record is None:  # running (a redelivery), finished, or another channel's
-        return with_access(_claim_running(record_id, channel=channel, worker=worker))
+        return with_access(
+            _claim_running(record_id, channel=channel, worker=worker, take_over=redelivered)
+        )
     if record.actor_id != actor_id:  # never, unless a task message lied: trust the record
         return with_access(record)
     return record, access_from_row(access_row, slug=access[1]["slug"])
@@ -148,10 +199,15 @@ def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> 
     atomic = spec.handler is None or getattr(spec.handler, "atomic", True)
     try:
         with transaction.atomic() if atomic else contextlib.nullcontext():
+            _crash_if_told(record)
             result = _run(spec, record, ctx)
             _finish(record, spec, started, result=result)
         return
+    except LeaseLost:
+        raise  # rolled back: the attempt that took the record over answers
     except Exception as exc:
+        if dependency_lost(exc):
+            raise  # the database went away: not the action's failure; run it again later
         err = action_error_from(exc)
         if err is not None:  # expected: the action's own refusal or a service's
             error = err.as_error()
@@ -186,14 +242,17 @@ def _schema() -> str:
     return connection.schema_name  # type: ignore[attr-defined]
 
 
-def _claim(record_id, *, channel, worker) -> ActionRecord | None:
+def _claim(record_id, *, channel, worker, take_over=False) -> ActionRecord | None:
     """Mark the record running; None when it is finished or its lease still runs.
     A fresh record takes one statement; a running one (redelivered) takes the slow path."""
     claimed = record_claim(schema=_schema(), record_id=record_id, channel=channel, worker=worker)
-    return claimed or _claim_running(record_id, channel=channel, worker=worker)
+    return claimed or _claim_running(record_id, channel=channel, worker=worker, take_over=take_over)
 
 
-def _claim_running(record_id, *, channel, worker) -> ActionRecord | None:
+def _claim_running(record_id, *, channel, worker, take_over=False) -> ActionRecord | None:
+    """Claim a record that may be running. `take_over`: the message was redelivered by
+    RabbitMQ, so whoever held it lost its broker connection (died, most likely): claim it
+    now rather than after its lease; the attempt count fences the old holder off."""
     with transaction.atomic():
         record = (
             ActionRecord.objects.select_for_update()
@@ -209,7 +268,7 @@ def _claim_running(record_id, *, channel, worker) -> ActionRecord | None:
             )
             return None
         now = timezone.now()
-        if record.status == RecordStatus.RUNNING:
+        if record.status == RecordStatus.RUNNING and not take_over:
             spec = registry.get(record.action, record.version)
             if record.started_at and record.started_at > lease_expired_before(spec, now):
                 return None  # another worker holds it: a duplicate delivery
@@ -251,6 +310,16 @@ def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:
     except ValidationError as exc:
         raise RuntimeError(f"{spec.name} returned output that does not fit its schema") from exc
     return model.model_dump(mode="json")
+
+
+def _crash_if_told(record: ActionRecord) -> None:
+    """Fault injection for the reliability tests only (`SWITCHBOARD_TEST_CRASH_ON`, read by
+    the local_test settings alone): a record whose payload's `surface` is that value kills
+    its worker process, as a poison message would (tests/reliability)."""
+    marker = settings.SWITCHBOARD.get("TEST_CRASH_ON")
+    if marker and isinstance(record.payload, dict) and record.payload.get("surface") == marker:
+        log.error("record %s: crashing this worker on purpose (fault test)", record.id)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _tenant_slug(schema: str) -> str:

@@ -1,11 +1,16 @@
 """Celery tasks: thin entry points over actions.worker.executor and actions.delivery.outbox."""
 
+import time
+
 from celery import shared_task
 
+from actions.connections import dependency_lost, drop_connection
 from actions.delivery import outbox
 from actions.worker import executor
 from actions.worker import steps as worker_steps
 from config.queues import execute_task
+
+REQUEUE_PAUSE_S = 1.0  # between attempts while a dependency is down: no hot loop
 
 
 def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
@@ -18,13 +23,27 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
     # `actor_id` (the sender, None when anonymous) is in messages the outbox builds; a
     # message without it still runs, one round trip slower.
     known = {"actor_id": facts["actor_id"]} if "actor_id" in facts else {}
-    return executor.execute(
-        channel=channel,
-        schema=schema,
-        record_id=record_id,
-        worker=task.request.hostname or "",
-        **known,
-    )
+    try:
+        return executor.execute(
+            channel=channel,
+            schema=schema,
+            record_id=record_id,
+            worker=task.request.hostname or "",
+            redelivered=bool((task.request.delivery_info or {}).get("redelivered")),
+            slot=bool(facts.get("slot")),  # the record holds a fair-scheduling slot to free
+            **known,
+        )
+    except Exception as exc:
+        if dependency_lost(exc) is None:
+            raise
+        # The database (or broker) is briefly away: not the action's failure. The message
+        # goes back to the queue (redelivered, so the record is taken over at once) after
+        # a pause, rather than waiting for the record's lease and the sweep.
+        from celery.exceptions import Reject
+
+        drop_connection()
+        time.sleep(REQUEUE_PAUSE_S)
+        raise Reject(f"{dependency_lost(exc)} unavailable; requeued", requeue=True) from exc
 
 
 @shared_task(name=execute_task("user"), bind=True)

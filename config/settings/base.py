@@ -7,7 +7,7 @@ from typing import Any
 from celery.schedules import crontab
 
 from config.environments import environment  # noqa: F401  (the environment modules use it)
-from config.queues import MAINTENANCE_QUEUE, TASK_QUEUES, exchange_name, maintenance_key
+from config.queues import MAINTENANCE_QUEUE, exchange_name, maintenance_key, task_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -25,8 +25,10 @@ ALLOWED_HOSTS = env("SWITCHBOARD_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 
 # --- Apps: django-tenants splits shared (public schema) and per-tenant apps -----------------
 SHARED_APPS = [
-    "django_tenants",
+    # tenants before django_tenants: its `migrate_schemas` (the fast path for many tenants,
+    # docs/tenancy.md) is the one manage.py finds.
     "tenants",
+    "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -54,6 +56,11 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 # One `SET search_path` per connection and tenant switch instead of one per query.
 TENANT_LIMIT_SET_CALLS = True
+# New tenant schemas replay the DDL of a migrated template schema (tenants/schema_template.py)
+# instead of running the migrations; needs pg_dump. 0: run the migrations.
+TENANT_SCHEMA_REPLAY = env("SWITCHBOARD_TENANT_SCHEMA_REPLAY", "1") == "1"
+# Schemas `migrate_schemas` migrates at once (processes, one connection each).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("SWITCHBOARD_MIGRATE_PROCESSES", "2"))
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
@@ -164,6 +171,15 @@ SWITCHBOARD: dict[str, Any] = {
     # refused messages (invalid, invalid payload, hostile) per address and per actor.
     "REDIS_URL": env("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "REDIS_PREFIX": env("SWITCHBOARD_REDIS_PREFIX", "switchboard"),
+    # Fair scheduling (actions/delivery/fairness.py, docs/architecture.md#fairness): per
+    # channel, the most actions of one tenant published to the broker and not yet finished;
+    # the rest wait in the tenant's records table and go out as slots free. 0: off (FIFO).
+    "TENANT_INFLIGHT_CAP": {
+        "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "8")),
+        "admin": int(env("SWITCHBOARD_INFLIGHT_CAP_ADMIN", "8")),
+    },
+    # A slot not freed by its worker nor by the sweep's reconcile lapses after this long.
+    "INFLIGHT_SLOT_TTL_SECONDS": int(env("SWITCHBOARD_INFLIGHT_SLOT_TTL_SECONDS", "900")),
     "RATE_LIMITS_ENABLED": True,
     "RATE_LIMITS": {
         "source": {"limit": 30, "window_s": 60},
@@ -229,6 +245,13 @@ CELERY_BROKER_URL = BROKER_URL_USER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_TASK_ACKS_LATE = True
+# After a lost broker connection Celery would cut the prefetch to (concurrency - tasks still
+# running) and raise it back only as those tasks' acks, which cannot succeed on the dead
+# connection, come in: a worker crawled at prefetch 1 for minutes after a broker restart
+# (issue 12). Their messages are requeued by the broker anyway; keep the full window.
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
+# A dead broker connection (no RST: a partition, a frozen node) is noticed in ~2 heartbeats.
+CELERY_BROKER_HEARTBEAT = 20
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # the action record is the result
@@ -243,7 +266,10 @@ CELERY_DB_REUSE_MAX = 1000
 
 # Queues and exchanges are named and declared in config/queues.py (the one place); the
 # outbox publishes to them, workers consume them; the AMQP ingress process declares its own.
-CELERY_TASK_QUEUES = TASK_QUEUES
+# Classic or quorum queues (docs/reliability.md); changing it on a broker that has the
+# queues already needs them deleted first (RabbitMQ refuses a redeclare of another type).
+QUEUE_TYPE = env("SWITCHBOARD_QUEUE_TYPE", "classic")
+CELERY_TASK_QUEUES = task_queues(QUEUE_TYPE)
 CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
 CELERY_TASK_DEFAULT_EXCHANGE = exchange_name("user")
 CELERY_TASK_DEFAULT_ROUTING_KEY = maintenance_key("default")
@@ -274,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = TIME_ZONE  # "midnight" is midnight in TIME_ZONE
+
+# --- Monitoring: `GET /metrics` (adminchannel/prometheus.py, docs/operations.md) ------------
+# Set: a scrape must send `Authorization: Bearer <token>`. Empty: loopback clients only.
+METRICS_TOKEN = env("SWITCHBOARD_METRICS_TOKEN", "")
 
 # --- Logs and Sentry (audit/, docs/logging.md) -----------------------------------------------
 # JSON-lines logs live under VAR_DIR/logs unless this names another directory.

@@ -35,5 +35,8 @@ _OVERRIDES: dict[str, Any] = {
     # connector retries wait milliseconds, not seconds.
     "SSRF_ALLOWED_HOSTS": ["127.0.0.2"],
     "CONNECTOR_RETRY": {"attempts": 3, "initial_s": 0.05, "max_s": 0.2, "jitter_s": 0.05},
+    # Fault injection (tests/reliability): a record whose payload's `surface` is this
+    # value kills its worker process, as a poison message would. Never set elsewhere.
+    "TEST_CRASH_ON": env("SWITCHBOARD_TEST_CRASH_ON", ""),  # noqa: F405
 }
 SWITCHBOARD = SWITCHBOARD | _OVERRIDES  # noqa: F405

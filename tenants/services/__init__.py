@@ -11,6 +11,7 @@ One module per idea; callers import from this package (`from tenants import serv
 from tenants.platform import PLATFORM  # for callers that spell it tenants.services.PLATFORM
 from tenants.services.access import Access, access_from_row, access_resolve, access_statement
 from tenants.services.configuration import config_defaults, config_get, config_set
+from tenants.services.demo import demo_reset_people, demo_seed
 from tenants.services.invitations import INVITATION_TTL, invitation_accept, member_invite
 from tenants.services.members import (
     member_describe,
@@ -52,6 +53,8 @@ __all__ = [
     "config_defaults",
     "config_get",
     "config_set",
+    "demo_reset_people",
+    "demo_seed",
     "invitation_accept",
     "member_describe",
     "member_invite",

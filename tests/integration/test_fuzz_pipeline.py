@@ -132,6 +132,10 @@ def test_hostile_payloads_of_real_actions(tokens):
             # server's vocabulary, not an echo (a fuzzed "retr" is in "retryable").
             shown = json.dumps(_values(answer["error"]))
             for value in payload.values():
+                # A value spelling a field's name is in the error's path (`payload/type`):
+                # the server naming its own field, not an echo.
+                if isinstance(value, str) and value in spec.input.model_fields:
+                    continue
                 if isinstance(value, str) and len(value) > 3 and value.strip():
                     assert json.dumps(value)[1:-1] not in shown, "refusal echoed the input"
 

@@ -29,7 +29,7 @@ def wait_finished(schema, record_id, timeout=15.0) -> ActionRecord:
     raise AssertionError(f"record {record_id} did not finish")
 
 
-def test_a_record_stored_during_a_broker_outage_is_published_by_the_sweep(monkeypatch, tokens):
+def test_a_record_stored_during_a_broker_outage_is_published_once_it_is_back(monkeypatch, tokens):
     # The broker is "down": every publish fails after the record was committed.
     monkeypatch.setattr(outbox, "broker_url", lambda channel: "amqp://guest:guest@127.0.0.1:1//")
     monkeypatch.setattr(outbox, "_publishers", {})
@@ -44,7 +44,9 @@ def test_a_record_stored_during_a_broker_outage_is_published_by_the_sweep(monkey
     with schema_context("acme"):
         assert ActionRecord.objects.get(id=env["id"]).published_at is None
     monkeypatch.undo()  # the broker is back
-    assert outbox.sweep(older_than_s=0) >= 1
+    # The publisher tries its refused batch again by itself (docs/reliability.md); the sweep
+    # is the backstop. Whichever publishes first, a second delivery is skipped.
+    outbox.sweep(older_than_s=0)
     record = wait_finished("acme", env["id"])
     assert record.error["code"] == "not_implemented" and record.attempts == 1
     assert record.published_at is not None

@@ -24,3 +24,22 @@ def test_owner_sees_only_their_tenant_and_a_member_cannot_enter():
     developer = Client()
     developer.force_login(make_user(f"dev.{mine['slug']}@tenancy.test", developer=True))
     assert developer.get("/admin/").status_code == 302  # not promoted: no entry
+
+
+def test_owner_sees_the_tenants_config_effective_and_overrides_and_its_subscriptions():
+    from tenants.models import Tenant
+
+    mine = make_tenant("adm")
+    Tenant.objects.filter(pk=mine["tenant"].pk).update(
+        config={"branding": {"brand_name": "Mine Ltd"}}
+    )
+    owner = Client()
+    owner.force_login(mine["owner"])
+    page = owner.get(f"/admin/tenants/tenant/{mine['tenant'].pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode().lower()
+    assert "config overrides (what the tenant set)" in html
+    assert "effective config (overrides merged over the defaults)" in html
+    assert "connector subscriptions" in html
+    assert html.count("mine ltd") >= 2  # in the overrides and in the effective config
+    assert "rate_limits" in html  # a default, only in the effective config

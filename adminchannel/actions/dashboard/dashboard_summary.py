@@ -1,6 +1,5 @@
 """`dashboard.summary`: Summarise the tenant's activity: actions by status, errors, members,
-subscriptions.
-"""
+subscriptions, and the admin audit chain's state (adminchannel/summaries.py)."""
 
 from datetime import datetime
 
@@ -8,7 +7,8 @@ from pydantic import Field
 
 from actions.catalog._common import ActionName, ErrorCodeName, TimeWindow
 from actions.contract.payloads import Result
-from actions.contract.registry import dummy
+from actions.contract.registry import action
+from adminchannel.actions.audit._models import ChainState
 from tenants.roles import OWNERS
 
 
@@ -33,13 +33,21 @@ class DashboardSummary(Result):
     members: int = Field(ge=0)
     owners: int = Field(ge=0)
     subscriptions: int = Field(ge=0)  # connectors subscribed
+    audit_chain: ChainState
 
 
-dummy(  # TODO
+@action(
     "dashboard.summary",
     channel="admin",
     roles=OWNERS,
     summary="Summarise the tenant's activity: actions by status, errors, members, subscriptions.",
     input=TimeWindow,
     output=DashboardSummary,
+    state="under_dev",
 )
+def dashboard_summary(ctx, payload: TimeWindow) -> DashboardSummary:
+    from adminchannel.summaries import tenant_summary
+
+    return DashboardSummary.model_validate(
+        tenant_summary(tenant=ctx.tenant_obj, since=payload.since, until=payload.until)
+    )

@@ -1,4 +1,5 @@
-"""`demo.reset`: Purge business data of demo tenants, reseed them and end their sessions."""
+"""`demo.reset`: Purge business data of demo tenants, reseed them and end their sessions
+(docs/tenancy.md, "The demo and its reset")."""
 
 from datetime import datetime
 from typing import Literal
@@ -6,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from actions.contract.payloads import Payload, Result, TenantSlug
-from actions.contract.registry import dummy
+from actions.contract.registry import action
 from tenants.roles import DEVELOPERS
 
 
@@ -19,8 +20,9 @@ class DemoReset(Payload):
 
 class DemoTenantReset(Result):
     tenant: TenantSlug
-    purged: int = Field(ge=0)  # business rows removed
+    purged: int = Field(ge=0)  # business rows removed (and members, invitations not seeded)
     seeded: int = Field(ge=0)  # demo rows written
+    users_signed_out: int = Field(ge=0)
 
 
 class DemoResetDone(Result):
@@ -28,7 +30,7 @@ class DemoResetDone(Result):
     reset_at: datetime
 
 
-dummy(  # TODO
+@action(
     "demo.reset",
     channel="admin",
     scope="platform",
@@ -37,4 +39,32 @@ dummy(  # TODO
     input=DemoReset,
     output=DemoResetDone,
     timeout_s=300,
+    state="under_dev",
 )
+def demo_reset(ctx, payload: DemoReset) -> DemoResetDone:
+    from django.utils import timezone
+
+    from actions.contract.errors import ActionError, ErrorCode
+    from actions.purge import schema_business_purge
+    from tenants.services import demo_reset_people
+    from tenants.services.demo import TENANTS
+
+    unknown = sorted(set(payload.tenants) - set(TENANTS))
+    if unknown:  # refuse before touching anything
+        raise ActionError(
+            ErrorCode.FORBIDDEN,
+            f"Not demo tenants: {', '.join(unknown)}. Only {', '.join(TENANTS)} can be reset.",
+        )
+    done = []
+    for slug in dict.fromkeys(payload.tenants):
+        purged = schema_business_purge(schema=slug)
+        people = demo_reset_people(slug=slug, by=ctx.actor)
+        done.append(
+            DemoTenantReset(
+                tenant=slug,
+                purged=purged + people["purged"],
+                seeded=people["seeded"],
+                users_signed_out=people["users_signed_out"],
+            )
+        )
+    return DemoResetDone(tenants=done, reset_at=timezone.now())

@@ -1,0 +1,333 @@
+"""A thousand tenants (issue 12): what grows with the number of tenants, at 10, 100 and
+1,000 tenant schemas, each figure next to the 10-tenant one (or its baseline) measured
+in the same run.
+
+- *create*: one more tenant through `tenant_provision` (what `tenant_create` and the
+  `tenants.create` action run): schema replayed from the template, owner, config; median
+  of a few, against the same with the schema made by the migrations.
+- *migrate no-op*: `migrate_schemas --tenant` with nothing to migrate (the fast path)
+  against django-tenants' loop over every schema (`--every-schema`); at 1,000 the loop is
+  timed on 100 schemas and multiplied by 10 (it is linear: ~0.13 s a schema).
+- *dispatch*: `analytics.cta.record` through the running stack (uvicorn, user worker,
+  user ingress, as `make run`), REST `?wait`, one at a time, each for a tenant drawn at
+  random among all N: p50 against the first size's figure (`x1st`; the first size counts
+  the tenants already there: run on a fresh database for a 10-tenant row).
+- *log lines/s*: four writer processes appending tenant action-log lines
+  (audit/jsonlines.py) to the existing logs of tenants drawn at random among N (a writer
+  keeps 256 descriptors: at 1,000 most lines reopen a file); then every line is read
+  back: none lost, none twice, none torn, none in another tenant's file.
+Then the migration of every schema: the last two migrations of `actions` (an added column
+and a new table) taken out of all of them, and `migrate_schemas` puts them back with its
+pool of processes.
+
+The bench tenants (`scale_*`) are dropped at the end. `make bench`; SCALE_SIZES=10,100
+for a shorter run.
+"""
+
+import http.client
+import io
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test import override_settings
+from psycopg import sql
+
+from tenants import schema_template
+from tenants.migration_state import schemas_behind
+from tenants.models import Domain, Membership, Tenant, TenantConfigVersion, User
+from tenants.roles import MembershipRole
+from tenants.services import tenant_provision, user_ensure
+from tenants.tokens import token_issue_pair
+from tests.bench import spine
+
+pytestmark = pytest.mark.bench
+SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "10,100,1000").split(",")]
+PREFIX = "scale_"
+USER = "scale@bench.test"
+CREATE_N, SERIAL_N, WARM_N = 3, 300, 50
+WRITERS, LINES_PER_WRITER = 4, 10000
+STOCK_SAMPLE = 100
+
+
+# --- tenants ---------------------------------------------------------------------------------
+def _bench_slugs() -> list[str]:
+    return list(
+        Tenant.objects.filter(schema_name__startswith=PREFIX)
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def _all_tenant_schemas() -> list[str]:
+    return list(
+        Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def _create_bulk(slug: str) -> str:
+    Tenant(schema_name=slug, name=slug).save(verbosity=0)
+    return slug
+
+
+def _grow_to(n: int, user: User) -> None:
+    """Bench tenants until there are `n` tenant schemas (the demo ones count), created by
+    replaying the template (tenants/schema_template.py) in two processes, each a member
+    tenant of USER."""
+    missing = n - len(_all_tenant_schemas())
+    if missing <= 0:
+        return
+    slugs = [f"{PREFIX}{uuid.uuid4().hex[:12]}" for _ in range(missing)]
+    schema_template.template_script()  # captured once, inherited by the forked creators
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        list(pool.imap_unordered(_create_bulk, slugs, chunksize=8))
+    tenants = Tenant.objects.filter(schema_name__in=slugs)
+    Domain.objects.bulk_create(
+        [Domain(tenant=t, domain=f"{t.schema_name}.localhost", is_primary=True) for t in tenants]
+    )
+    Membership.objects.bulk_create(
+        [Membership(user=user, tenant=t, role=MembershipRole.MEMBER) for t in tenants]
+    )
+
+
+def _create_one_more(*, replay: bool) -> float:
+    slug = f"{PREFIX}{uuid.uuid4().hex[:12]}"
+    with override_settings(TENANT_SCHEMA_REPLAY=replay):
+        started = time.perf_counter()
+        tenant_provision(slug=slug, name=slug, primary_owner_email=USER, by=None)
+        return time.perf_counter() - started  # USER is its primary owner
+
+
+def _drop_bench_tenants() -> None:
+    slugs = _bench_slugs()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [PREFIX + "%"])
+        for (slug,) in cursor.fetchall():  # with or without a tenant (a killed run)
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(slug)))
+    TenantConfigVersion.objects.filter(tenant__schema_name__in=slugs).delete()
+    Membership.objects.filter(tenant__schema_name__in=slugs).delete()
+    Domain.objects.filter(tenant__schema_name__in=slugs).delete()
+    Tenant.objects.filter(schema_name__in=slugs).delete()
+
+
+# --- migrate ---------------------------------------------------------------------------------
+def _migrate_noop_fast() -> float:
+    started = time.perf_counter()
+    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+    return time.perf_counter() - started
+
+
+def _migrate_noop_stock(schemas: list[str]) -> tuple[float, bool]:
+    """django-tenants' loop; (seconds for all schemas, whether it was extrapolated)."""
+    if len(schemas) <= STOCK_SAMPLE:
+        started = time.perf_counter()
+        call_command(
+            "migrate_schemas", tenant=True, interactive=False, verbosity=0, every_schema=True
+        )
+        return time.perf_counter() - started, False
+    sample = random.sample(schemas, STOCK_SAMPLE)
+    started = time.perf_counter()
+    for schema in sample:
+        call_command("migrate_schemas", schema_name=schema, interactive=False, verbosity=0)
+    return (time.perf_counter() - started) * len(schemas) / STOCK_SAMPLE, True
+
+
+def _put_all_behind(schemas: list[str]) -> None:
+    """As if every schema predated actions 0002 (a column) and 0003 (a table)."""
+    with connection.cursor() as cursor:
+        for s in schemas:
+            cursor.execute(
+                sql.SQL(
+                    "DROP TABLE {s}.actions_ctaevent;"
+                    " ALTER TABLE {s}.actions_actionrecord DROP COLUMN secrets_purged_at;"
+                    " DELETE FROM {s}.django_migrations WHERE app = 'actions'"
+                    " AND name IN ('0002_record_secrets_purged_at', '0003_cta_event')"
+                ).format(s=sql.Identifier(s))
+            )
+
+
+# --- dispatch --------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dispatch(port: int, token: str, tenants: list[str], n: int) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies, errors = [], []
+    for _ in range(n):
+        envelope = spine.cta_envelope("bench-scale") | {"tenant": random.choice(tenants)}
+        started = time.perf_counter()
+        conn.request(
+            "POST",
+            "/api/v1/actions?wait=10",
+            body=json.dumps(envelope),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        answer = json.loads(conn.getresponse().read())
+        took = time.perf_counter() - started
+        (latencies.append(took) if answer["status"] == "ok" else errors.append(answer))
+    conn.close()
+    result = spine.figures(latencies, sum(latencies))
+    result["errors"], result["first_error"] = len(errors), (errors[0] if errors else None)
+    return result
+
+
+# --- tenant action logs ----------------------------------------------------------------------
+def _writer(root: str, slugs: list[str], writer: int, n: int, go) -> None:
+    from audit import jsonlines
+
+    rng = random.Random(writer)
+    pad = "x" * 300  # an action-log line is 400-600 bytes
+    go.wait()
+    for seq in range(n):
+        slug = rng.choice(slugs)
+        jsonlines.append(
+            Path(root) / slug / "actions.jsonl",
+            {"writer": writer, "seq": seq, "tenant": slug, "request": {"note": pad}},
+        )
+
+
+def _log_lines(slugs: list[str]) -> dict:
+    ctx = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory() as root:
+        for slug in slugs:  # the logs exist, as they do on a running system
+            (Path(root) / slug).mkdir()
+            (Path(root) / slug / "actions.jsonl").write_text('{"writer": -1}\n')
+        go = ctx.Event()
+        procs = [
+            ctx.Process(target=_writer, args=(root, slugs, w, LINES_PER_WRITER, go))
+            for w in range(WRITERS)
+        ]
+        for p in procs:
+            p.start()
+        time.sleep(0.2)
+        started = time.perf_counter()
+        go.set()
+        for p in procs:
+            p.join()
+        elapsed = time.perf_counter() - started
+        seen, torn, misplaced = set(), 0, 0
+        total = 0
+        for file in Path(root).glob("*/actions.jsonl"):
+            for line in file.read_bytes().splitlines():
+                total += 1
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    torn += 1
+                    continue
+                if entry["writer"] == -1:
+                    continue
+                seen.add((entry["writer"], entry["seq"]))
+                misplaced += entry["tenant"] != file.parent.name
+    return {
+        "lines_per_s": WRITERS * LINES_PER_WRITER / elapsed,
+        "lost": WRITERS * LINES_PER_WRITER - len(seen),
+        "duplicated": total - len(slugs) - torn - len(seen),
+        "torn": torn,
+        "misplaced": misplaced,
+    }
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+@pytest.mark.timeout(3600)
+def test_a_thousand_tenants(capsys):
+    from actions.edge import health
+
+    assert not any(health.workers(timeout=0.5).values()), "other workers are running"
+    _drop_bench_tenants()  # a run that died before its clean-up
+    user = user_ensure(email=USER, password=uuid.uuid4().hex)
+    token = token_issue_pair(user=user)["access_token"]
+    stack = spine.Stack(port=_free_port())
+    stack.start(settings.VAR_DIR)
+    rows, migrate_all = [], None
+    try:
+        for size in SIZES:
+            _grow_to(size - 2 * CREATE_N, user)
+            create = [_create_one_more(replay=True) for _ in range(CREATE_N)]
+            by_migrations = [_create_one_more(replay=False) for _ in range(CREATE_N)]
+            schemas = _all_tenant_schemas()
+            fast = _migrate_noop_fast()
+            stock, estimated = _migrate_noop_stock(schemas)
+            member_of = [s for s in schemas if s.startswith(PREFIX)]
+            _dispatch(stack.port, token, member_of, WARM_N)
+            dispatch = _dispatch(stack.port, token, member_of, SERIAL_N)
+            assert dispatch["errors"] == 0, dispatch["first_error"]
+            logs = _log_lines(schemas)
+            assert logs["lost"] == logs["duplicated"] == logs["torn"] == logs["misplaced"] == 0
+            rows.append(
+                {
+                    "tenants": len(schemas),
+                    "create_ms": statistics.median(create) * 1000,
+                    "create_max_ms": max(create) * 1000,
+                    "create_mig_ms": statistics.median(by_migrations) * 1000,
+                    "fast_s": fast,
+                    "stock_s": stock,
+                    "estimated": estimated,
+                    "p50_ms": dispatch["p50_ms"],
+                    "p95_ms": dispatch["p95_ms"],
+                    "lines_per_s": logs["lines_per_s"],
+                }
+            )
+            with capsys.disabled():
+                print(f"\n[bench] measured {rows[-1]}", flush=True)
+        schemas = _all_tenant_schemas()
+        _put_all_behind(schemas)
+        out = io.StringIO()
+        started = time.perf_counter()
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=1, stdout=out)
+        migrate_all = (len(schemas), time.perf_counter() - started)
+        assert schemas_behind(schemas) == []
+    finally:
+        stack.stop()
+        _drop_bench_tenants()
+
+    base = rows[0]
+    with capsys.disabled():
+        print(
+            f"\n[bench] tenant scale (shared 2-core machine): create = tenant_provision, median "
+            f"of {CREATE_N}; migrate no-op = migrate_schemas --tenant, fast path vs "
+            f"django-tenants' loop; dispatch = REST ?wait one at a time, {SERIAL_N} calls, "
+            f"random tenant; log = {WRITERS} writer processes x {LINES_PER_WRITER} lines"
+        )
+        print(
+            f"[bench] {'tenants':>7s} {'create ms':>9s} {'max':>5s} {'by migr.':>8s} "
+            f"{'ratio':>5s} {'migrate s':>9s} "
+            f"{'stock s':>8s} {'ratio':>6s} {'p50 ms':>7s} {'x1st':>5s} {'p95 ms':>7s} "
+            f"{'lines/s':>8s} {'x1st':>5s}"
+        )
+        for row in rows:
+            stock = f"{row['stock_s']:7.1f}{'*' if row['estimated'] else ' '}"
+            print(
+                f"[bench] {row['tenants']:7d} {row['create_ms']:9.0f} {row['create_max_ms']:5.0f} "
+                f"{row['create_mig_ms']:8.0f} {row['create_ms'] / row['create_mig_ms']:5.2f} "
+                f"{row['fast_s']:9.2f} {stock:>8s} {row['fast_s'] / row['stock_s']:6.3f} "
+                f"{row['p50_ms']:7.1f} {row['p50_ms'] / base['p50_ms']:5.2f} "
+                f"{row['p95_ms']:7.1f} {row['lines_per_s']:8.0f} "
+                f"{row['lines_per_s'] / base['lines_per_s']:5.2f}"
+            )
+        print(f"[bench] * timed on {STOCK_SAMPLE} schemas, scaled to all")
+        if migrate_all:
+            print(
+                f"[bench] an added column and a new table into {migrate_all[0]} schemas: "
+                f"{migrate_all[1]:.0f} s with {settings.TENANT_MULTIPROCESSING_MAX_PROCESSES} "
+                f"processes"
+            )
+        print(f"[bench] log integrity: every size, {WRITERS * LINES_PER_WRITER} lines, "
+              "0 lost, 0 duplicated, 0 torn, 0 in the wrong file")  # fmt: skip

@@ -1,0 +1,153 @@
+"""Fault tests (issue 12; docs/reliability.md): worker processes killed, the broker stopped,
+the database restarted and a poison message, each under load, on classic and quorum queues.
+Every test prints sent, accepted, completed, lost, duplicated and the time to recover.
+
+The system runs as separate processes against a private PostgreSQL and RabbitMQ
+(conftest.py); sizes scale with SWITCHBOARD_FAULT_SCALE."""
+
+import json
+import random
+import time
+
+import pytest
+
+from actions.worker.executor import MAX_ATTEMPTS
+from tests.reliability.stack import POISON, Load, cta, manage, scale, tally
+
+# The timeout covers the session's set-up of the private services too (slow on a busy host).
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(1200)]
+SERVE_WITHIN_S = 30  # the channel serves again this soon after the dependency is back
+
+
+def _assert_promise(figures: dict) -> None:
+    assert figures["lost"] == 0, figures
+    assert figures["duplicated"] == 0, figures
+    assert figures["effect_without_ok"] == 0 and figures["ok_without_effect"] == 0, figures
+    assert figures["unclean"] == 0, figures  # no 500: only accepted or `unavailable`
+
+
+def test_postgres_restart_during_load(stack, private, token):
+    """Every accepted action completes once; clients get 2xx or `unavailable` (503), never
+    `internal_error`; the channel serves within SERVE_WITHIN_S of the database's return."""
+    load, ledger, timing = Load(stack, token), private.ledger(), {}
+
+    def fault():
+        time.sleep(1.5)
+        private.pg.restart()
+        timing["serve_s"] = stack.probe(token, timeout=90)
+
+    load.run(scale(300), during=fault)
+    drained = ledger.wait_finished(load.accepted, timeout=180)
+    figures = tally(
+        f"postgres restart [{stack.queue_type}]",
+        load,
+        ledger,
+        recovery_s=timing["serve_s"],
+        extra=f" drained_s={drained:.1f}",
+    )
+    _assert_promise(figures)
+    assert timing["serve_s"] <= SERVE_WITHIN_S
+
+
+def test_poison_message_is_dead_lettered(stack, private, token):
+    """A message that kills every worker that runs it is tried MAX_ATTEMPTS times, then its
+    record answers internal_error, the message is parked in the dead-letter queue, the
+    central error log has it and system.queues' inspection counts it; the rest flows."""
+    load, ledger = Load(stack, token), private.ledger()
+    poison = cta(POISON)
+    load.send_one(poison)
+    started = time.monotonic()
+    load.run(scale(150))
+    assert ledger.wait_finished([poison["id"]], timeout=240) < float("inf")
+    given_up_s = time.monotonic() - started
+    ledger.wait_finished(load.accepted, timeout=120)
+    status, attempts, error = ledger.records([poison["id"]])[poison["id"]]
+    assert status == "error" and error["code"] == "internal_error", error
+    assert attempts == MAX_ATTEMPTS + 1 and error["details"]["dead_lettered"]
+    load.answers.pop(poison["id"])
+    figures = tally(
+        f"poison message [{stack.queue_type}]",
+        load,
+        ledger,
+        recovery_s=given_up_s,
+        extra=f" poison_attempts={attempts - 1} worker_restarts={stack.restarts}",
+    )
+    _assert_promise(figures)
+    assert figures["completed"] == figures["accepted"]
+    # The central error log has the give-up under the record's id.
+    lines = (private.tmp / "logs" / "errors.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in lines if poison["id"] in line]
+    assert any("Gave up" in e.get("message", "") for e in entries), entries
+    # The shared queue inspection (what system.queues answers) counts the parked message.
+    report = json.loads(
+        manage(
+            {**private.env, "SWITCHBOARD_QUEUE_TYPE": stack.queue_type},
+            "shell",
+            "-c",
+            "import json; from adminchannel.monitoring import queue_inspect; "
+            "print(json.dumps(queue_inspect(), default=str))",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    assert report["switchboard.user.dead"]["messages"] >= 1, report
+    assert report["switchboard.user.actions"]["messages"] == 0, report
+
+
+def test_workers_killed_at_random_moments(stack, private, token):
+    """SIGKILL of a worker process at random moments, KILLS times, while writing actions
+    run: every accepted action ends exactly once, no side effect twice."""
+    load, ledger, timing = Load(stack, token), private.ledger(), {}
+    kills = max(10, scale(10))
+
+    def fault():
+        for _ in range(kills):
+            time.sleep(random.uniform(0.3, 1.2))
+            stack.kill_worker()
+        timing["last_kill"] = time.monotonic()
+        sent_so_far = [i for i, s in list(load.answers.items()) if s in (200, 202)]
+        records = ledger.records(sent_so_far)
+        timing["backlog"] = sum(1 for r in records.values() if r[0] not in ("ok", "error"))
+
+    restarts_before = stack.restarts
+    load.run(scale(600), during=fault)
+    ledger.wait_finished(load.accepted, timeout=240)
+    recovered = time.monotonic() - timing["last_kill"]
+    figures = tally(
+        f"worker SIGKILL x{kills} [{stack.queue_type}]",
+        load,
+        ledger,
+        recovery_s=recovered,
+        extra=f" worker_restarts={stack.restarts - restarts_before}"
+        f" unfinished_at_last_kill={timing['backlog']}",
+    )
+    _assert_promise(figures)
+    assert figures["accepted"] == figures["sent"]
+
+
+def test_broker_stopped_and_started_during_load(stack, private, token):
+    """RabbitMQ stops serving for a while under load: every accepted action completes, the
+    channel serves again within SERVE_WITHIN_S of the broker's return."""
+    load, ledger, timing = Load(stack, token), private.ledger(), {}
+
+    def fault():
+        time.sleep(1.5)
+        private.mq.stop_app()
+        time.sleep(5)
+        private.mq.start_app()
+        back = time.monotonic()
+        timing["serve_s"] = stack.probe(token, timeout=120)
+        timing["back"] = back
+
+    load.run(scale(300), during=fault)
+    drained = ledger.wait_finished(load.accepted, timeout=240)
+    drained_after_back = time.monotonic() - timing["back"]
+    figures = tally(
+        f"broker stop/start [{stack.queue_type}]",
+        load,
+        ledger,
+        recovery_s=timing["serve_s"],
+        extra=f" drained_s={drained:.1f} all_done_after_back_s={drained_after_back:.1f}",
+    )
+    _assert_promise(figures)
+    assert timing["serve_s"] <= SERVE_WITHIN_S
