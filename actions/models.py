@@ -86,3 +86,50 @@ class CtaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cta_id} {self.event} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Conversation(models.Model):
+    """A thread of messages with a lead over one channel, in the tenant's own schema."""
+
+    lead_id = models.CharField(max_length=64, blank=True)  # "": not tied to a lead
+    channel = models.CharField(max_length=10)  # email | sms | whatsapp | internal
+    subject = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, default="open")  # open | closed
+    unread_count = models.PositiveIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["lead_id", "channel"], name="conversation_by_lead"),
+            models.Index(fields=["-last_message_at", "-id"], name="conversation_by_recency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.lead_id or '-'} {self.status}"
+
+
+class Message(models.Model):
+    """One message of a conversation; outbound ones keep their connector call's trace."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.CharField(max_length=10)
+    direction = models.CharField(max_length=8)  # inbound | outbound
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    to = models.CharField(max_length=254, blank=True)  # the address it went to
+    sender_id = models.BigIntegerField(null=True)  # the member who sent it
+    status = models.CharField(max_length=10)  # queued | sent | delivered | read | failed | received
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    connector_trace_id = models.CharField(max_length=64, blank=True)
+    message_id = models.UUIDField(unique=True, null=True)  # the action message that sent it
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "-id"], name="message_by_conversation")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.channel} {self.status}"

@@ -23,6 +23,10 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     config = models.JSONField(default=dict, blank=True)  # overrides only; see tenants/config.py
     config_version = models.PositiveIntegerField(default=0)  # TenantConfigVersion.version
+    # The connectors the tenant subscribed to, `{key: {"subscribed_at": iso, "config": {}}}`
+    # (written by connectors.subscribe|unsubscribe). On this row so that the subscription
+    # gate reads it from the access statement at no extra query (docs/connectors.md).
+    connector_subscriptions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True

@@ -1,9 +1,11 @@
 """What an action handler receives besides its payload."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.functional import cached_property
 
+from actions.contract.errors import ActionError, ErrorCode
 from tenants.identity import Actor
 
 
@@ -18,6 +20,18 @@ class ActionContext:
     channel: str
     trace_id: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    # The connectors (actions.contract.connectors.ConnectorGateway), set by the worker's
+    # executor: the one way an action reaches an outside service. None elsewhere.
+    gateway: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def connectors(self):
+        """The ConnectorGateway; only a handler running on a worker has one."""
+        if self.gateway is None:
+            raise ActionError(
+                ErrorCode.INTERNAL_ERROR, "Connectors are reachable on a worker only."
+            )
+        return self.gateway
 
     @cached_property
     def tenant_obj(self):

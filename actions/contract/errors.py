@@ -55,6 +55,7 @@ class ActionError(Exception):
         details: dict[str, Any] | None = None,
         user_message: str | None = None,
         http_status: int | None = None,
+        retryable: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.code = ErrorCode(code)
@@ -62,6 +63,7 @@ class ActionError(Exception):
         self.details = details or {}
         self.user_message = user_message
         self.http_status = http_status
+        self.retryable = retryable  # None: the code's default (ERROR_TABLE)
 
     @property
     def status(self) -> int:
@@ -74,7 +76,7 @@ class ActionError(Exception):
             "message": self.message,
             "user_message": self.user_message or default_user_message,
             "details": self.details,
-            "retryable": retryable,
+            "retryable": retryable if self.retryable is None else self.retryable,
         }
 
 

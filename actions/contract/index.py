@@ -10,6 +10,7 @@ from django.conf import settings
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from actions.contract.connectors import connector_entries
 from actions.contract.envelope import SCHEMA_DIR
 from actions.contract.errors import ERROR_TABLE
 from actions.contract.registry import Scope, registry
@@ -29,6 +30,14 @@ def index_document() -> dict:
                 "released": runtime.is_released(spec),
             }
             for spec in registry.all()
+        ],
+        # The connectors (docs/connectors.md), each with its state and the actions that
+        # use it; reachable from actions on a worker only, never from a client.
+        "connectors": [
+            entry.describe(
+                actions=sorted({s.name for s in registry.all() if entry.key in s.connectors})
+            )
+            for entry in connector_entries()
         ],
     }
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from actions import audit_trail as audit
 from actions.connections import dependency_lost, drop_connection
 from actions.contract import envelope
+from actions.contract.connectors import require_subscribed
 from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.payloads import from_message
 from actions.contract.registry import Channel, Scope, UnknownAction, registry
@@ -302,6 +303,9 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         )
     if not runtime.is_released(spec):  # the running environment's manifest
         raise _not_released(spec.name, spec.version)
+    # The connectors it needs: answered here, before the record is stored, from the Tenant
+    # row the access statement brought (no query); the worker checks again.
+    require_subscribed(spec, tenant)
 
     # A sender whose messages were refused too often is refused before steps 5-6 cost anything.
     ratelimit.refusal_budget(actor=actor, source=ingress.source, sender=sender_of(ingress))

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
 from actions.connections import connection_ready, dependency_lost
+from actions.contract.connectors import require_subscribed
 from actions.contract.context import ActionContext
 from actions.contract.errors import ActionError, ErrorCode, action_error_from
 from actions.contract.redaction import redact_for
@@ -178,8 +179,18 @@ def _context(spec, record: ActionRecord, schema: str, access):
         channel=spec.channel.value,
         trace_id=record.trace_id,
         roles=access.roles,
+        gateway=_gateway(spec, access.tenant),
     )
+    ctx.gateway.ctx = ctx
     return access.tenant, ctx
+
+
+def _gateway(spec, tenant):
+    """The connectors as this handler may reach them (`ctx.connectors`): it may call only
+    the connectors its action lists in the index."""
+    from connectors.runtime import Gateway
+
+    return Gateway(ctx=None, tenant=tenant, allowed=spec.connectors)
 
 
 def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> None:
@@ -287,6 +298,8 @@ def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:
         # Roles are re-read here: a grant may have expired or a role been revoked since
         # the pipeline accepted the message.
         raise ActionError(ErrorCode.FORBIDDEN, f"Your roles do not allow {spec.name} (any more).")
+    # Again here: a subscription may have ended while the message waited in the queue.
+    require_subscribed(spec, ctx.gateway.tenant)
     payload = spec.input.model_validate(record.payload)
     # A handler marked `atomic = False` (see actions.contract.registry.non_atomic) commits what it
     # must keep even when it then fails, e.g. a failed sign-in that counts for throttling;

@@ -47,6 +47,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "actions",  # each tenant's action records live in its own schema
+    "connectors",  # each tenant's credentials and connector traces live in its own schema
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -193,6 +194,13 @@ SWITCHBOARD: dict[str, Any] = {
         # they are parsed (actions/edge/ratelimit.py anonymous_amqp_admit): ~4 full bodies.
         "anonymous_bytes": {"limit": 1024 * 1024, "window_s": 60},
     },
+    # Connectors (docs/connectors.md): a retryable failure (timeout, unreachable, 5xx/429)
+    # is tried again up to `attempts` times in all, waiting initial_s * 2^n (at most
+    # max_s) plus up to jitter_s at random.
+    "CONNECTOR_RETRY": {"attempts": 3, "initial_s": 0.5, "max_s": 5.0, "jitter_s": 0.5},
+    # Hosts that the SSRF rules (the guard's and the connectors') let through although
+    # they would refuse them: exact host names or addresses. Empty everywhere but local_test.
+    "SSRF_ALLOWED_HOSTS": [],
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = SWITCHBOARD["MAX_BODY_BYTES"]
 # Password reset and invitation mails (tenants/accounts.py). Hosted environments set SMTP.

@@ -18,6 +18,11 @@ for _name in (
     if not os.environ.get(_name):
         raise KeyError(f"{_name} must be set in hosted environments")
 
+# Credentials are sealed with a key-encryption key (connectors/crypto.py): a hosted
+# environment never generates one, and does not start without it.
+if not (os.environ.get("SWITCHBOARD_KEK") or os.environ.get("SWITCHBOARD_KEK_FILE")):
+    raise KeyError("SWITCHBOARD_KEK or SWITCHBOARD_KEK_FILE must be set in hosted environments")
+
 # HTTPS only (`manage.py check --deploy` is clean; tests/unit/test_security_settings.py).
 # Behind a proxy that terminates TLS, set SWITCHBOARD_PROXY_SSL_HEADER=1: the proxy's
 # X-Forwarded-Proto then says whether the request came over https (the proxy must set it).

@@ -30,6 +30,11 @@ _OVERRIDES: dict[str, Any] = {
     "REDIS_PREFIX": "switchboard_test" + (f"_{_NS}" if _NS else ""),
     # The spine benchmark (tests/bench) runs the stack with them on, as in production.
     "RATE_LIMITS_ENABLED": env("SWITCHBOARD_TEST_RATE_LIMITS", "0") == "1",  # noqa: F405
+    # The connector tests run their providers (HTTP, SMTP) on 127.0.0.2 (loopback, named by
+    # no SSRF corpus case): that one address is let past the SSRF rules here, and
+    # connector retries wait milliseconds, not seconds.
+    "SSRF_ALLOWED_HOSTS": ["127.0.0.2"],
+    "CONNECTOR_RETRY": {"attempts": 3, "initial_s": 0.05, "max_s": 0.2, "jitter_s": 0.05},
     # Fault injection (tests/reliability): a record whose payload's `surface` is this
     # value kills its worker process, as a poison message would. Never set elsewhere.
     "TEST_CRASH_ON": env("SWITCHBOARD_TEST_CRASH_ON", ""),  # noqa: F405

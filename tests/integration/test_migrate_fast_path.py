@@ -14,7 +14,7 @@ from tenants.migration_state import migrations_on_disk, schemas_behind
 from tenants.models import Tenant
 from tests.tenancy import unique
 
-LATEST = ("actions", "0003_cta_event")  # creates actions_ctaevent
+LATEST = ("actions", "0004_conversation_message")  # creates actions_conversation, _message
 
 
 @pytest.fixture
@@ -38,7 +38,9 @@ def _put_behind(slug: str) -> None:
     """As if the schema were created before the latest migration: its table and row gone."""
     with connection.cursor() as cursor:
         schema = sql.Identifier(slug)
-        cursor.execute(sql.SQL("DROP TABLE {}.actions_ctaevent").format(schema))
+        cursor.execute(
+            sql.SQL("DROP TABLE {}.actions_message, {}.actions_conversation").format(schema, schema)
+        )
         cursor.execute(
             sql.SQL("DELETE FROM {}.django_migrations WHERE app = %s AND name = %s").format(schema),
             LATEST,
@@ -83,7 +85,7 @@ def test_up_to_date_schemas_are_skipped_and_a_behind_one_migrated(fresh_tenants)
 
     assert migrated == behind  # Django's migrate never ran in an up-to-date schema
     assert f"{len(everyone) - len(behind)} up to date (skipped), {len(behind)} to migrate" in out
-    assert _has_table(late, "actions_ctaevent") and schemas_behind(everyone) == []
+    assert _has_table(late, "actions_conversation") and schemas_behind(everyone) == []
 
 
 def test_schemas_behind_are_migrated_by_a_pool_of_processes(fresh_tenants):
@@ -94,7 +96,7 @@ def test_schemas_behind_are_migrated_by_a_pool_of_processes(fresh_tenants):
     out = _migrate(verbosity=1, processes=2)
 
     assert "2 to migrate" in out and "with 2 processes" in out
-    assert _has_table(late, "actions_ctaevent") and _has_table(later, "actions_ctaevent")
+    assert _has_table(late, "actions_conversation") and _has_table(later, "actions_conversation")
     assert schemas_behind([late, later]) == []
     assert "0 to migrate" in _migrate(verbosity=1)
 
@@ -114,4 +116,4 @@ def test_a_single_schema_and_a_target_take_django_tenants_path(fresh_tenants):
     _put_behind(slug)
     out = _migrate(verbosity=1, schema_name=slug)
     assert "up to date (skipped)" not in out  # django-tenants' own loop
-    assert _has_table(slug, "actions_ctaevent")
+    assert _has_table(slug, "actions_conversation")

@@ -2,6 +2,7 @@
 the test database: it answers `not_released` for an action it left out, runs a selected
 one, and reports a code change as drift (at start, in /health, in `release status`)."""
 
+import base64
 import json
 import os
 import secrets
@@ -65,6 +66,8 @@ def _env() -> dict[str, str]:
     return env | {
         "SWITCHBOARD_ENV": "hosted_test",
         "SWITCHBOARD_SECRET_KEY": secrets.token_urlsafe(64),
+        # A hosted environment does not start without a key-encryption key (credentials).
+        "SWITCHBOARD_KEK": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "SWITCHBOARD_DB_NAME": settings.DATABASES["default"]["NAME"],
         # A vhost of its own that does not exist: the record the artifact accepts is run
         # here by its own executor, never by the suite's workers.

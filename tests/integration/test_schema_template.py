@@ -104,7 +104,8 @@ def test_the_template_is_rebuilt_when_it_lacks_a_migration(schemas):
     with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL(
-                "DELETE FROM {}.django_migrations WHERE app = 'actions' AND name = '0003_cta_event'"
+                "DELETE FROM {}.django_migrations WHERE app = 'actions' "
+                "AND name = '0004_conversation_message'"
             ).format(sql.Identifier(schema_template.TEMPLATE))
         )
     schema_template.ensure_template()

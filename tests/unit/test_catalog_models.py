@@ -235,7 +235,8 @@ def _unbounded(schema: Any, path: str = "") -> list[str]:
 
 def test_all_planned_actions_declared():
     # 66 planned + tenants.invitations.accept (consent to join) + audit.admin.verify
-    assert len(PLANNED) == 68
+    # + connectors.traces.list|get
+    assert len(PLANNED) == 70
     # Some are real by now (tenancy, audit, logs); a dummy is exactly one without handler.
     assert all(s.todo == (s.state == State.DUMMY) for s in PLANNED)
 

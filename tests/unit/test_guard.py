@@ -2,9 +2,10 @@
 
 import pytest
 
+from actions.contract import ssrf
 from actions.contract.registry import load_catalog
 from actions.edge import guard
-from actions.edge.guard import fields, rules, ssrf
+from actions.edge.guard import fields, rules
 from actions.edge.ratelimit import limits_for
 from tenants.config import DEFAULTS
 

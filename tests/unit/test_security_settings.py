@@ -17,7 +17,7 @@ STRONG = secrets.token_urlsafe(64)
 BROKER = {
     f"SWITCHBOARD_BROKER_{who}_PASSWORD": f"{who.lower()}-pw"
     for who in ("USER", "ADMIN", "CLIENT", "OPERATOR")
-}
+} | {"SWITCHBOARD_KEK_FILE": "/run/secrets/switchboard-kek"}  # hosted needs a KEK too
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:

@@ -102,6 +102,7 @@ def test_bearer_token_values_are_still_redacted():
 def test_hosted_settings_require_the_broker_passwords(module):
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_BROKER")}
     base["SWITCHBOARD_SECRET_KEY"] = secrets.token_urlsafe(64)  # a weak one is refused
+    base["SWITCHBOARD_KEK_FILE"] = "/run/secrets/switchboard-kek"  # (test_connectors_framework.py)
     code = f"import {module} as s; print(s.CELERY_BROKER_URL)"
 
     def run(extra):

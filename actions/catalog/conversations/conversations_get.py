@@ -4,9 +4,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from actions.catalog.conversations._models import Conversation, Message
+from actions.catalog.conversations._models import (
+    Conversation,
+    Message,
+    conversation_fields,
+    message_result,
+)
+from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.payloads import ObjectId, PageInfo, Payload
-from actions.contract.registry import dummy
+from actions.contract.registry import action
+from actions.models import Conversation as ConversationRow
 from tenants.roles import MEMBERS
 
 
@@ -23,7 +30,7 @@ class ConversationDetail(Conversation):
     messages_page: PageInfo
 
 
-dummy(  # TODO
+@action(
     "conversations.get",
     channel="user",
     roles=MEMBERS,
@@ -31,3 +38,27 @@ dummy(  # TODO
     input=ConversationGet,
     output=ConversationDetail,
 )
+def conversations_get(ctx, payload: ConversationGet) -> ConversationDetail:
+    row = ConversationRow.objects.filter(id=int(payload.id) if payload.id.isdigit() else -1).first()
+    if row is None:
+        raise ActionError(ErrorCode.NOT_FOUND, "No such conversation.", details={"id": payload.id})
+    messages = row.messages.order_by("-id")
+    cursor = payload.message_cursor
+    if cursor is not None:  # the id of the last message of the previous page
+        if not cursor.isdigit():
+            raise ActionError(
+                ErrorCode.VALIDATION_ERROR,
+                "The cursor is not one this conversation gave.",
+                details={
+                    "errors": [{"path": "payload/message_cursor", "reason": "unknown cursor"}]
+                },
+            )
+        messages = messages.filter(id__lt=int(cursor))
+    page = list(messages[: payload.message_limit + 1])
+    more = len(page) > payload.message_limit
+    page = page[: payload.message_limit]
+    return ConversationDetail(
+        **conversation_fields(row),
+        messages=[message_result(m) for m in page],
+        messages_page=PageInfo(next_cursor=str(page[-1].id) if more else None),
+    )

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from actions.catalog.credentials._models import Credential
 from actions.contract.payloads import ObjectId, Payload, Secret, ShortText, Slug
-from actions.contract.registry import dummy
+from actions.contract.registry import action
 from tenants.roles import MEMBERS
 
 # The whole map is marked secret as well as each value: redaction needs no key knowledge.
@@ -22,7 +22,7 @@ class CredentialCreate(Payload):
     data: SecretData  # keys are the provider's field names
 
 
-dummy(  # TODO
+@action(
     "credentials.create",
     channel="user",
     roles=MEMBERS,
@@ -30,3 +30,13 @@ dummy(  # TODO
     input=CredentialCreate,
     output=Credential,
 )
+def credentials_create(ctx, payload: CredentialCreate) -> Credential:
+    """`data` must fit the provider's fields (providers.list); it is sealed at once and
+    never shown again: the answer names its fields only."""
+    created = ctx.connectors.credential_create(
+        workspace_id=payload.workspace_id,
+        provider=payload.provider,
+        name=payload.name,
+        data=dict(payload.data),
+    )
+    return Credential.model_validate(created)

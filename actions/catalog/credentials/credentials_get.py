@@ -1,11 +1,12 @@
 """`credentials.get`: Describe a credential (without its secrets)."""
 
 from actions.catalog._common import InWorkspace
-from actions.catalog.credentials._models import Credential
-from actions.contract.registry import dummy
+from actions.catalog.credentials._models import Credential, credential_in_workspace
+from actions.contract.registry import action
 from tenants.roles import MEMBERS
 
-dummy(  # TODO
+
+@action(
     "credentials.get",
     channel="user",
     roles=MEMBERS,
@@ -13,3 +14,5 @@ dummy(  # TODO
     input=InWorkspace,
     output=Credential,
 )
+def credentials_get(ctx, payload: InWorkspace) -> Credential:
+    return Credential.model_validate(credential_in_workspace(ctx, payload))

@@ -2,8 +2,8 @@
 
 from actions.catalog._common import ListResult
 from actions.catalog.credentials._models import Credential
-from actions.contract.payloads import ObjectId, Page, Slug
-from actions.contract.registry import dummy
+from actions.contract.payloads import ObjectId, Page, PageInfo, Slug
+from actions.contract.registry import action
 from tenants.roles import MEMBERS
 
 
@@ -16,7 +16,7 @@ class CredentialList(ListResult[Credential]):
     pass
 
 
-dummy(  # TODO
+@action(
     "credentials.list",
     channel="user",
     roles=MEMBERS,
@@ -24,3 +24,13 @@ dummy(  # TODO
     input=CredentialQuery,
     output=CredentialList,
 )
+def credentials_list(ctx, payload: CredentialQuery) -> CredentialList:
+    items, next_cursor = ctx.connectors.credentials(
+        limit=payload.limit,
+        cursor=payload.cursor,
+        workspace_id=payload.workspace_id,
+        provider=payload.provider,
+    )
+    return CredentialList(
+        items=[Credential.model_validate(i) for i in items], page=PageInfo(next_cursor=next_cursor)
+    )

@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import Field
 
 from actions.catalog._common import ListResult
-from actions.contract.payloads import FreeText, Page, Result, ShortText, Slug, Url
-from actions.contract.registry import dummy
+from actions.contract.payloads import FreeText, Page, PageInfo, Result, ShortText, Slug, Url
+from actions.contract.registry import action
 from tenants.roles import MEMBERS
 
 
@@ -36,7 +36,7 @@ class ProviderList(ListResult[Provider]):
     pass
 
 
-dummy(  # TODO
+@action(
     "providers.list",
     channel="user",
     roles=MEMBERS,
@@ -44,3 +44,11 @@ dummy(  # TODO
     input=ProviderQuery,
     output=ProviderList,
 )
+def providers_list(ctx, payload: ProviderQuery) -> ProviderList:
+    words = (payload.search or "").lower()
+    found = [
+        Provider.model_validate(p)
+        for p in ctx.connectors.providers()
+        if words in p["key"] or words in p["name"].lower()
+    ]
+    return ProviderList(items=found[: payload.limit], page=PageInfo())

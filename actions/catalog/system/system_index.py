@@ -1,4 +1,4 @@
-"""`system.index`: The index: every action and its schemas."""
+"""`system.index`: The index: every action and its schemas, and the connectors."""
 
 from typing import Any
 
@@ -12,6 +12,8 @@ class IndexOut(Result):
     environment: str
     error_codes: list[str]
     actions: list[dict[str, Any]]
+    # Each connector with its state and the actions that use it (docs/connectors.md).
+    connectors: list[dict[str, Any]]
 
 
 @action(

@@ -11,8 +11,9 @@ payload key ever becomes a query keyword (tests/unit/test_sql_safety.py scans fo
 
 from typing import Any
 
+from actions.contract import ssrf
 from actions.contract.errors import ActionError, ErrorCode
-from actions.edge.guard import fields, rules, ssrf
+from actions.edge.guard import fields, rules
 from actions.edge.guard.fields import Kind
 from actions.edge.guard.rules import CATEGORIES  # noqa: F401  (re-exported for callers and tests)
 

@@ -1,10 +1,11 @@
 """`connectors.unsubscribe`: End the tenant's subscription to a connector."""
 
-from actions.contract.registry import dummy
-from adminchannel.actions.connectors._models import Connector, ConnectorRef
+from actions.contract.registry import action
+from adminchannel.actions.connectors._models import Connector, ConnectorRef, connector_result
 from tenants.roles import OWNERS
 
-dummy(  # TODO
+
+@action(
     "connectors.unsubscribe",
     channel="admin",
     roles=OWNERS,
@@ -12,3 +13,5 @@ dummy(  # TODO
     input=ConnectorRef,
     output=Connector,
 )
+def connectors_unsubscribe(ctx, payload: ConnectorRef) -> Connector:
+    return connector_result(ctx.connectors.unsubscribe(payload.connector))

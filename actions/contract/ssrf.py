@@ -2,7 +2,9 @@
 
 No DNS lookups here (the guard must be fast and deterministic); a host name is judged by
 its spelling. The connector that fetches a URL must still resolve it and re-check the
-address it connects to (DNS rebinding), see docs/security.md.
+address it connects to (DNS rebinding) with `address_problem`, see docs/security.md and
+docs/connectors.md. It lives in the contract room because the guard (edge) and the
+connectors (worker) both apply it.
 """
 
 import ipaddress
@@ -59,6 +61,16 @@ _URL_LIKE = re.compile(r"^\s*[a-z][a-z0-9+.-]{1,20}:(?:[a-z][a-z0-9+.-]*:)*(?://
 _SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 
 
+def allowed_hosts() -> frozenset[str]:
+    """`SWITCHBOARD["SSRF_ALLOWED_HOSTS"]`: host names or addresses, spelled exactly, that
+    may be reached although the rules would refuse them. Empty in every environment but
+    local_test, whose connector tests run their providers on 127.0.0.2 (loopback; no
+    corpus case names it). Never a pattern, never a blanket switch."""
+    from django.conf import settings
+
+    return frozenset(h.lower() for h in settings.SWITCHBOARD.get("SSRF_ALLOWED_HOSTS", ()))
+
+
 def looks_like_url(text: str) -> bool:
     return _URL_LIKE.match(text) is not None
 
@@ -85,6 +97,8 @@ def problem(url: str) -> str | None:
     host = host.rstrip(".").lower()
     if "%" in host or any(c in host for c in "@\\/"):
         return "malformed"
+    if host in allowed_hosts():  # exact spellings a test environment names, nothing else
+        return None
     if host in _BLOCKED_HOSTS or host.endswith(_BLOCKED_SUFFIXES):
         return "internal_host"
     address = _as_ip(host)
@@ -139,3 +153,12 @@ def _public(address) -> bool:
         or address.is_reserved
         or address.is_unspecified
     )
+
+
+def address_problem(address: str) -> str | None:
+    """Why a resolved address must not be connected to (`internal_address`), or None."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return "malformed"
+    return None if _public(ip) else "internal_address"
