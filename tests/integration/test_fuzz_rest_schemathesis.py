@@ -47,7 +47,8 @@ def _own_member_token() -> str:
     from tests.tenancy import bearer, make_user, unique
 
     user = make_user(f"{unique('fuzz')}@tenancy.test")
-    Membership.objects.create(user=user, tenant=Tenant.objects.get(schema_name="acme"), role="member")
+    acme = Tenant.objects.get(schema_name="acme")
+    Membership.objects.create(user=user, tenant=acme, role="member")
     return bearer(user).removeprefix("Bearer ")
 
 
