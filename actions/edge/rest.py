@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.index import asyncapi_document, index_document, openapi_document
 from actions.contract.registry import Channel, Scope, registry
-from actions.contract.routes import Route
+from actions.contract.routes import Route, by_path
 from actions.edge import health
 from actions.edge.gateway import (
     envelope_headers,
@@ -272,8 +272,6 @@ def _typed(value: str, kinds: set[str]) -> Any:
 
 def route_views() -> list[tuple[str, Any]]:
     """(Django path, view) for every path of the route table."""
-    from actions.contract.routes import by_path
-
     views = []
     for path, routes in by_path().items():
         django_path = path.lstrip("/").replace("{", "<str:").replace("}", ">")
