@@ -112,11 +112,12 @@ class LeaseLost(Exception):
     finishing transaction must roll back, so that the action's writes happen once."""
 
 
-def record_finish(*, schema: str, record: ActionRecord) -> list:
+def record_finish(*, schema: str, record: ActionRecord, commit: bool = False) -> list:
     """Store a record's outcome; returns its reply targets as they are now. Only the attempt
     that holds the claim may (else LeaseLost: roll back). The UPDATE's row
     lock orders it with a duplicate request adding a target (actions.edge.pipeline), so none is
-    lost: a target added before is returned, one added after sees a finished record."""
+    lost: a target added before is returned, one added after sees a finished record.
+    `commit`: the transaction that claimed the record commits in the same round trip."""
     params = [
         record.status,
         _jsonb(record.result),
@@ -127,15 +128,56 @@ def record_finish(*, schema: str, record: ActionRecord) -> list:
         record.id,
         record.attempts,  # the fencing token: only the attempt that holds the claim finishes
     ]
-    row, _ = execute_prepared(_statement("finish", schema), params, label="record_finish")
+    ((row, _),) = execute_prepared_batch(
+        [(_statement("finish", schema), params, "record_finish")], commit=commit
+    )
     if row is None:
         raise LeaseLost(f"record {record.id} attempt {record.attempts} was taken over")
     (reply_to,) = row
     return json.loads(reply_to) if isinstance(reply_to, str) else reply_to
 
 
+_FINISH_ACCEPTED = sql.SQL(
+    "UPDATE {table} SET status = %(status)s, result = %(result)s, error = %(error)s, "
+    "finished_at = %(now)s, duration_ms = %(duration_ms)s, payload = %(payload)s, "
+    "attempts = attempts + 1, started_at = %(started_at)s, executed_by = %(worker)s, "
+    "published_at = COALESCE(published_at, %(now)s) "
+    "WHERE id = %(id)s AND status = 'accepted' AND channel = %(channel)s "
+    "RETURNING reply_to, attempts"
+)
+
+
+def record_finish_accepted(*, schema: str, record: ActionRecord, worker: str) -> bool:
+    """accepted -> finished in one statement: the outcome of an attempt whose claim was
+    rolled back with its handler's writes (actions.worker.executor, first delivery). False
+    when the record is no longer `accepted` (another attempt has it)."""
+    params = {
+        "status": record.status,
+        "result": _jsonb(record.result),
+        "error": _jsonb(record.error),
+        "now": record.finished_at,
+        "duration_ms": record.duration_ms,
+        "payload": _jsonb(record.payload),
+        "started_at": record.started_at,
+        "worker": worker,
+        "id": record.id,
+        "channel": record.channel,
+    }
+    row, _ = execute_prepared(
+        _statement("finish_accepted", schema), params, label="record_finish_accepted"
+    )
+    if row is None:
+        return False
+    reply_to, record.attempts = row
+    record.reply_to = json.loads(reply_to) if isinstance(reply_to, str) else reply_to
+    return True
+
+
+# Rows locked by a worker's open transaction are being claimed or finished (which sets
+# `published_at` too): skipped rather than waited for, so the publisher never stalls.
 _PUBLISHED = sql.SQL(
-    "UPDATE {table} SET published_at = %s WHERE id = ANY(%s) AND published_at IS NULL"
+    "UPDATE {table} SET published_at = %s WHERE id IN (SELECT id FROM {table} "
+    "WHERE id = ANY(%s) AND published_at IS NULL FOR UPDATE SKIP LOCKED)"
 )
 
 
@@ -160,22 +202,28 @@ def records_unpublished(*, schema: str, channel: str, limit: int) -> list[tuple[
     here (the partial index `record_unpublished` serves it)."""
     connection.ensure_connection()
     with connection.cursor() as cursor:
-        cursor.execute(_statement("unpublished", schema), [channel, limit])
+        cursor.execute(_statement("unpublished", schema).decode(), [channel, limit])
         return [(str(id_), action, actor_id) for id_, action, actor_id in cursor.fetchall()]
 
 
 @functools.lru_cache(maxsize=4096)
-def _statement(kind: str, schema: str) -> sql.Composed:
-    """A hot statement for `schema`, its table named with the schema (config.db)."""
+def _statement(kind: str, schema: str) -> bytes:
+    """A hot statement for `schema`, its table named with the schema (config.db), as the
+    bytes psycopg sends: composed once per schema, not at every execution."""
     template = {
         "store": _STORE,
         "claim": _CLAIM,
         "finish": _FINISH,
+        "finish_accepted": _FINISH_ACCEPTED,
         "published": _PUBLISHED,
         "unpublished": _UNPUBLISHED,
     }
-    return template[kind].format(
-        table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
+    return (
+        template[kind]
+        .format(
+            table=_table(schema), fields=sql.SQL(", ").join(map(sql.Identifier, _column_names()))
+        )
+        .as_bytes(None)
     )
 
 

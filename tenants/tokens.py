@@ -6,6 +6,8 @@ refresh tokens rotate and are single-use) or when it was issued before the user'
 indexed query that loads the actor.
 """
 
+import collections
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -55,7 +57,34 @@ def token_issue_pair(*, user) -> dict:
     }
 
 
+# Tokens whose signature and claims were verified in this process, so that a client's
+# next request with the same token costs a dictionary lookup, not an HMAC and PyJWT's
+# checks (docs/performance.md). Keyed by the whole token (its signature included) and the
+# key and issuer it was verified with; expiry is checked again at every use. Revocation
+# and the user's state are not claims: the access statement checks them every time.
+_VERIFIED: "collections.OrderedDict[tuple[str, str, str, str], dict]" = collections.OrderedDict()
+_VERIFIED_MAX = 4096
+
+
 def token_decode(token: str, *, kind: str = "access") -> dict:
+    cache_key = (token, kind, _key(), settings.SWITCHBOARD["JWT_ISSUER"])
+    cached = _VERIFIED.get(cache_key)
+    if cached is not None:
+        if cached["exp"] <= time.time():  # PyJWT's test, with no leeway
+            _VERIFIED.pop(cache_key, None)
+            raise InvalidToken("The token has expired.")
+        return dict(cached)
+    claims = _token_decode(token, kind=kind)
+    _VERIFIED[cache_key] = dict(claims)
+    while len(_VERIFIED) > _VERIFIED_MAX:
+        try:
+            _VERIFIED.popitem(last=False)
+        except KeyError:  # another thread emptied it meanwhile
+            break
+    return claims
+
+
+def _token_decode(token: str, *, kind: str) -> dict:
     try:
         claims = jwt.decode(
             token,

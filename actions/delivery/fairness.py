@@ -94,8 +94,17 @@ def _client() -> redis.Redis:
             url, socket_connect_timeout=0.2, socket_timeout=0.5, health_check_interval=30
         )
         _local.client, _local.url = client, url
-        _local.acquire = client.register_script(_ACQUIRE)
+        _local.acquire_sha = None
     return client
+
+
+def _acquire_sha(client: redis.Redis, *, reload: bool = False) -> str:
+    """The acquire script's SHA, loaded once per connection. (redis-py's registered
+    scripts ask SCRIPT EXISTS before every pipeline: one round trip more per batch.)"""
+    if reload or _local.acquire_sha is None:
+        _local.acquire_sha = client.script_load(_ACQUIRE)
+    sha: str = _local.acquire_sha
+    return sha
 
 
 def _available() -> bool:
@@ -129,21 +138,25 @@ def acquire(
     limit = cap(channel)
     if not _available():
         return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}
+    schemas = list(wanted)
     try:
-        _client()
-        script = _local.acquire
+        client = _client()
         now = time.time()
-        pipe = _local.client.pipeline(transaction=False)
-        schemas = list(wanted)
-        for schema in schemas:
-            script(
-                keys=[key(channel, schema)],
-                args=[now, limit, slot_ttl_s(), refresh_before, *wanted[schema]],
-                client=pipe,
-            )
-            if serving:
-                pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)
-        replies = pipe.execute()
+        for attempt in (1, 2):
+            sha = _acquire_sha(client, reload=attempt == 2)
+            pipe = client.pipeline(transaction=False)
+            for schema in schemas:
+                args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
+                args += wanted[schema]
+                pipe.evalsha(sha, 1, key(channel, schema), *args)
+                if serving:
+                    pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)
+            try:
+                replies = pipe.execute()
+                break
+            except redis.exceptions.NoScriptError:  # Redis restarted: load it again
+                if attempt == 2:
+                    raise
     except redis.RedisError as exc:
         _trip(repr(exc))
         return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}

@@ -15,19 +15,34 @@ Tasks take a schema and a record id and re-read the record. A record runs once:
 - after MAX_ATTEMPTS attempts (a poison message: each crashed its worker) the record
   answers `internal_error` and its message is parked in the channel's dead-letter queue
   (docs/reliability.md).
+
+A first delivery (not redelivered, the sender named in the message) of an atomic action
+takes the short way: the claim, the handler's writes and the result are one transaction,
+in four round trips (BEGIN; search_path, claim and access; the handler; result and
+COMMIT). Holding the record's row lock from the claim to the commit fences it as the
+attempt counter does: a duplicate delivery waits for the commit and finds the record
+finished. A worker that dies meanwhile leaves the record `accepted`, its claim rolled back
+with everything else; RabbitMQ redelivers the message and the redelivery takes the long
+way, whose claims count the attempts (so a poison message costs one crash more).
+
+A redelivered message runs alone in its worker process (one at a time, `_ALONE`): when a
+poison message kills the process again, only its own attempt was counted, not those of
+the messages that died beside it last time and came back with it.
 """
 
 import contextlib
 import logging
 import os
 import signal
+import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import quote_schema_name, schema_context
 from pydantic import BaseModel, ValidationError
 
 from actions import audit_trail as audit
@@ -48,6 +63,7 @@ from actions.records import (
     lease_expired_before,
     record_claim,
     record_finish,
+    record_finish_accepted,
 )
 from config.db import ASYNC_COMMIT, execute_prepared_batch
 from tenants.identity import Actor
@@ -80,36 +96,40 @@ def execute(
     A lost database raises (the task layer requeues the message). `slot`: the record
     holds its tenant's fair-scheduling slot (actions.delivery.fairness), freed once the
     record's outcome is committed."""
+    if redelivered:
+        with _ALONE:
+            return _execute(channel, schema, record_id, worker, actor_id, redelivered, slot)
+    return _execute(channel, schema, record_id, worker, actor_id, redelivered, slot)
+
+
+_ALONE = threading.Lock()
+
+
+def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot) -> str:
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     gave_up = False
     with schema_context(schema):
-        claimed = _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered)
-        if claimed is None:
-            if slot and _settled(record_id):  # a late copy of a finished record's task
-                fairness.release(channel, schema, record_id)
-            return "skipped"
-        record, access = claimed
-        spec = registry.get(record.action, record.version)
-        started = time.monotonic()
-        # The tenant and the actor's roles are read once: for the handler's context, the
-        # whitelabel text of an error and the audit hook alike.
-        tenant, ctx = _context(spec, record, schema, access)
-        if record.attempts > MAX_ATTEMPTS:
-            error = ActionError(
-                ErrorCode.INTERNAL_ERROR,
-                f"Gave up after {MAX_ATTEMPTS} attempts; trace id {record.trace_id}.",
-            )
-            error.details = {"attempts": record.attempts - 1, "dead_lettered": True}
-            _log_error(record, schema, error.code, error.message, exc_info=False)
-            _finish(record, spec, started, error=error.as_error())
-            gave_up = True
-        else:
-            try:
-                _run_and_finish(spec, record, ctx, tenant, started)
-            except LeaseLost:
-                log.warning("record %s was taken over by a later attempt", record_id)
+        first = None
+        if actor_id is not UNKNOWN and not redelivered:
+            first = _first_delivery(record_id, channel, worker, schema, actor_id)
+        if isinstance(first, _Done):
+            if first.superseded:
                 return "superseded"
-        audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
+            record, ctx = first.record, first.ctx
+            audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
+        else:
+            claimed = first or _claim_with_access(
+                record_id, channel, worker, schema, actor_id, redelivered
+            )
+            if claimed is None:
+                if slot and _settled(record_id):  # a late copy of a finished record's task
+                    fairness.release(channel, schema, record_id)
+                return "skipped"
+            record, access = claimed
+            outcome = _execute_claimed(record, access, schema, record_id)
+            if outcome is None:
+                return "superseded"
+            ctx, gave_up = outcome
     if gave_up:  # its message goes to the dead-letter queue for an operator to look at
         deadletter.park(
             channel=channel,
@@ -121,6 +141,105 @@ def execute(
         fairness.release(channel, schema, record_id)
     _reply_all(record, schema)
     return record.status
+
+
+@dataclass
+class _Done:
+    """A first delivery ran to its outcome (or found another attempt holding the record)."""
+
+    record: ActionRecord
+    ctx: ActionContext
+    superseded: bool = False
+
+
+class _LongWay(Exception):
+    """The first delivery's claim found nothing to take: roll back, look closer."""
+
+
+def _first_delivery(record_id, channel, worker, schema, actor_id):
+    """The short way (module docstring): a _Done; the record claimed and committed
+    ((record, access)) when its action must not run in the claim's transaction (not
+    atomic, or out of attempts); None when the claim found it not `accepted`."""
+    from tenants.services import access_from_row, access_statement
+
+    slug = _tenant_slug(schema)
+    claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
+    access_sql = access_statement(user_id=actor_id, slug=slug)
+    paths = connection._get_cursor_search_paths()  # type: ignore[attr-defined]
+    search_path = (_SET_SEARCH_PATH, [",".join(map(quote_schema_name, paths))], "search_path")
+    failure: BaseException | None = None
+    try:
+        with transaction.atomic():
+            _, (claim_row, _), (access_row, _) = execute_prepared_batch(
+                [search_path, (*claim, "record_claim"), (*access_sql, "access_resolve")]
+            )
+            # django-tenants need not set it again for the handler's queries.
+            connection.search_path_set_schemas = paths  # type: ignore[attr-defined]
+            record = claimed_record(claim_row)
+            if record is None or record.actor_id != actor_id:
+                raise _LongWay
+            access = access_from_row(access_row, slug=access_sql[1]["slug"])
+            spec = registry.get(record.action, record.version)
+            if not _atomic(spec) or record.attempts > MAX_ATTEMPTS:
+                return record, access  # the claim commits here; the long way goes on
+            started = time.monotonic()
+            tenant, ctx = _context(spec, record, schema, access)
+            try:
+                _crash_if_told(record)
+                result = _run(spec, record, ctx)
+                _finish(record, spec, started, result=result, commit=True)
+            except BaseException as exc:
+                failure = exc
+                raise
+            return _Done(record, ctx)
+    except _LongWay:
+        return None
+    except Exception as exc:
+        if failure is not exc or dependency_lost(exc):
+            raise
+        assert record is not None  # the handler ran, so the claim had found it
+        error = _error_for(exc, record, schema, tenant)
+    # The handler failed: its writes and the claim were rolled back; the record is
+    # `accepted` again. Its error is written straight from there, in one statement.
+    record.status = RecordStatus.ACCEPTED
+    _finish(record, spec, started, error=error, worker=worker)
+    if record.status == RecordStatus.ACCEPTED:  # another attempt took it meanwhile
+        return _Done(record, ctx, superseded=True)
+    return _Done(record, ctx)
+
+
+_SET_SEARCH_PATH = "SELECT set_config('search_path', %s, false)"
+
+
+def _atomic(spec) -> bool:
+    return spec.handler is None or getattr(spec.handler, "atomic", True)
+
+
+def _execute_claimed(record, access, schema: str, record_id: str):
+    """The long way, for a claimed record: (the context, gave up) or None if superseded."""
+    gave_up = False
+    spec = registry.get(record.action, record.version)
+    started = time.monotonic()
+    # The tenant and the actor's roles are read once: for the handler's context, the
+    # whitelabel text of an error and the audit hook alike.
+    tenant, ctx = _context(spec, record, schema, access)
+    if record.attempts > MAX_ATTEMPTS:
+        error = ActionError(
+            ErrorCode.INTERNAL_ERROR,
+            f"Gave up after {MAX_ATTEMPTS} attempts; trace id {record.trace_id}.",
+        )
+        error.details = {"attempts": record.attempts - 1, "dead_lettered": True}
+        _log_error(record, schema, error.code, error.message, exc_info=False)
+        _finish(record, spec, started, error=error.as_error())
+        gave_up = True
+    else:
+        try:
+            _run_and_finish(spec, record, ctx, tenant, started)
+        except LeaseLost:
+            log.warning("record %s was taken over by a later attempt", record_id)
+            return None
+    audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
+    return ctx, gave_up
 
 
 def _settled(record_id) -> bool:
@@ -208,33 +327,48 @@ def _run_and_finish(spec, record: ActionRecord, ctx, tenant, started: float) -> 
     except Exception as exc:
         if dependency_lost(exc):
             raise  # the database went away: not the action's failure; run it again later
-        err = action_error_from(exc)
-        if err is not None:  # expected: the action's own refusal or a service's
-            error = err.as_error()
-            # Every error a worker answers goes to the central error log (issue 4), expected
-            # ones (not_found, conflict, not_implemented...) included, without a stack.
-            _log_error(record, schema, err.code, err.message, exc_info=False)
-        else:  # a bug in an action: never leak it, log it with its trace id
-            _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
-            error = ActionError(
-                ErrorCode.INTERNAL_ERROR,
-                f"The action failed unexpectedly; trace id {record.trace_id}.",
-            ).as_error()
-    from tenants.config import user_message
-
-    error["user_message"] = user_message(tenant=tenant, code=error["code"]) or error["user_message"]
+        error = _error_for(exc, record, schema, tenant)
     # Writing the error may fail too (database gone): then the record stays running, its
     # lease runs out and the outbox sweep has it run again.
     _finish(record, spec, started, error=error)
 
 
-def _finish(record, spec, started: float, *, result=None, error=None) -> None:
-    record.status = RecordStatus.ERROR if error else RecordStatus.OK
+def _error_for(exc: BaseException, record, schema: str, tenant) -> dict:
+    """The error a failed handler answers, logged. Call from inside the `except`."""
+    err = action_error_from(exc)
+    if err is not None:  # expected: the action's own refusal or a service's
+        error = err.as_error()
+        # Every error a worker answers goes to the central error log (issue 4), expected
+        # ones (not_found, conflict, not_implemented...) included, without a stack.
+        _log_error(record, schema, err.code, err.message, exc_info=False)
+    else:  # a bug in an action: never leak it, log it with its trace id
+        _log_error(record, schema, ErrorCode.INTERNAL_ERROR, repr(exc), exc_info=True)
+        error = ActionError(
+            ErrorCode.INTERNAL_ERROR,
+            f"The action failed unexpectedly; trace id {record.trace_id}.",
+        ).as_error()
+    from tenants.config import user_message
+
+    error["user_message"] = user_message(tenant=tenant, code=error["code"]) or error["user_message"]
+    return error
+
+
+def _finish(record, spec, started: float, *, result=None, error=None, commit=False, worker=None):
+    """Store the outcome. `commit`: with the claim's transaction's COMMIT, in one round
+    trip. `worker`: the record is `accepted` (its claim was rolled back): claim and finish
+    it in one statement; it stays `accepted` here if another attempt has it."""
+    status = RecordStatus.ERROR if error else RecordStatus.OK
     record.result, record.error = result, error
     record.finished_at = timezone.now()
     record.duration_ms = int((time.monotonic() - started) * 1000)
     record.payload = redact_for(spec, record.payload)  # secrets are not kept once used
-    record.reply_to = record_finish(schema=_schema(), record=record)
+    if worker is None:
+        record.status = status
+        record.reply_to = record_finish(schema=_schema(), record=record, commit=commit)
+        return
+    record.status, accepted = status, record.status
+    if not record_finish_accepted(schema=_schema(), record=record, worker=worker):
+        record.status = accepted
 
 
 def _schema() -> str:

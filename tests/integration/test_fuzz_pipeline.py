@@ -3,6 +3,7 @@ actions.edge.pipeline.submit directly: whatever arrives, the answer is a valid r
 with a 4xx/2xx status, never an exception, and a refusal never echoes what was sent."""
 
 import json
+import re
 import uuid
 
 from hypothesis import HealthCheck, given, settings
@@ -137,7 +138,9 @@ def test_hostile_payloads_of_real_actions(tokens):
                 if isinstance(value, str) and value in spec.input.model_fields:
                     continue
                 if isinstance(value, str) and len(value) > 3 and value.strip():
-                    assert json.dumps(value)[1:-1] not in shown, "refusal echoed the input"
+                    # As a whole word: "form" is not echoed by "information".
+                    echoed = rf"(?<![A-Za-z0-9]){re.escape(json.dumps(value)[1:-1])}(?![A-Za-z0-9])"
+                    assert not re.search(echoed, shown), "refusal echoed the input"
 
     run()
     print(f"\n== hypothesis examples: {RUNS}")

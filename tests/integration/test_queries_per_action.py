@@ -1,20 +1,22 @@
 """Queries per action, pinned: a change that adds a round trip to the hot path shows here.
 
 The edge stores an accepted action with two statements (who is calling on which tenant
-with which roles; the record's INSERT); the worker runs it with four (claim; the roles
-again, which may have changed; the handler's INSERT; the result) and one COMMIT, plus at
-most one `SET search_path` when its thread last served another schema. Publishing is not a query
-(the outbox marks a whole batch published with one UPDATE per schema, on its own thread).
-"""
+with which roles; the record's INSERT). The worker runs a first delivery in one
+transaction with five statements in four round trips (BEGIN; the search_path, the claim
+and the roles again, which may have changed; the handler's INSERT; the result with the
+COMMIT); an older message without its sender takes four statements and two commits.
+Publishing is not a query (the outbox marks a whole batch published with one UPDATE per
+schema, on its own thread)."""
 
 import json
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
 
 from actions.contract.registry import Channel
 from actions.edge.pipeline import Ingress, submit
+from actions.models import ActionRecord, CtaEvent
 from actions.records import record_store
 from actions.worker import executor
 from tenants.models import User
@@ -56,9 +58,9 @@ def test_the_edge_accepts_an_action_with_two_queries(tokens):
     assert len(captured.captured_queries) == 2  # and no schema switch at the edge
 
 
-def _stored_record() -> str:
+def _stored_record(payload: dict | None = None) -> str:
     member = User.objects.get(email="member@acme.test")
-    env = envelope("analytics.cta.record", CTA)
+    env = envelope("analytics.cta.record", payload or CTA)
     record_store(
         schema="acme",
         id=env["id"],
@@ -68,7 +70,7 @@ def _stored_record() -> str:
         transport="rest",
         actor_id=member.pk,
         actor_email=member.email,
-        payload=CTA,
+        payload=payload or CTA,
         payload_hash="-",
         meta={},
         trace_id="t" * 32,
@@ -77,13 +79,54 @@ def _stored_record() -> str:
     return env["id"]
 
 
-@pytest.mark.parametrize("sender_known", [True, False], ids=["from-outbox", "sender-unknown"])
-def test_the_worker_runs_an_action_with_four_queries(sender_known):
-    """With the sender in the task message (the outbox puts it there) the claim and the
-    access go in one round trip; without it, one after the other: four statements both."""
+def test_a_first_delivery_runs_in_one_transaction_with_five_statements():
+    """With the sender in the task message (the outbox puts it there), a first delivery
+    sends the search_path, the claim and the access in one round trip, then the handler's
+    INSERT, then the result with the COMMIT: one transaction, and no `SET search_path`."""
     run: dict = dict(channel="user", schema="acme", worker="queries-test")
-    if sender_known:
-        run["actor_id"] = User.objects.get(email="member@acme.test").pk
+    run["actor_id"] = User.objects.get(email="member@acme.test").pk
+    assert executor.execute(record_id=_stored_record(), **run) == "ok"  # warm
+    record_id = _stored_record()
+    with CaptureQueriesContext(connection) as captured:
+        assert executor.execute(record_id=record_id, **run) == "ok"
+    statements = _statements(captured.captured_queries)
+    assert len(statements) == 5, statements
+    search_path, claim, access, handler, finish = statements
+    assert search_path.startswith("-- search_path\nSELECT set_config('search_path'")
+    assert claim.startswith('-- record_claim\nUPDATE "acme"."actions_actionrecord"')
+    assert access.startswith("-- access_resolve")
+    assert 'INSERT INTO "actions_ctaevent"' in handler
+    assert finish.startswith('-- record_finish\nUPDATE "acme"."actions_actionrecord"')
+    control = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(CONTROL)]
+    assert control.count("COMMIT") <= 1, control
+    assert not [c for c in control if c.startswith(("SET search_path", "-- async commit"))]
+    with schema_context("acme"):
+        record = ActionRecord.objects.get(id=record_id)
+    assert (record.status, record.attempts, record.published_at is not None) == ("ok", 1, True)
+
+
+def test_a_failed_first_delivery_writes_its_error_in_one_statement():
+    """The action fails (here its stored payload no longer fits its schema): the claim
+    rolls back with the transaction, and the error goes from `accepted` to `error` in one
+    statement, with the attempt counted."""
+    member = User.objects.get(email="member@acme.test")
+    record_id = _stored_record(payload={**CTA, "event": "not-an-event"})
+    with CaptureQueriesContext(connection) as captured:
+        status = executor.execute(
+            record_id=record_id, channel="user", schema="acme", worker="q", actor_id=member.pk
+        )
+    statements = _statements(captured.captured_queries)
+    with schema_context("acme"):
+        record = ActionRecord.objects.get(id=record_id)
+        assert not CtaEvent.objects.filter(message_id=record_id).exists()
+    assert (status, record.status, record.attempts) == ("error", "error", 1), record.error
+    assert statements[-1].startswith("-- record_finish_accepted"), statements
+
+
+def test_the_worker_runs_an_action_with_four_queries_without_the_sender():
+    """Without the sender in the task message (an older one), the claim and the access go
+    one after the other: four statements."""
+    run: dict = dict(channel="user", schema="acme", worker="queries-test")
     assert executor.execute(record_id=_stored_record(), **run) == "ok"  # warm
     record_id = _stored_record()
     with CaptureQueriesContext(connection) as captured:
