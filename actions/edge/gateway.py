@@ -6,6 +6,7 @@ thread), `record_envelope` reads a record back, `error_envelope` answers a refus
 
 import asyncio
 import re
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
+from actions.edge.fairgate import FairGate, tenant_of
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
@@ -123,16 +125,16 @@ async def post_action(
         source=source,
     )
     if wait <= 0:
-        outcome = await in_thread(submit, ingress)
+        outcome = await _submit_in_turn(ingress)
         return outcome.envelope, outcome.http_status
     replies = waiters()
     ingress.reply_to = replies.ready_queue or await in_thread(replies.queue)
     if ingress.reply_to is None:  # no broker: the outbox keeps the record, the client polls
-        outcome = await in_thread(submit, ingress)
+        outcome = await _submit_in_turn(ingress)
         return outcome.envelope, outcome.http_status
     ingress.correlation_id, answer = replies.register()
     try:
-        outcome = await in_thread(submit, ingress)
+        outcome = await _submit_in_turn(ingress)
         if outcome.finished:
             return outcome.envelope, outcome.http_status
         try:
@@ -151,6 +153,21 @@ async def post_action(
     if outcome.envelope["meta"].get("correlation_id"):
         env["meta"]["correlation_id"] = outcome.envelope["meta"]["correlation_id"]
     return env, http_status_of(env)
+
+
+_gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairGate]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _submit_in_turn(ingress: Ingress):
+    """`submit` on the pool, when this tenant's turn comes (actions.edge.fairgate)."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = FairGate(settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"])
+    async with gate.turn(tenant_of(ingress.body)):
+        return await in_thread(submit, ingress)
 
 
 # The edge's blocking work (the ORM, the broker) runs here, off the event loop. A plain

@@ -137,9 +137,9 @@ def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot) ->
             record=record,
             reason=f"gave up after {MAX_ATTEMPTS} attempts",
         )
+    _reply_all(record, schema)  # first: the client waits for it, the slot does not
     if slot:  # the outcome is committed: the tenant may have its next action published
         fairness.release(channel, schema, record_id)
-    _reply_all(record, schema)
     return record.status
 
 
