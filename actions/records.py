@@ -92,6 +92,19 @@ def claim_statement(*, schema: str, record_id: str, channel: str, worker: str) -
     return _statement("claim", schema), params
 
 
+_LOCK = sql.SQL(
+    "SELECT {fields} FROM {table} WHERE id = %(id)s AND status = 'accepted' "
+    "AND channel = %(channel)s FOR UPDATE"
+)
+
+
+def lock_statement(*, schema: str, record_id: str, channel: str) -> tuple:
+    """(statement, params) that locks an `accepted` record and returns it (`claimed_record`
+    reads the row): the claim of a first delivery, whose transaction then finishes the
+    record with `record_finish_accepted` and never writes a `running` version of it."""
+    return _statement("lock", schema), {"id": record_id, "channel": channel}
+
+
 def claimed_record(row) -> ActionRecord | None:
     """The record a claim statement returned, or None."""
     if row is None:
@@ -147,10 +160,13 @@ _FINISH_ACCEPTED = sql.SQL(
 )
 
 
-def record_finish_accepted(*, schema: str, record: ActionRecord, worker: str) -> bool:
-    """accepted -> finished in one statement: the outcome of an attempt whose claim was
-    rolled back with its handler's writes (actions.worker.executor, first delivery). False
-    when the record is no longer `accepted` (another attempt has it)."""
+def record_finish_accepted(
+    *, schema: str, record: ActionRecord, worker: str, commit: bool = False
+) -> bool:
+    """accepted -> finished in one statement, counting the attempt: the outcome of a first
+    delivery (actions.worker.executor), with its transaction's COMMIT when `commit`, or
+    written after its transaction rolled back. False when the record is no longer
+    `accepted` (another attempt has it)."""
     params = {
         "status": record.status,
         "result": _jsonb(record.result),
@@ -163,8 +179,9 @@ def record_finish_accepted(*, schema: str, record: ActionRecord, worker: str) ->
         "id": record.id,
         "channel": record.channel,
     }
-    row, _ = execute_prepared(
-        _statement("finish_accepted", schema), params, label="record_finish_accepted"
+    ((row, _),) = execute_prepared_batch(
+        [(_statement("finish_accepted", schema), params, "record_finish_accepted")],
+        commit=commit,
     )
     if row is None:
         return False
@@ -213,6 +230,7 @@ def _statement(kind: str, schema: str) -> bytes:
     template = {
         "store": _STORE,
         "claim": _CLAIM,
+        "lock": _LOCK,
         "finish": _FINISH,
         "finish_accepted": _FINISH_ACCEPTED,
         "published": _PUBLISHED,

@@ -18,8 +18,10 @@ Tasks take a schema and a record id and re-read the record. A record runs once:
 
 A first delivery (not redelivered, the sender named in the message) of an atomic action
 takes the short way: the claim, the handler's writes and the result are one transaction,
-in four round trips (BEGIN; search_path, claim and access; the handler; result and
-COMMIT). Holding the record's row lock from the claim to the commit fences it as the
+in four round trips (BEGIN; search_path, the record locked and the access; the handler;
+result and COMMIT). The claim is the row lock (`SELECT ... FOR UPDATE` of an `accepted`
+record): the record goes from `accepted` to its outcome in one UPDATE, never written as
+`running`. Holding the lock from the claim to the commit fences the record as the
 attempt counter does: a duplicate delivery waits for the commit and finds the record
 finished. A worker that dies meanwhile leaves the record `accepted`, its claim rolled back
 with everything else; RabbitMQ redelivers the message and the redelivery takes the long
@@ -61,6 +63,7 @@ from actions.records import (
     claim_statement,
     claimed_record,
     lease_expired_before,
+    lock_statement,
     record_claim,
     record_finish,
     record_finish_accepted,
@@ -163,31 +166,40 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
     from tenants.services import access_from_row, access_statement
 
     slug = _tenant_slug(schema)
-    claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
+    lock = lock_statement(schema=schema, record_id=record_id, channel=channel)
     access_sql = access_statement(user_id=actor_id, slug=slug)
     paths = connection._get_cursor_search_paths()  # type: ignore[attr-defined]
     search_path = (_SET_SEARCH_PATH, [",".join(map(quote_schema_name, paths))], "search_path")
     failure: BaseException | None = None
     try:
         with transaction.atomic():
-            _, (claim_row, _), (access_row, _) = execute_prepared_batch(
-                [search_path, (*claim, "record_claim"), (*access_sql, "access_resolve")]
+            _, (row, _), (access_row, _) = execute_prepared_batch(
+                [search_path, (*lock, "record_lock"), (*access_sql, "access_resolve")]
             )
             # django-tenants need not set it again for the handler's queries.
             connection.search_path_set_schemas = paths  # type: ignore[attr-defined]
-            record = claimed_record(claim_row)
+            record = claimed_record(row)
             if record is None or record.actor_id != actor_id:
                 raise _LongWay
             access = access_from_row(access_row, slug=access_sql[1]["slug"])
             spec = registry.get(record.action, record.version)
-            if not _atomic(spec) or record.attempts > MAX_ATTEMPTS:
-                return record, access  # the claim commits here; the long way goes on
+            if not _atomic(spec) or record.attempts >= MAX_ATTEMPTS:
+                # The long way: a real claim, committed here (the lock is held).
+                claimed = record_claim(
+                    schema=schema, record_id=record_id, channel=channel, worker=worker
+                )
+                if claimed is None:
+                    raise _LongWay
+                return claimed, access
+            # What the claim would have written, in memory: the outcome's UPDATE writes it.
+            record.status, record.attempts = RecordStatus.RUNNING, record.attempts + 1
+            record.started_at, record.executed_by = timezone.now(), worker
             started = time.monotonic()
             tenant, ctx = _context(spec, record, schema, access)
             try:
                 _crash_if_told(record)
                 result = _run(spec, record, ctx)
-                _finish(record, spec, started, result=result, commit=True)
+                _finish(record, spec, started, result=result, commit=True, worker=worker)
             except BaseException as exc:
                 failure = exc
                 raise
@@ -199,9 +211,9 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
             raise
         assert record is not None  # the handler ran, so the claim had found it
         error = _error_for(exc, record, schema, tenant)
-    # The handler failed: its writes and the claim were rolled back; the record is
-    # `accepted` again. Its error is written straight from there, in one statement.
-    record.status = RecordStatus.ACCEPTED
+    # The handler failed: its writes were rolled back and the lock released; the record
+    # is still `accepted`. Its error is written from there, in one statement.
+    record.status, record.attempts = RecordStatus.ACCEPTED, record.attempts - 1
     _finish(record, spec, started, error=error, worker=worker)
     if record.status == RecordStatus.ACCEPTED:  # another attempt took it meanwhile
         return _Done(record, ctx, superseded=True)
@@ -355,8 +367,9 @@ def _error_for(exc: BaseException, record, schema: str, tenant) -> dict:
 
 def _finish(record, spec, started: float, *, result=None, error=None, commit=False, worker=None):
     """Store the outcome. `commit`: with the claim's transaction's COMMIT, in one round
-    trip. `worker`: the record is `accepted` (its claim was rolled back): claim and finish
-    it in one statement; it stays `accepted` here if another attempt has it."""
+    trip. `worker`: the record is `accepted` in the database (a first delivery: locked,
+    or its transaction rolled back): count the attempt and finish it in one statement;
+    `record.status` stays as it was if another attempt has it."""
     status = RecordStatus.ERROR if error else RecordStatus.OK
     record.result, record.error = result, error
     record.finished_at = timezone.now()
@@ -366,9 +379,9 @@ def _finish(record, spec, started: float, *, result=None, error=None, commit=Fal
         record.status = status
         record.reply_to = record_finish(schema=_schema(), record=record, commit=commit)
         return
-    record.status, accepted = status, record.status
-    if not record_finish_accepted(schema=_schema(), record=record, worker=worker):
-        record.status = accepted
+    record.status, before = status, record.status
+    if not record_finish_accepted(schema=_schema(), record=record, worker=worker, commit=commit):
+        record.status = before  # another attempt has it (never while this one holds the lock)
 
 
 def _schema() -> str:

@@ -2,9 +2,9 @@
 
 The edge stores an accepted action with two statements (who is calling on which tenant
 with which roles; the record's INSERT). The worker runs a first delivery in one
-transaction with five statements in four round trips (BEGIN; the search_path, the claim
-and the roles again, which may have changed; the handler's INSERT; the result with the
-COMMIT); an older message without its sender takes four statements and two commits.
+transaction with five statements in four round trips (BEGIN; the search_path, the
+record's lock and the roles again, which may have changed; the handler's INSERT; the
+result with the COMMIT); an older message without its sender takes four statements and two commits.
 Publishing is not a query (the outbox marks a whole batch published with one UPDATE per
 schema, on its own thread)."""
 
@@ -81,8 +81,9 @@ def _stored_record(payload: dict | None = None) -> str:
 
 def test_a_first_delivery_runs_in_one_transaction_with_five_statements():
     """With the sender in the task message (the outbox puts it there), a first delivery
-    sends the search_path, the claim and the access in one round trip, then the handler's
-    INSERT, then the result with the COMMIT: one transaction, and no `SET search_path`."""
+    sends the search_path, the record's lock (its claim) and the access in one round
+    trip, then the handler's INSERT, then the result with the COMMIT: one transaction, one
+    UPDATE of the record, and no `SET search_path`."""
     run: dict = dict(channel="user", schema="acme", worker="queries-test")
     run["actor_id"] = User.objects.get(email="member@acme.test").pk
     assert executor.execute(record_id=_stored_record(), **run) == "ok"  # warm
@@ -93,10 +94,12 @@ def test_a_first_delivery_runs_in_one_transaction_with_five_statements():
     assert len(statements) == 5, statements
     search_path, claim, access, handler, finish = statements
     assert search_path.startswith("-- search_path\nSELECT set_config('search_path'")
-    assert claim.startswith('-- record_claim\nUPDATE "acme"."actions_actionrecord"')
+    # The claim is the row lock: the record goes from accepted to ok in one UPDATE.
+    assert claim.startswith('-- record_lock\nSELECT "id"')
+    assert claim.endswith("FOR UPDATE")
     assert access.startswith("-- access_resolve")
     assert 'INSERT INTO "actions_ctaevent"' in handler
-    assert finish.startswith('-- record_finish\nUPDATE "acme"."actions_actionrecord"')
+    assert finish.startswith('-- record_finish_accepted\nUPDATE "acme"."actions_actionrecord"')
     control = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(CONTROL)]
     assert control.count("COMMIT") <= 1, control
     assert not [c for c in control if c.startswith(("SET search_path", "-- async commit"))]
