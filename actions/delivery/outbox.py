@@ -23,7 +23,7 @@ from typing import Any
 
 import amqp
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 from kombu import Connection
@@ -515,7 +515,11 @@ def sweep(*, older_than_s: float | None = None) -> int:
                 status=RecordStatus.RUNNING,
                 started_at__lt=now - timedelta(seconds=LEASE_GRACE_S),
             )
-            stale = list(unpublished.order_by("created_at")[:500]) + [
+            with transaction.atomic():  # rows a worker holds are running now: not stale
+                waiting = list(
+                    unpublished.order_by("created_at").select_for_update(skip_locked=True)[:500]
+                )
+            stale = waiting + [
                 record
                 for record in running.order_by("started_at")[:500]
                 if record.started_at

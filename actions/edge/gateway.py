@@ -162,6 +162,8 @@ _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairGate]" = (
 
 async def _submit_in_turn(ingress: Ingress):
     """`submit` on the pool, when this tenant's turn comes (actions.edge.fairgate)."""
+    if settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"] <= 0:  # 0: no turns
+        return await in_thread(submit, ingress)
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:

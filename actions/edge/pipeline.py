@@ -12,8 +12,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
@@ -396,23 +397,34 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
     if record is not None:
         return record, True
     with schema_context(schema):  # the id was used before: the same message, or a conflict
-        with transaction.atomic():
-            record = ActionRecord.objects.select_for_update().get(id=request["id"])
-            if (record.action, record.version, record.payload_hash) != (
-                spec.name,
-                spec.version,
-                digest,
-            ):
-                raise ActionError(
-                    ErrorCode.CONFLICT,
-                    "This id was already used for a different message.",
-                    details={"id": request["id"]},
-                )
-            if reply and not record.finished:
-                # Answer this request too when the action completes.
-                record.reply_to = [*record.reply_to, *reply]
-                record.save(update_fields=["reply_to"])
-            return record, False
+        try:
+            with transaction.atomic():
+                # NOWAIT: a worker running the action holds its row until the outcome
+                # commits (actions.worker.executor); this request does not wait for that.
+                record = ActionRecord.objects.select_for_update(nowait=True).get(id=request["id"])
+                _same_message(record, spec, digest, request["id"])
+                if reply and not record.finished:
+                    # Answer this request too when the action completes.
+                    record.reply_to = [*record.reply_to, *reply]
+                    record.save(update_fields=["reply_to"])
+                return record, False
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+                raise
+        # Running now: read without the lock. No reply target is added; a waiting client
+        # reads the record when its wait ends (actions.edge.gateway).
+        record = ActionRecord.objects.get(id=request["id"])
+        _same_message(record, spec, digest, request["id"])
+        return record, False
+
+
+def _same_message(record, spec, digest: str, message_id) -> None:
+    if (record.action, record.version, record.payload_hash) != (spec.name, spec.version, digest):
+        raise ActionError(
+            ErrorCode.CONFLICT,
+            "This id was already used for a different message.",
+            details={"id": message_id},
+        )
 
 
 def unhandled(component: str, request: dict) -> dict:

@@ -207,8 +207,12 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
     except _LongWay:
         return None
     except Exception as exc:
-        if failure is not exc or dependency_lost(exc):
+        if dependency_lost(exc):
             raise
+        if failure is not exc:  # before the handler ran (nothing was written): the long way,
+            # whose committed claim and lease retry it (and give up after MAX_ATTEMPTS)
+            log.warning("record %s: the short way failed; taking the long way", record_id)
+            return None
         assert record is not None  # the handler ran, so the claim had found it
         error = _error_for(exc, record, schema, tenant)
     # The handler failed: its writes were rolled back and the lock released; the record

@@ -1,0 +1,83 @@
+"""A first delivery holds its record's row from the claim to the commit
+(actions.worker.executor). Nobody else may wait on that lock for the handler's duration:
+the edge answering the same id again reads the record without it, and the outbox's sweep
+leaves a held record alone (it is running, not stale)."""
+
+import json
+import time
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from actions.contract.registry import Channel
+from actions.delivery import outbox
+from actions.edge.pipeline import Ingress, submit
+from tests.conftest import envelope
+
+CTA = {"surface": "lock-test", "cta_id": "signup", "event": "click"}
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Stored records that nothing publishes, and a second connection to lock one with,
+    as a worker's first delivery does."""
+    monkeypatch.setattr(outbox, "publish", lambda **kwargs: None)
+    db = settings.DATABASES["default"]
+    other = psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+    )
+
+    def lock(record_id: str) -> None:
+        other.execute(
+            "SELECT id FROM acme.actions_actionrecord WHERE id = %s FOR UPDATE", [record_id]
+        )
+
+    yield lock
+    other.rollback()
+    other.close()
+
+
+def _submit(token: str, env: dict, reply_to: str | None = None):
+    ingress = Ingress(
+        channel=Channel.USER,
+        body=json.dumps(env).encode(),
+        authorization=f"Bearer {token}",
+        reply_to=reply_to,
+    )
+    return submit(ingress)
+
+
+def test_the_same_id_while_its_action_runs_is_answered_at_once(held, tokens):
+    token = tokens["member@acme.test"]
+    env = envelope("analytics.cta.record", CTA)
+    assert _submit(token, env).envelope["status"] == "pending"
+    held(env["id"])
+    started = time.monotonic()
+    again = _submit(token, env)
+    assert time.monotonic() - started < 2, "waited for the worker's lock"
+    assert again.envelope["status"] == "pending" and again.envelope["id"] == env["id"]
+    # ... and another payload under that id is still a conflict, lock or not.
+    other = {**env, "payload": {**CTA, "cta_id": "another"}}
+    refused = _submit(token, other)
+    assert refused.envelope["error"]["code"] == "conflict", refused.envelope
+
+
+def test_the_sweep_leaves_a_record_that_a_worker_holds(held, tokens, monkeypatch):
+    token = tokens["member@acme.test"]
+    envs = [envelope("analytics.cta.record", CTA) for _ in range(2)]
+    for env in envs:
+        assert _submit(token, env).envelope["status"] == "pending"
+    held(envs[0]["id"])
+    published: list[str] = []
+    real = outbox.task_message
+
+    def spy(item, **kwargs):
+        published.append(item.record_id)
+        return real(item, **kwargs)
+
+    monkeypatch.setattr(outbox, "task_message", spy)
+    time.sleep(0.05)
+    outbox.sweep(older_than_s=0)
+    assert envs[1]["id"] in published  # stale: stored, never published
+    assert envs[0]["id"] not in published  # held by a worker: running now
