@@ -4,38 +4,37 @@ The outbox keeps one tenant from filling the broker queue (actions.delivery.fair
 the web process is shared too: a tenant whose clients send as fast as they can keeps every
 pipeline thread busy, and another tenant's request waits behind all of theirs. So at most
 `limit` requests run the pipeline (steps 1-9, `submit`) at once per process, and when more
-wait, the next turn goes to the tenants in rotation, each tenant's requests in order
+wait, the next turn goes to the senders in rotation, each sender's requests in order
 (docs/architecture.md, "Fairness"). Waiting for an action's answer (`?wait`) takes no turn.
 
-The tenant is read from the raw body before anything is parsed (the envelope's `tenant`
-field, by a bounded search); it decides only the order of turns, never access: a body
-that names another tenant only queues behind that tenant's requests.
+Turns are per sender: the user of a valid bearer token (verified as the pipeline will
+verify it; tokens are verified once per process, tenants.tokens), else the client
+address. Nothing a client writes in its body decides its place: a flood spread over
+invented tenant names or forged tokens still waits in one queue, its address's.
 Everything here runs on the process's event loop: no locks.
 """
 
 import asyncio
 import collections
-import re
 from contextlib import asynccontextmanager
 
-_TENANT = re.compile(rb'"tenant"\s*:\s*"([A-Za-z0-9_.-]{1,64})"')
+from tenants.tokens import InvalidToken, claims_from_authorization
 
 
-def tenant_of(body: bytes | str | dict) -> str:
-    """The envelope's tenant as the body spells it, or "" (no turn of its own)."""
-    if isinstance(body, dict):
-        tenant = body.get("tenant")
-        return tenant if isinstance(tenant, str) else ""
-    raw = body.encode() if isinstance(body, str) else body
-    found = _TENANT.search(raw, 0, 4096)
-    return found.group(1).decode() if found else ""
+def sender_of(authorization: str | None, source: str) -> str:
+    """The queue a request waits in for its turn."""
+    try:
+        claims = claims_from_authorization(authorization)
+    except InvalidToken:
+        claims = None
+    return f"user:{claims['sub']}" if claims else f"address:{source}"
 
 
 class FairGate:
     def __init__(self, limit: int):
         self.limit = limit
         self.running = 0
-        # Tenants with requests waiting, in turn order; each its requests' futures in order.
+        # Senders with requests waiting, in turn order; each its requests' futures in order.
         self._waiting: collections.OrderedDict[str, collections.deque[asyncio.Future]] = (
             collections.OrderedDict()
         )
@@ -45,43 +44,43 @@ class FairGate:
         return sum(len(q) for q in self._waiting.values())
 
     @asynccontextmanager
-    async def turn(self, tenant: str):
-        await self._enter(tenant)
+    async def turn(self, sender: str):
+        await self._enter(sender)
         try:
             yield
         finally:
             self._leave()
 
-    async def _enter(self, tenant: str) -> None:
+    async def _enter(self, sender: str) -> None:
         if self.running < self.limit and not self._waiting:
             self.running += 1
             return
         future = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(tenant, collections.deque()).append(future)
+        self._waiting.setdefault(sender, collections.deque()).append(future)
         try:
             await future  # resolved by _leave, which hands over its running slot
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self._leave()  # the slot was handed over as the client went away
             else:
-                self._forget(tenant, future)
+                self._forget(sender, future)
             raise
 
-    def _forget(self, tenant: str, future: asyncio.Future) -> None:
-        queue = self._waiting.get(tenant)
+    def _forget(self, sender: str, future: asyncio.Future) -> None:
+        queue = self._waiting.get(sender)
         if queue is not None and future in queue:
             queue.remove(future)
             if not queue:
-                del self._waiting[tenant]
+                del self._waiting[sender]
 
     def _leave(self) -> None:
-        """Hand the slot to the first waiting request of the next tenant in turn."""
+        """Hand the slot to the first waiting request of the next sender in turn."""
         while self._waiting:
-            tenant, queue = next(iter(self._waiting.items()))
+            sender, queue = next(iter(self._waiting.items()))
             future = queue.popleft()
-            del self._waiting[tenant]
+            del self._waiting[sender]
             if queue:  # its next request waits at the back of the rotation
-                self._waiting[tenant] = queue
+                self._waiting[sender] = queue
             if not future.done():
                 future.set_result(None)
                 return

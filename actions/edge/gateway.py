@@ -19,7 +19,7 @@ from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
-from actions.edge.fairgate import FairGate, tenant_of
+from actions.edge.fairgate import FairGate, sender_of
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
@@ -161,14 +161,14 @@ _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairGate]" = (
 
 
 async def _submit_in_turn(ingress: Ingress):
-    """`submit` on the pool, when this tenant's turn comes (actions.edge.fairgate)."""
+    """`submit` on the pool, when this sender's turn comes (actions.edge.fairgate)."""
     if settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"] <= 0:  # 0: no turns
         return await in_thread(submit, ingress)
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
         gate = _gates[loop] = FairGate(settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"])
-    async with gate.turn(tenant_of(ingress.body)):
+    async with gate.turn(sender_of(ingress.authorization, ingress.source)):
         return await in_thread(submit, ingress)
 
 

@@ -1,16 +1,26 @@
 """The edge's fair turns (actions.edge.fairgate): at most `limit` requests in the pipeline,
-and the next turn goes to the tenants in rotation."""
+and the next turn goes to the senders in rotation."""
 
 import asyncio
+import time
 
-from actions.edge.fairgate import FairGate, tenant_of
+import jwt
+from django.conf import settings
+
+from actions.edge.fairgate import FairGate, sender_of
 
 
-def test_the_tenant_is_read_from_the_raw_body():
-    assert tenant_of(b'{"api": "1", "tenant": "beta", "payload": {}}') == "beta"
-    assert tenant_of('{"tenant" : "acme"}') == "acme"
-    assert tenant_of({"tenant": "acme"}) == "acme"
-    assert tenant_of(b'{"tenant": 7}') == "" and tenant_of(b"not json") == ""
+def test_a_request_waits_in_its_senders_queue():
+    now = int(time.time())
+    claims = {"iss": settings.SWITCHBOARD["JWT_ISSUER"], "sub": "7", "jti": "fair-1"}
+    claims |= {"typ": "access", "iat": now, "exp": now + 60}
+    token = jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
+    assert sender_of(f"Bearer {token}", "198.51.100.7") == "user:7"
+    # No token, a forged one, a refresh token: the client's address, whatever the body says.
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert sender_of(None, "198.51.100.7") == "address:198.51.100.7"
+    assert sender_of(f"Bearer {forged}", "198.51.100.7") == "address:198.51.100.7"
+    assert sender_of("Basic xyz", "198.51.100.7") == "address:198.51.100.7"
 
 
 def test_turns_rotate_over_tenants_and_never_exceed_the_limit():
