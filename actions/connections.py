@@ -1,5 +1,6 @@
 """Database connections of long-lived threads (web executor threads, ingress threads,
-worker threads), which never see Django's request_started/finished signals.
+worker threads), which never see Django's request_started/finished signals; and their
+Redis clients (`thread_redis`).
 
 Django's `close_old_connections` with CONN_HEALTH_CHECKS pings the database before every
 unit of work: one more round trip per action. Instead a connection is dropped when a
@@ -7,9 +8,26 @@ query on it failed (the database restarted, the network broke) or it reached
 CONN_MAX_AGE, and the next unit of work opens a fresh one.
 """
 
+import threading
 import time
 
+import redis
 from django.db import connection
+
+_redis = threading.local()
+
+
+def thread_redis(url: str, *, socket_timeout: float) -> redis.Redis:
+    """This thread's Redis client for `url` (the rate limits, the fairness slots): short
+    timeouts, since every caller fails open when Redis does not answer."""
+    clients: dict = _redis.__dict__.setdefault("clients", {})
+    key = (url, socket_timeout)
+    if key not in clients:
+        clients[key] = redis.Redis.from_url(
+            url, socket_connect_timeout=0.2, socket_timeout=socket_timeout, health_check_interval=30
+        )
+    client: redis.Redis = clients[key]
+    return client
 
 
 def connection_ready() -> None:

@@ -24,8 +24,8 @@ Redis down fails OPEN, as the rate limits do: records are published without a sl
 (FIFO, no fairness) and nothing waits on a cache; the circuit stays open a few seconds.
 """
 
+import hashlib
 import logging
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,9 +34,10 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from actions.connections import thread_redis
+
 log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
-_local = threading.local()
 _down_until = 0.0
 
 # KEYS[1] the set; ARGV: now, cap, ttl, refresh_before, ids... -> {granted, refused}: ids
@@ -87,24 +88,10 @@ def key(channel: str, schema: str) -> str:
 
 
 def _client() -> redis.Redis:
-    url: str = _conf()["REDIS_URL"]
-    client = getattr(_local, "client", None)
-    if client is None or getattr(_local, "url", None) != url:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=0.2, socket_timeout=0.5, health_check_interval=30
-        )
-        _local.client, _local.url = client, url
-        _local.acquire_sha = None
-    return client
+    return thread_redis(_conf()["REDIS_URL"], socket_timeout=0.5)
 
 
-def _acquire_sha(client: redis.Redis, *, reload: bool = False) -> str:
-    """The acquire script's SHA, loaded once per connection. (redis-py's registered
-    scripts ask SCRIPT EXISTS before every pipeline: one round trip more per batch.)"""
-    if reload or _local.acquire_sha is None:
-        _local.acquire_sha = client.script_load(_ACQUIRE)
-    sha: str = _local.acquire_sha
-    return sha
+_ACQUIRE_SHA = hashlib.sha1(_ACQUIRE.encode()).hexdigest()  # what SCRIPT LOAD answers
 
 
 def _available() -> bool:
@@ -142,19 +129,21 @@ def acquire(
     try:
         client = _client()
         now = time.time()
+        # By SHA: redis-py's registered scripts ask SCRIPT EXISTS before every pipeline.
         for attempt in (1, 2):
-            sha = _acquire_sha(client, reload=attempt == 2)
+            if attempt == 2:
+                client.script_load(_ACQUIRE)
             pipe = client.pipeline(transaction=False)
             for schema in schemas:
                 args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
                 args += wanted[schema]
-                pipe.evalsha(sha, 1, key(channel, schema), *args)
+                pipe.evalsha(_ACQUIRE_SHA, 1, key(channel, schema), *args)
                 if serving:
                     pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)
             try:
                 replies = pipe.execute()
                 break
-            except redis.exceptions.NoScriptError:  # Redis restarted: load it again
+            except redis.exceptions.NoScriptError:  # not loaded yet (or Redis restarted)
                 if attempt == 2:
                     raise
     except redis.RedisError as exc:

@@ -33,7 +33,6 @@ abuse; refusing every action because a cache is down would be a worse outage.
 """
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +40,12 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from actions.connections import thread_redis
 from actions.contract.errors import ActionError, ErrorCode
 from tenants.config import DEFAULTS, config_effective
 
 log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
-_local = threading.local()
 _down_until = 0.0
 NO_ADDRESS = frozenset({"", "amqp"})  # AMQP publishers are authenticated by the broker
 REFUSAL_CODES = frozenset(
@@ -93,14 +92,7 @@ def _conf() -> dict[str, Any]:
 
 
 def _client() -> redis.Redis:
-    url: str = _conf()["REDIS_URL"]
-    client = getattr(_local, "client", None)
-    if client is None or getattr(_local, "url", None) != url:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=0.2, socket_timeout=0.2, health_check_interval=30
-        )
-        _local.client, _local.url = client, url
-    return client
+    return thread_redis(_conf()["REDIS_URL"], socket_timeout=0.2)
 
 
 def _key(*parts: str) -> str:

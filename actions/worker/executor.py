@@ -119,7 +119,6 @@ def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot) ->
             if first.superseded:
                 return "superseded"
             record, ctx = first.record, first.ctx
-            audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
         else:
             claimed = first or _claim_with_access(
                 record_id, channel, worker, schema, actor_id, redelivered
@@ -133,6 +132,7 @@ def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot) ->
             if outcome is None:
                 return "superseded"
             ctx, gave_up = outcome
+        audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
     if gave_up:  # its message goes to the dead-letter queue for an operator to look at
         deadletter.park(
             channel=channel,
@@ -217,7 +217,7 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
         error = _error_for(exc, record, schema, tenant)
     # The handler failed: its writes were rolled back and the lock released; the record
     # is still `accepted`. Its error is written from there, in one statement.
-    record.status, record.attempts = RecordStatus.ACCEPTED, record.attempts - 1
+    record.status = RecordStatus.ACCEPTED
     _finish(record, spec, started, error=error, worker=worker)
     if record.status == RecordStatus.ACCEPTED:  # another attempt took it meanwhile
         return _Done(record, ctx, superseded=True)
@@ -254,7 +254,6 @@ def _execute_claimed(record, access, schema: str, record_id: str):
         except LeaseLost:
             log.warning("record %s was taken over by a later attempt", record_id)
             return None
-    audit.action_log_write(tenant=ctx.tenant, record=record, roles=ctx.roles)
     return ctx, gave_up
 
 

@@ -81,3 +81,58 @@ def test_the_sweep_leaves_a_record_that_a_worker_holds(held, tokens, monkeypatch
     outbox.sweep(older_than_s=0)
     assert envs[1]["id"] in published  # stale: stored, never published
     assert envs[0]["id"] not in published  # held by a worker: running now
+
+
+def test_marking_published_skips_a_record_that_a_worker_holds(held, tokens):
+    from django_tenants.utils import schema_context
+
+    from actions.models import ActionRecord
+    from actions.records import records_mark_published
+
+    token = tokens["member@acme.test"]
+    envs = [envelope("analytics.cta.record", CTA) for _ in range(2)]
+    for env in envs:
+        assert _submit(token, env).envelope["status"] == "pending"
+    held(envs[0]["id"])
+    started = time.monotonic()
+    records_mark_published(schema="acme", record_ids=[env["id"] for env in envs])
+    assert time.monotonic() - started < 2, "waited for the worker's lock"
+    with schema_context("acme"):
+        marked = dict(
+            ActionRecord.objects.filter(id__in=[e["id"] for e in envs]).values_list(
+                "id", "published_at"
+            )
+        )
+    assert {str(k): v is not None for k, v in marked.items()} == {
+        envs[0]["id"]: False,  # held: its worker's outcome sets published_at
+        envs[1]["id"]: True,
+    }
+
+
+def test_an_error_before_the_handler_sends_the_record_the_long_way(monkeypatch, tokens):
+    from django_tenants.utils import schema_context
+
+    from actions.models import ActionRecord
+    from actions.worker import executor
+    from tenants.models import User
+
+    monkeypatch.setattr(outbox, "publish", lambda **kwargs: None)
+    env = envelope("analytics.cta.record", CTA)
+    assert _submit(tokens["member@acme.test"], env).envelope["status"] == "pending"
+    real, calls = executor._context, []
+
+    def fails_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug before the handler")
+        return real(*args)
+
+    monkeypatch.setattr(executor, "_context", fails_once)
+    member = User.objects.get(email="member@acme.test")
+    status = executor.execute(
+        channel="user", schema="acme", record_id=env["id"], worker="w", actor_id=member.pk
+    )
+    with schema_context("acme"):
+        record = ActionRecord.objects.get(id=env["id"])
+    assert len(calls) == 2  # the short way failed, the long way ran it
+    assert (status, record.status, record.attempts) == ("ok", "ok", 1)

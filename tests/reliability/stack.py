@@ -11,15 +11,15 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
+from tests.bench.spine import cta_envelope
+
 ROOT = Path(__file__).resolve().parents[2]
-ACTION = "analytics.cta.record"
 POISON = "poison-pill"  # a cta with this surface kills its worker (SWITCHBOARD_TEST_CRASH_ON)
 RETRYABLE = {503}  # `unavailable`: send the same message again
 
@@ -154,13 +154,7 @@ class Stack:
 
 
 def cta(surface: str = "faults") -> dict:
-    return {
-        "api": "1",
-        "id": str(uuid.uuid4()),
-        "action": ACTION,
-        "tenant": "acme",
-        "payload": {"surface": surface, "cta_id": "signup", "event": "click"},
-    }
+    return cta_envelope(surface)
 
 
 @dataclass
