@@ -57,6 +57,12 @@ class ActionRecord(models.Model):
                 condition=models.Q(published_at__isnull=True),
             ),
             models.Index(fields=["-created_at"], name="record_newest"),
+            # Records left running (their worker died): what the outbox sweep looks for.
+            models.Index(
+                fields=["started_at"],
+                name="record_running",
+                condition=models.Q(status="running"),
+            ),
         ]
 
     @property

@@ -223,6 +223,23 @@ def records_unpublished(*, schema: str, channel: str, limit: int) -> list[tuple[
         return [(str(id_), action, actor_id) for id_, action, actor_id in cursor.fetchall()]
 
 
+_STILL_UNPUBLISHED = sql.SQL(
+    "SELECT id FROM {table} WHERE id = ANY(%s) AND published_at IS NULL AND status = 'accepted'"
+)
+
+
+def records_still_unpublished(*, schema: str, record_ids: list[str]) -> set[str]:
+    """Those of `record_ids` still stored and unpublished (read from the table a while ago,
+    they may have been published and run since)."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statement("still_unpublished", schema).decode(),
+            [[uuid.UUID(i) for i in record_ids]],
+        )
+        return {str(id_) for (id_,) in cursor.fetchall()}
+
+
 @functools.lru_cache(maxsize=4096)
 def _statement(kind: str, schema: str) -> bytes:
     """A hot statement for `schema`, its table named with the schema (config.db), as the
@@ -235,6 +252,7 @@ def _statement(kind: str, schema: str) -> bytes:
         "finish_accepted": _FINISH_ACCEPTED,
         "published": _PUBLISHED,
         "unpublished": _UNPUBLISHED,
+        "still_unpublished": _STILL_UNPUBLISHED,
     }
     return (
         template[kind]

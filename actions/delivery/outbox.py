@@ -37,6 +37,7 @@ from actions.records import (
     LEASE_GRACE_S,
     lease_expired_before,
     records_mark_published,
+    records_still_unpublished,
     records_unpublished,
 )
 from config.queues import (
@@ -47,6 +48,7 @@ from config.queues import (
     routing_key,
 )
 from tenants.platform import slug_for_schema
+from tenants.schema_scan import schemas_with_rows
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +242,7 @@ class Publisher:
                     held.items.extend(
                         Pending(schema, row[0], self.channel, row[1], row[2]) for row in rows
                     )
+                    held.from_table.update(row[0] for row in rows)
                     held.more_in_table = len(rows) >= self.HOLD_MAX
         except Exception:
             log.warning("could not read the held-back records", exc_info=True)
@@ -257,11 +260,30 @@ class Publisher:
             asked = [held.items.popleft() for _ in wanted[schema]]
             # Refused ones wait at the front; ids holding a slot already are someone else's.
             held.items.extendleft(reversed([i for i in asked if i.record_id in grant.refused]))
-            per_schema.append([item for item in asked if item.record_id in grant.granted])
+            granted = [item for item in asked if item.record_id in grant.granted]
+            per_schema.append(self._still_unpublished(schema, held, granted))
             if grant.granted:  # round robin: a tenant served now goes to the back
                 self._backlog[schema] = self._backlog.pop(schema)
         batch = [item for turn in itertools.zip_longest(*per_schema) for item in turn if item]
         self._publish_confirmed(batch, slot=any(g.gated for g in grants.values()))
+
+    def _still_unpublished(self, schema: str, held: "_Backlog", granted: list[Pending]):
+        """`granted` without the records read from the table that were published since
+        (by the sweep, whose copy may even have run and freed its slot): publishing them
+        again would run nothing twice, but would send a task for nothing. Their slots are
+        freed."""
+        read = [item.record_id for item in granted if item.record_id in held.from_table]
+        if not read:
+            return granted
+        held.from_table.difference_update(read)
+        try:
+            still = records_still_unpublished(schema=schema, record_ids=read)
+        except Exception:
+            log.warning("could not check the held-back records", exc_info=True)
+            return granted  # published anyway: the worker skips what is already done
+        gone = [i for i in read if i not in still]
+        fairness.forget(self.channel, schema, gone)
+        return [item for item in granted if item.record_id not in gone]
 
     def _publish_confirmed(self, batch: list[Pending], *, slot: bool) -> None:
         if not batch:
@@ -366,6 +388,7 @@ class _Backlog:
 
     items: collections.deque[Pending] = field(default_factory=collections.deque)
     more_in_table: bool = False
+    from_table: set[str] = field(default_factory=set)  # ids read from the table
 
     def __bool__(self) -> bool:
         return bool(self.items) or self.more_in_table
@@ -503,7 +526,21 @@ def sweep(*, older_than_s: float | None = None) -> int:
     # Tenants whose backlog a live publisher works through: their unpublished records are
     # its to publish (the sweep still takes over records running past their lease).
     served = {c: fairness.served(c, schemas) for c in held}
-    for schema in schemas:
+    # Only the schemas with something to do are visited: stale records (found for all
+    # schemas in a few queries) or slots to reconcile.
+    visit = schemas_with_rows(
+        schemas,
+        table=ActionRecord._meta.db_table,
+        where=_STALE,
+        params={
+            "accepted": RecordStatus.ACCEPTED,
+            "created_before": now - timedelta(seconds=grace),
+            "running": RecordStatus.RUNNING,
+            "started_before": now - timedelta(seconds=LEASE_GRACE_S),
+        },
+    )
+    visit.update(schema for ids in held.values() for schema in ids)
+    for schema in [s for s in schemas if s in visit]:
         with schema_context(schema):
             _reconcile_slots(schema, {c: ids[schema] for c, ids in held.items() if schema in ids})
             unpublished = ActionRecord.objects.filter(
@@ -554,6 +591,14 @@ def sweep(*, older_than_s: float | None = None) -> int:
                     sweeper.close()
     connection.close_if_unusable_or_obsolete()
     return count
+
+
+# A record the sweep may have to publish again: what the two queries of `sweep` look for
+# (the partial indexes `record_unpublished` and `record_running` serve them).
+_STALE = (
+    "(published_at IS NULL AND status = %(accepted)s AND created_at < %(created_before)s)"
+    " OR (status = %(running)s AND started_at < %(started_before)s)"
+)
 
 
 def _reconcile_slots(schema: str, held: dict[str, list[str]]) -> None:

@@ -11,13 +11,19 @@ in the same run.
 - *dispatch*: `analytics.cta.record` through the running stack (uvicorn, user worker,
   user ingress, as `make run`), REST `?wait`, one at a time, each for a tenant drawn at
   random among all N: p50 against the first size's figure (`x1st`; the first size counts
-  the tenants already there: run on a fresh database for a 10-tenant row).
+  the tenants already there: run on a fresh database for a 10-tenant row). Twice: at
+  first touch (at 1,000 most calls go to a tenant no database connection has met since
+  the stack started: PostgreSQL loads that schema's table descriptions into the
+  connection's cache) and warm (after one action for every tenant, as on a system that
+  has run a while).
+- *periodic work*: the outbox sweep (due every 10 s) and the secrets purge (every 60 s)
+  over every schema, with nothing to do: what a running system pays for its tenants.
 - *log lines/s*: four writer processes appending tenant action-log lines
   (audit/jsonlines.py) to the existing logs of tenants drawn at random among N (a writer
   keeps 256 descriptors: at 1,000 most lines reopen a file); then every line is read
   back: none lost, none twice, none torn, none in another tenant's file.
-Then the migration of every schema: the last three migrations of `actions` (an added
-column, then new tables, which depend on it) taken out of all of them, and
+Then the migration of every schema: the last four migrations of `actions` (an added
+column, then new tables and an index, which depend on it) taken out of all of them, and
 `migrate_schemas` puts them back with its pool of processes.
 
 The bench tenants (`scale_*`) are dropped at the end. `make bench`; SCALE_SIZES=10,100
@@ -28,6 +34,7 @@ import http.client
 import io
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import random
 import socket
@@ -56,7 +63,7 @@ pytestmark = pytest.mark.bench
 SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "10,100,1000").split(",")]
 PREFIX = "scale_"
 USER = "scale@bench.test"
-CREATE_N, SERIAL_N, WARM_N = 3, 300, 50
+CREATE_N, SERIAL_N, WARM_N, PERIODIC_N = 3, 300, 50, 3
 WRITERS, LINES_PER_WRITER = 4, 10000
 STOCK_SAMPLE = 100
 
@@ -147,18 +154,20 @@ def _migrate_noop_stock(schemas: list[str]) -> tuple[float, bool]:
 
 
 def _put_all_behind(schemas: list[str]) -> None:
-    """As if every schema predated actions 0002 (a column), 0003 and 0004 (new tables):
-    the migrations that depend on 0002 go with it, so the history stays consistent."""
+    """As if every schema predated actions 0002 (a column), 0003 and 0004 (new tables) and
+    0005 (an index): the migrations that depend on 0002 go with it, so the history stays
+    consistent."""
     with connection.cursor() as cursor:
         for s in schemas:
             cursor.execute(
                 sql.SQL(
                     "DROP TABLE {s}.actions_message, {s}.actions_conversation,"
                     " {s}.actions_ctaevent;"
+                    " DROP INDEX {s}.record_running;"
                     " ALTER TABLE {s}.actions_actionrecord DROP COLUMN secrets_purged_at;"
                     " DELETE FROM {s}.django_migrations WHERE app = 'actions' AND name IN"
                     " ('0002_record_secrets_purged_at', '0003_cta_event',"
-                    " '0004_conversation_message')"
+                    " '0004_conversation_message', '0005_record_running')"
                 ).format(s=sql.Identifier(s))
             )
 
@@ -189,6 +198,51 @@ def _dispatch(port: int, token: str, tenants: list[str], n: int) -> dict:
     result = spine.figures(latencies, sum(latencies))
     result["errors"], result["first_error"] = len(errors), (errors[0] if errors else None)
     return result
+
+
+def _dispatch_each(port: int, token: str, tenants: list[str]) -> None:
+    """One action for every tenant, in random order, from 4 clients (the web and the
+    workers spread them over their connections, as under load)."""
+    order = random.sample(tenants, len(tenants))
+    with multiprocessing.pool.ThreadPool(4) as pool:
+        results = pool.map(
+            lambda part: _dispatch_list(port, token, part), [order[i::4] for i in range(4)]
+        )
+    assert not any(results), results
+
+
+def _dispatch_list(port: int, token: str, tenants: list[str]) -> list[dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    errors = []
+    for tenant in tenants:
+        envelope = spine.cta_envelope("bench-scale") | {"tenant": tenant}
+        conn.request(
+            "POST",
+            "/api/v1/actions?wait=10",
+            body=json.dumps(envelope),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        answer = json.loads(conn.getresponse().read())
+        if answer["status"] != "ok":
+            errors.append(answer)
+    conn.close()
+    return errors
+
+
+def _periodic() -> tuple[float, float]:
+    """Seconds of the outbox sweep and of the secrets purge over every schema (median)."""
+    from actions.delivery import outbox
+    from actions.worker import retention
+
+    out = []
+    for task in (outbox.sweep, retention.purge_secrets):
+        took = []
+        for _ in range(PERIODIC_N):
+            started = time.perf_counter()
+            task()
+            took.append(time.perf_counter() - started)
+        out.append(statistics.median(took))
+    return out[0], out[1]
 
 
 # --- tenant action logs ----------------------------------------------------------------------
@@ -272,6 +326,12 @@ def test_a_thousand_tenants(capsys):
             _dispatch(stack.port, token, member_of, WARM_N)
             dispatch = _dispatch(stack.port, token, member_of, SERIAL_N)
             assert dispatch["errors"] == 0, dispatch["first_error"]
+            # Warm: every tenant served once more first, as on a system that has run a while
+            # (each database connection has then met each tenant's tables).
+            _dispatch_each(stack.port, token, member_of)
+            warm = _dispatch(stack.port, token, member_of, SERIAL_N)
+            assert warm["errors"] == 0, warm["first_error"]
+            sweep_s, purge_s = _periodic()
             logs = _log_lines(schemas)
             assert logs["lost"] == logs["duplicated"] == logs["torn"] == logs["misplaced"] == 0
             rows.append(
@@ -285,6 +345,10 @@ def test_a_thousand_tenants(capsys):
                     "estimated": estimated,
                     "p50_ms": dispatch["p50_ms"],
                     "p95_ms": dispatch["p95_ms"],
+                    "warm_p50_ms": warm["p50_ms"],
+                    "warm_p95_ms": warm["p95_ms"],
+                    "sweep_s": sweep_s,
+                    "purge_s": purge_s,
                     "lines_per_s": logs["lines_per_s"],
                 }
             )
@@ -326,9 +390,27 @@ def test_a_thousand_tenants(capsys):
                 f"{row['lines_per_s'] / base['lines_per_s']:5.2f}"
             )
         print(f"[bench] * timed on {STOCK_SAMPLE} schemas, scaled to all")
+        print(
+            f"[bench] dispatch, first touch (above) and warm (every tenant served once "
+            f"before: each connection has met its tables); periodic work over all schemas "
+            f"(median of {PERIODIC_N}): the outbox sweep (every 10 s) and the secrets purge "
+            f"(every 60 s), finding nothing to do"
+        )
+        print(
+            f"[bench] {'tenants':>7s} {'1st p50':>7s} {'x1st':>5s} {'warm p50':>8s} {'x1st':>5s} "
+            f"{'p95':>6s} {'sweep s':>8s} {'purge s':>8s}"
+        )
+        for row in rows:
+            print(
+                f"[bench] {row['tenants']:7d} {row['p50_ms']:7.1f} "
+                f"{row['p50_ms'] / base['p50_ms']:5.2f} {row['warm_p50_ms']:8.1f} "
+                f"{row['warm_p50_ms'] / base['warm_p50_ms']:5.2f} {row['warm_p95_ms']:6.1f} "
+                f"{row['sweep_s']:8.3f} {row['purge_s']:8.3f}"
+            )
         if migrate_all:
             print(
-                f"[bench] an added column and three new tables into {migrate_all[0]} schemas: "
+                f"[bench] an added column, three new tables and an index into "
+                f"{migrate_all[0]} schemas: "
                 f"{migrate_all[1]:.0f} s with {settings.TENANT_MULTIPROCESSING_MAX_PROCESSES} "
                 f"processes"
             )

@@ -15,6 +15,7 @@ from tenants.models import Tenant
 from tests.tenancy import unique
 
 LATEST = ("actions", "0004_conversation_message")  # creates actions_conversation, _message
+AFTER_LATEST = ("actions", "0005_record_running")  # depends on it: goes with it
 
 
 @pytest.fixture
@@ -35,16 +36,21 @@ def fresh_tenants():
 
 
 def _put_behind(slug: str) -> None:
-    """As if the schema were created before the latest migration: its table and row gone."""
+    """As if the schema were created before LATEST: its tables and row gone, with those of
+    the migration after it (which depends on it)."""
     with connection.cursor() as cursor:
         schema = sql.Identifier(slug)
         cursor.execute(
             sql.SQL("DROP TABLE {}.actions_message, {}.actions_conversation").format(schema, schema)
         )
-        cursor.execute(
-            sql.SQL("DELETE FROM {}.django_migrations WHERE app = %s AND name = %s").format(schema),
-            LATEST,
-        )
+        cursor.execute(sql.SQL("DROP INDEX {}.record_running").format(schema))
+        for migration in (LATEST, AFTER_LATEST):
+            cursor.execute(
+                sql.SQL("DELETE FROM {}.django_migrations WHERE app = %s AND name = %s").format(
+                    schema
+                ),
+                migration,
+            )
 
 
 def _has_table(slug: str, table: str) -> bool:
@@ -60,7 +66,7 @@ def _migrate(**options) -> str:
 
 
 def test_the_migration_graph_is_what_a_migrated_schema_records():
-    assert LATEST in migrations_on_disk()
+    assert LATEST in migrations_on_disk() and AFTER_LATEST in migrations_on_disk()
     assert schemas_behind(["acme", "beta"]) == []
 
 
