@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from tenants.tokens import InvalidToken, claims_from_authorization
 
 
-def sender_of(authorization: str | None, source: str) -> str:
+def turn_key(authorization: str | None, source: str) -> str:
     """The queue a request waits in for its turn."""
     try:
         claims = claims_from_authorization(authorization)

@@ -19,7 +19,7 @@ from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
-from actions.edge.fairgate import FairGate, sender_of
+from actions.edge.fairgate import FairGate, turn_key
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
@@ -168,7 +168,7 @@ async def _submit_in_turn(ingress: Ingress):
     gate = _gates.get(loop)
     if gate is None:
         gate = _gates[loop] = FairGate(settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"])
-    async with gate.turn(sender_of(ingress.authorization, ingress.source)):
+    async with gate.turn(turn_key(ingress.authorization, ingress.source)):
         return await in_thread(submit, ingress)
 
 

@@ -176,12 +176,12 @@ SWITCHBOARD: dict[str, Any] = {
     # refused messages (invalid, invalid payload, hostile) per address and per actor.
     "REDIS_URL": env("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "REDIS_PREFIX": env("SWITCHBOARD_REDIS_PREFIX", "switchboard"),
+    # Requests in the pipeline at once per web process; more wait, their turns rotating
+    # over senders (actions/edge/fairgate.py). 0: no turns.
+    "EDGE_PIPELINE_TURNS": int(env("SWITCHBOARD_EDGE_PIPELINE_TURNS", "2")),
     # Fair scheduling (actions/delivery/fairness.py, docs/architecture.md#fairness): per
     # channel, the most actions of one tenant published to the broker and not yet finished;
     # the rest wait in the tenant's records table and go out as slots free. 0: off (FIFO).
-    # Requests in the pipeline at once per web process; more wait, their turns rotating
-    # over tenants (actions/edge/fairgate.py).
-    "EDGE_PIPELINE_TURNS": int(env("SWITCHBOARD_EDGE_PIPELINE_TURNS", "2")),
     "TENANT_INFLIGHT_CAP": {
         "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "8")),
         "admin": int(env("SWITCHBOARD_INFLIGHT_CAP_ADMIN", "8")),

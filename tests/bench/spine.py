@@ -129,11 +129,18 @@ class Stack:
 
 
 # --- REST clients ----------------------------------------------------------------------------
-def rest_call(conn: http.client.HTTPConnection, token: str, wait: float = 10) -> dict:
+def rest_call(
+    conn: http.client.HTTPConnection,
+    token: str,
+    wait: float = 10,
+    *,
+    tenant: str = "acme",
+    surface: str = "bench-spine",
+) -> dict:
     conn.request(
         "POST",
         f"/api/v1/actions?wait={wait}",
-        body=json.dumps(cta_envelope()),
+        body=json.dumps(cta_envelope(surface) | {"tenant": tenant}),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     response = conn.getresponse()

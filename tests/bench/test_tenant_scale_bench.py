@@ -179,22 +179,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _dispatch(port: int, token: str, tenants: list[str], n: int) -> dict:
+def _calls(port: int, token: str, tenants: list[str]) -> tuple[list[float], list[dict]]:
+    """One action for each of `tenants`, in order, one at a time: (latencies, errors)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies, errors = [], []
-    for _ in range(n):
-        envelope = spine.cta_envelope("bench-scale") | {"tenant": random.choice(tenants)}
+    for tenant in tenants:
         started = time.perf_counter()
-        conn.request(
-            "POST",
-            "/api/v1/actions?wait=10",
-            body=json.dumps(envelope),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        answer = json.loads(conn.getresponse().read())
+        answer = spine.rest_call(conn, token, tenant=tenant, surface="bench-scale")
         took = time.perf_counter() - started
         (latencies.append(took) if answer["status"] == "ok" else errors.append(answer))
     conn.close()
+    return latencies, errors
+
+
+def _dispatch(port: int, token: str, tenants: list[str], n: int) -> dict:
+    latencies, errors = _calls(port, token, [random.choice(tenants) for _ in range(n)])
     result = spine.figures(latencies, sum(latencies))
     result["errors"], result["first_error"] = len(errors), (errors[0] if errors else None)
     return result
@@ -205,28 +204,9 @@ def _dispatch_each(port: int, token: str, tenants: list[str]) -> None:
     workers spread them over their connections, as under load)."""
     order = random.sample(tenants, len(tenants))
     with multiprocessing.pool.ThreadPool(4) as pool:
-        results = pool.map(
-            lambda part: _dispatch_list(port, token, part), [order[i::4] for i in range(4)]
-        )
-    assert not any(results), results
-
-
-def _dispatch_list(port: int, token: str, tenants: list[str]) -> list[dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    errors = []
-    for tenant in tenants:
-        envelope = spine.cta_envelope("bench-scale") | {"tenant": tenant}
-        conn.request(
-            "POST",
-            "/api/v1/actions?wait=10",
-            body=json.dumps(envelope),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        answer = json.loads(conn.getresponse().read())
-        if answer["status"] != "ok":
-            errors.append(answer)
-    conn.close()
-    return errors
+        parts = [order[i::4] for i in range(4)]
+        errors = pool.map(lambda part: _calls(port, token, part)[1], parts)
+    assert not any(errors), errors
 
 
 def _periodic() -> tuple[float, float]:

@@ -4,7 +4,6 @@ that raises, a transport whose next step raises); the database and files are rea
 
 import dataclasses
 import json
-import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -19,8 +18,8 @@ from actions.outcomes import outcome_for
 from actions.worker import executor, tasks
 from audit import files as audit
 from release.states import State
-from tenants.models import User
 from tests.conftest import envelope
+from tests.records import stored
 
 
 def logged(trace_id: str) -> dict:
@@ -92,21 +91,7 @@ def _run_replaced(monkeypatch, handler) -> dict:
         spec.key,
         dataclasses.replace(spec, handler=handler, state=State.UNDER_DEV),
     )
-    record_id = str(uuid.uuid4())
-    member = User.objects.get(email="member@acme.test")
-    with schema_context("acme"):
-        ActionRecord.objects.create(
-            id=record_id,
-            action="leads.list",
-            version=spec.version,
-            channel="user",
-            transport="rest",
-            actor_id=member.pk,
-            actor_email=member.email,
-            payload={},
-            payload_hash="x",
-            trace_id=uuid.uuid4().hex,
-        )
+    record_id = str(stored("acme", "leads.list", version=spec.version).id)
     executor.execute(channel="user", schema="acme", record_id=record_id, worker="test")
     with schema_context("acme"):
         record = ActionRecord.objects.get(id=record_id)

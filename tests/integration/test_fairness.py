@@ -17,6 +17,7 @@ from actions.delivery import fairness, outbox
 from actions.edge.pipeline import Ingress, submit
 from actions.models import FINISHED, ActionRecord, CtaEvent
 from tests.conftest import envelope
+from tests.records import stored
 
 pytestmark = pytest.mark.usefixtures("workers")
 CAP = 3
@@ -171,6 +172,28 @@ def test_what_a_dead_publisher_held_back_is_published_by_the_sweep(capped, token
     _exactly_once("acme", ids, surface)
     # (other tests' unpublished records of acme may go out with them: also the outbox's job)
     assert sorted(i for _, i in published if i in set(ids)) == sorted(ids)
+
+
+def test_held_back_records_read_from_the_table_are_not_published_once_published(capped):
+    """A publisher that adopted a tenant's backlog read its unpublished records; one of
+    them was published meanwhile (by the sweep) and has run. When its slot comes, it is
+    not published again, and the slot is freed; the other still goes out."""
+    from django.utils import timezone
+
+    done = stored("acme", status="ok", published_at=timezone.now(), finished_at=timezone.now())
+    waiting = stored("acme")
+    publisher = outbox.Publisher("user")
+    held = publisher._held("acme")
+    for record in (done, waiting):  # as `_refill` reads them from the table
+        held.items.append(outbox.Pending("acme", str(record.id), "user", record.action, None))
+        held.from_table.add(str(record.id))
+    try:
+        publisher._refill()
+    finally:
+        publisher.close()
+    assert [i for _, i in capped] == [str(waiting.id)]
+    assert str(done.id) not in fairness.held("user", ["acme"]).get("acme", [])
+    _wait_all_finished("acme", [str(waiting.id)])
 
 
 def test_the_sweep_frees_the_slots_of_finished_and_vanished_records(capped, tokens):

@@ -14,6 +14,7 @@ from actions.edge.pipeline import Ingress, submit
 from actions.models import ActionRecord
 from config import queues
 from tests.conftest import envelope
+from tests.records import stored
 
 pytestmark = pytest.mark.usefixtures("workers")
 
@@ -88,30 +89,15 @@ def _stored(action="leads.list", *, status="accepted", started_ago_s=None, attem
 
     from django.utils import timezone
 
-    from tenants.models import User
-
-    user = User.objects.get(email="member@acme.test")
-    env = envelope(action, {})
-    with schema_context("acme"):
-        record = ActionRecord.objects.create(
-            id=env["id"],
-            action=action,
-            version=1,
-            channel="user",
-            transport="rest",
-            actor_id=user.pk,
-            actor_email=user.email,
-            payload={},
-            payload_hash="x",
-            trace_id="t" * 32,
-            status=status,
-            attempts=attempts,
-            published_at=timezone.now(),
-            started_at=timezone.now() - timedelta(seconds=started_ago_s)
-            if started_ago_s is not None
-            else None,
-        )
-    return record
+    started = None if started_ago_s is None else timezone.now() - timedelta(seconds=started_ago_s)
+    return stored(
+        "acme",
+        action,
+        status=status,
+        attempts=attempts,
+        published_at=timezone.now(),
+        started_at=started,
+    )
 
 
 def test_a_second_delivery_while_the_lease_runs_is_skipped():

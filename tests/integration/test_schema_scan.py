@@ -14,28 +14,13 @@ from actions.delivery import fairness, outbox
 from actions.models import ActionRecord
 from actions.worker import retention
 from tenants import schema_scan
-from tenants.models import User
-from tests.conftest import envelope
+from tests.records import stored
 
 pytestmark = pytest.mark.usefixtures("workers")
 
 
 def _record(schema: str, **fields) -> ActionRecord:
-    user = User.objects.get(email="member@beta.test")
-    with schema_context(schema):
-        return ActionRecord.objects.create(
-            id=envelope("leads.list", {})["id"],
-            action="leads.list",
-            version=1,
-            channel="user",
-            transport="rest",
-            actor_id=user.pk,
-            actor_email=user.email,
-            payload={},
-            payload_hash="x",
-            trace_id="t" * 32,
-            **fields,
-        )
+    return stored(schema, sender="member@beta.test", **fields)
 
 
 @pytest.mark.parametrize("batch", [1, 2, 25])

@@ -7,7 +7,7 @@ import time
 import jwt
 from django.conf import settings
 
-from actions.edge.fairgate import FairGate, sender_of
+from actions.edge.fairgate import FairGate, turn_key
 
 
 def test_a_request_waits_in_its_senders_queue():
@@ -15,12 +15,12 @@ def test_a_request_waits_in_its_senders_queue():
     claims = {"iss": settings.SWITCHBOARD["JWT_ISSUER"], "sub": "7", "jti": "fair-1"}
     claims |= {"typ": "access", "iat": now, "exp": now + 60}
     token = jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
-    assert sender_of(f"Bearer {token}", "198.51.100.7") == "user:7"
+    assert turn_key(f"Bearer {token}", "198.51.100.7") == "user:7"
     # No token, a forged one, a refresh token: the client's address, whatever the body says.
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    assert sender_of(None, "198.51.100.7") == "address:198.51.100.7"
-    assert sender_of(f"Bearer {forged}", "198.51.100.7") == "address:198.51.100.7"
-    assert sender_of("Basic xyz", "198.51.100.7") == "address:198.51.100.7"
+    assert turn_key(None, "198.51.100.7") == "address:198.51.100.7"
+    assert turn_key(f"Bearer {forged}", "198.51.100.7") == "address:198.51.100.7"
+    assert turn_key("Basic xyz", "198.51.100.7") == "address:198.51.100.7"
 
 
 def test_turns_rotate_over_tenants_and_never_exceed_the_limit():
