@@ -12,5 +12,28 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 django_application = get_asgi_application()  # sets Django up before the imports below
 
 from actions.edge.asgi import with_fast_routes  # noqa: E402
+from tenants import access_cache  # noqa: E402
 
-application = with_fast_routes(django_application)
+
+def with_lifespan(app):
+    """The process's own services, started by the ASGI lifespan (uvicorn sends it; an
+    in-process test calling the application does not): the access cache's listener
+    (tenants/access_cache.py), which this web process serves its requests from."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                access_cache.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return wrapped
+
+
+application = with_lifespan(with_fast_routes(django_application))

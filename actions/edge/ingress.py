@@ -22,6 +22,7 @@ from actions.contract.registry import Channel
 from actions.delivery.replies import broker_url, is_direct_reply_to, reply
 from actions.edge.pipeline import Ingress, submit, unhandled
 from config.queues import ingress_name
+from tenants import access_cache
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class IngressProcess:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
         signal.signal(signal.SIGINT, lambda *_: self.stop())
+        access_cache.start()  # who may send what, cached while PostgreSQL reports changes
         pause = 0.5
         while not self._stopping.is_set():
             try:

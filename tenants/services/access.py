@@ -3,9 +3,11 @@
 The pipeline needs three answers for every message: is the token's user live (active, the
 token not revoked), which tenant the envelope names, and what roles the user holds there.
 Asked one by one they cost three queries per action at the edge and two again on the
-worker; this asks them in one statement, always fresh, so no cache can answer with a
-revoked role. This is the one place the roles rule lives (`roles_for` asks it too); the
-token's liveness is `tokens.check_live`'s.
+worker; this asks them in one statement. The web and the ingress may answer it from
+tenants.access_cache, which holds a row only while PostgreSQL's notifications would
+empty it on any change to the five tables it reads; the worker always asks afresh. This
+is the one place the roles rule lives (`roles_for` asks it too); the token's liveness
+is `tokens.check_live`'s.
 """
 
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.db import execute_prepared
+from tenants import access_cache
 from tenants.identity import Actor
 from tenants.models import RESERVED_SLUGS, Tenant
 from tenants.roles import IMPLIED_ROLES, MembershipRole, Role
@@ -62,11 +65,31 @@ class Access:
 
 def access_resolve(*, user_id: int | None, slug: str | None, token_id: str = "") -> Access:
     """The user (if active), the tenant named `slug` (None: the platform) and the user's
-    roles there. A super-admin grant found lapsed is closed and audited, as roles_for does."""
+    roles there. A super-admin grant found lapsed is closed and audited, as roles_for does.
+
+    In a process that turned it on (the web, the ingress), the row may come from
+    tenants.access_cache, which PostgreSQL's notifications empty on every change."""
     statement, params = access_statement(user_id=user_id, slug=slug, token_id=token_id)
-    # Prepared (config.db): planning this query costs more than running it.
-    values, _ = execute_prepared(statement, params, label="access_resolve")
+    key = (params["uid"], params["slug"], params["jti"])
+    values, generation = access_cache.lookup(key)
+    if values is None:
+        # Prepared (config.db): planning this query costs more than running it.
+        values, _ = execute_prepared(statement, params, label="access_resolve")
+        assert values is not None  # the FROM clause always yields exactly one row
+        if _cacheable(values, params):
+            access_cache.store(key, values, generation)
     return access_from_row(values, slug=params["slug"])
+
+
+def _cacheable(values, params: dict) -> bool:
+    """Not a row that the clock changes (a super-admin grant lapses), nor one for names
+    that do not exist (invented names would fill the cache)."""
+    row = dict(zip(_NAMES, values[len(_TENANT_COLUMNS) :], strict=True))
+    if row["promoted"] is not None or row["lapsed"] is not None:
+        return False
+    if params["slug"] is not None and not row["tenant_found"]:
+        return False
+    return params["uid"] is None or row["user_id"] is not None
 
 
 def access_statement(*, user_id: int | None, slug: str | None, token_id: str = "") -> tuple:
