@@ -20,6 +20,11 @@ id, scored with the time it was taken:
   record is finished or gone (`reconcile`), and any member older than SLOT_TTL_SECONDS
   is dropped by the next `acquire`.
 
+The cap applies to a tenant alone; while another tenant of the channel has asked for a
+slot in the last ACTIVE_WINDOW_S, a tenant gets slots only below the smaller
+`shared_cap` (the script keeps, per channel, a sorted set of who asked when), so that a
+flood leaves the workers and the machine room for the others' actions.
+
 Redis down fails OPEN, as the rate limits do: records are published without a slot
 (FIFO, no fairness) and nothing waits on a cache; the circuit stays open a few seconds.
 """
@@ -40,15 +45,23 @@ log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
 _down_until = 0.0
 
-# KEYS[1] the set; ARGV: now, cap, ttl, refresh_before, ids... -> {granted, refused}: ids
-# left out are held already (by another publisher, or in flight).
+# KEYS[1] the tenant's set, KEYS[2] the channel's tenants asking lately (schema -> when);
+# ARGV: now, cap, ttl, refresh_before, shared cap, window, schema, ids...
+# -> {granted, refused}: ids left out are held already (by another publisher, in flight).
 _ACQUIRE = """
 local now, cap, ttl, refresh = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
   tonumber(ARGV[4])
+local shared, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+redis.call('ZADD', KEYS[2], now, ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+redis.call('EXPIRE', KEYS[2], math.ceil(window) + 1)
+if shared > 0 and shared < cap and redis.call('ZCARD', KEYS[2]) > 1 then
+  cap = shared
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 local n = redis.call('ZCARD', KEYS[1])
 local granted, refused = {}, {}
-for i = 5, #ARGV do
+for i = 8, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', KEYS[1], id)
   if score then
@@ -75,8 +88,23 @@ def _conf() -> dict[str, Any]:
 
 
 def cap(channel: str) -> int:
-    """A tenant's most published-but-unfinished actions on `channel`; 0: no scheduling."""
+    """A tenant's most published-but-unfinished actions on `channel` while no other tenant
+    of the channel has actions to publish; 0: no scheduling."""
     return int(_conf().get("TENANT_INFLIGHT_CAP", {}).get(channel, 0) or 0)
+
+
+def shared_cap(channel: str) -> int:
+    """The same while another tenant has asked for a slot of the channel in the last
+    ACTIVE_WINDOW_S (0, or not below `cap`: the same cap either way)."""
+    return int(_conf().get("TENANT_INFLIGHT_SHARED_CAP", {}).get(channel, 0) or 0)
+
+
+# A tenant competes for the workers while it has asked for a slot this recently.
+ACTIVE_WINDOW_S = 1.0
+
+
+def _active_key(channel: str) -> str:
+    return f"{_conf()['REDIS_PREFIX']}:inflight-active:{channel}"
 
 
 def slot_ttl_s() -> int:
@@ -122,7 +150,7 @@ def acquire(
     id already holding a slot taken before then is granted again (the sweep's takeover of
     a record whose publisher died). `serving`: the caller is a live publisher working
     through these schemas' backlogs (the sweep leaves them to it, `served`)."""
-    limit = cap(channel)
+    limit, shared = cap(channel), shared_cap(channel)
     if not _available():
         return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}
     schemas = list(wanted)
@@ -136,8 +164,9 @@ def acquire(
             pipe = client.pipeline(transaction=False)
             for schema in schemas:
                 args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
-                args += wanted[schema]
-                pipe.evalsha(_ACQUIRE_SHA, 1, key(channel, schema), *args)
+                args += [shared, ACTIVE_WINDOW_S, schema, *wanted[schema]]
+                keys = (key(channel, schema), _active_key(channel))
+                pipe.evalsha(_ACQUIRE_SHA, len(keys), *keys, *args)
                 if serving:
                     pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)
             try:

@@ -208,6 +208,14 @@ class Publisher:
             slot = any(grant.gated for grant in grants.values())
         self._publish_confirmed(batch, slot=slot)
 
+    def held_back(self, schema: str) -> int:
+        """How many of `schema`'s records wait here for a slot (HOLD_MAX once more wait
+        in its table only). Read from any thread: a snapshot, not a promise."""
+        held = self._backlog.get(schema)
+        if held is None:
+            return 0
+        return self.HOLD_MAX if held.more_in_table else len(held.items)
+
     def _held(self, schema: str) -> "_Backlog":
         if schema not in self._backlog:
             self._backlog[schema] = _Backlog()
@@ -500,6 +508,12 @@ def publisher(channel: str) -> Publisher:
 def publish(*, schema: str, record: ActionRecord) -> None:
     """Queue the task of a committed record for publishing (the outbox's fast path)."""
     publisher(record.channel).put(Pending.of(record, schema=schema))
+
+
+def held_back(channel: str, schema: str) -> int:
+    """How many of a tenant's records this process holds back for fair-scheduling slots."""
+    found = _publishers.get(channel)
+    return found.held_back(schema) if found is not None else 0
 
 
 def record_schemas() -> list[str]:

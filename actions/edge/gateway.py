@@ -19,6 +19,7 @@ from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
+from actions.delivery import outbox
 from actions.edge.fairgate import FairGate, turn_key
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
@@ -167,9 +168,17 @@ async def _submit_in_turn(ingress: Ingress):
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
-        gate = _gates[loop] = FairGate(settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"])
-    async with gate.turn(turn_key(ingress.authorization, ingress.source)):
-        return await in_thread(submit, ingress)
+        gate = _gates[loop] = FairGate(
+            settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"],
+            backlog=outbox.held_back,
+            backlog_limit=settings.SWITCHBOARD["EDGE_BACKLOG_LIMIT"],
+        )
+    sender = turn_key(ingress.authorization, ingress.source)
+    async with gate.turn(sender):
+        outcome = await in_thread(submit, ingress)
+    if outcome.schema is not None and not outcome.finished:
+        gate.sent(sender, ingress.channel, outcome.schema)
+    return outcome
 
 
 # The edge's blocking work (the ORM, the broker) runs here, off the event loop. A plain

@@ -179,12 +179,26 @@ SWITCHBOARD: dict[str, Any] = {
     # Requests in the pipeline at once per web process; more wait, their turns rotating
     # over senders (actions/edge/fairgate.py). 0: no turns.
     "EDGE_PIPELINE_TURNS": int(env("SWITCHBOARD_EDGE_PIPELINE_TURNS", "2")),
+    # Backpressure: a sender whose last action went to a tenant with more than this many
+    # records held back for fair-scheduling slots in this process waits for its next
+    # turn until the backlog is below it again (at most 5 s). 0: no backpressure.
+    "EDGE_BACKLOG_LIMIT": int(env("SWITCHBOARD_EDGE_BACKLOG_LIMIT", "100")),
+    # The access statement's rows cached in the web and ingress processes, emptied by
+    # PostgreSQL's notifications on every change (tenants/access_cache.py). 0: always ask.
+    "ACCESS_CACHE": env("SWITCHBOARD_ACCESS_CACHE", "1") == "1",
     # Fair scheduling (actions/delivery/fairness.py, docs/architecture.md#fairness): per
     # channel, the most actions of one tenant published to the broker and not yet finished;
     # the rest wait in the tenant's records table and go out as slots free. 0: off (FIFO).
     "TENANT_INFLIGHT_CAP": {
         "user": int(env("SWITCHBOARD_INFLIGHT_CAP_USER", "8")),
         "admin": int(env("SWITCHBOARD_INFLIGHT_CAP_ADMIN", "8")),
+    },
+    # The same cap while another tenant of the channel has actions to publish (asked for
+    # a slot in the last second): a tenant alone may use every worker thread, tenants
+    # competing leave room for each other. 0, or not below the cap: no difference.
+    "TENANT_INFLIGHT_SHARED_CAP": {
+        "user": int(env("SWITCHBOARD_INFLIGHT_SHARED_CAP_USER", "1")),
+        "admin": int(env("SWITCHBOARD_INFLIGHT_SHARED_CAP_ADMIN", "1")),
     },
     # A slot not freed by its worker nor by the sweep's reconcile lapses after this long.
     "INFLIGHT_SLOT_TTL_SECONDS": int(env("SWITCHBOARD_INFLIGHT_SLOT_TTL_SECONDS", "900")),

@@ -33,6 +33,7 @@ def capped(monkeypatch):
     client = fairness._client()
     for schema in ("acme", "beta"):  # earlier tests' slots, and their publishers' claims
         client.delete(fairness.key("user", schema), fairness._serving_key("user", schema))
+    client.delete(fairness._active_key("user"))  # who asked for slots lately
     published: list[tuple[str, str]] = []  # (schema, record id), in publishing order
     real = outbox.task_message
 
@@ -216,3 +217,24 @@ def test_without_a_cap_records_go_out_without_slots(capped, tokens, monkeypatch)
     _wait_all_finished("acme", ids)
     _exactly_once("acme", ids, surface)
     assert fairness._client().exists(fairness.key("user", "acme")) == 0
+
+
+def test_a_tenant_alone_uses_its_whole_cap_and_shares_down_to_the_shared_cap(capped, monkeypatch):
+    conf = {**settings.SWITCHBOARD, "TENANT_INFLIGHT_SHARED_CAP": {"user": 1, "admin": 1}}
+    monkeypatch.setattr(settings, "SWITCHBOARD", conf)
+    acme = [str(uuid.uuid4()) for _ in range(CAP + 2)]
+    beta = str(uuid.uuid4())
+
+    def ask(schema: str, ids: list[str]) -> fairness.Grant:
+        return fairness.acquire("user", {schema: ids})[schema]
+
+    assert ask("acme", acme[: CAP + 1]).granted == set(acme[:CAP])  # alone: the whole cap
+    assert ask("beta", [beta]).granted == {beta}  # beta holds none: its first goes out
+    # acme competes now: nothing more until it holds fewer than the shared cap.
+    assert ask("acme", [acme[CAP]]).refused == {acme[CAP]}
+    fairness.forget("user", "acme", acme[:CAP])
+    assert ask("acme", [acme[CAP], acme[CAP + 1]]).granted == {acme[CAP]}
+    time.sleep(fairness.ACTIVE_WINDOW_S + 0.1)  # beta asked nothing since: acme is alone again
+    assert ask("acme", [acme[CAP + 1]]).granted == {acme[CAP + 1]}
+    fairness.forget("user", "acme", acme)
+    fairness.forget("user", "beta", [beta])

@@ -77,3 +77,53 @@ def test_a_waiting_request_that_is_cancelled_gives_back_nothing_it_did_not_have(
 
     gate = asyncio.run(scenario())
     assert gate.running == 0 and gate.waiting == 0
+
+
+def test_a_sender_behind_a_deep_backlog_waits_until_it_drains_and_others_do_not():
+    backlog = {("user", "acme"): 150}
+
+    async def scenario():
+        gate = FairGate(limit=2, backlog=lambda c, s: backlog.get((c, s), 0), backlog_limit=100)
+        gate.sent("user:1", "user", "acme")  # acme's flood: 150 held back
+        gate.sent("user:2", "user", "beta")  # beta: nothing held back
+        order = []
+
+        async def request(sender: str):
+            async with gate.turn(sender):
+                order.append(sender)
+
+        flood = asyncio.create_task(request("user:1"))
+        other = asyncio.create_task(request("user:2"))
+        await other
+        await asyncio.sleep(0.05)
+        assert not flood.done()  # still waiting: the backlog is over the limit
+        backlog[("user", "acme")] = 100  # drained to the limit
+        await asyncio.wait_for(flood, 1.0)
+        # Sent again while the backlog is fine: no longer behind.
+        gate.sent("user:1", "user", "acme")
+        started = time.monotonic()
+        await request("user:1")
+        return order, time.monotonic() - started, gate
+
+    order, took, gate = asyncio.run(scenario())
+    assert order == ["user:2", "user:1", "user:1"]
+    assert took < 0.01 and gate.running == 0 and not gate._behind_waiting
+
+
+def test_the_wait_behind_a_backlog_is_bounded_and_a_cancelled_waiter_is_forgotten():
+    async def scenario():
+        gate = FairGate(limit=2, backlog=lambda c, s: 10_000, backlog_limit=100, backlog_wait_s=0.1)
+        gate.sent("user:1", "user", "acme")
+        started = time.monotonic()
+        async with gate.turn("user:1"):
+            took = time.monotonic() - started
+        gone = asyncio.create_task(gate.turn("user:1").__aenter__())
+        await asyncio.sleep(0.02)
+        gone.cancel()
+        await asyncio.gather(gone, return_exceptions=True)
+        await asyncio.sleep(0.05)  # the poller notices and ends
+        return took, gate
+
+    took, gate = asyncio.run(scenario())
+    assert 0.1 <= took < 0.5  # it went ahead after backlog_wait_s: nothing is refused
+    assert gate.running == 0 and not gate._behind_waiting
