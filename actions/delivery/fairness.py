@@ -52,12 +52,12 @@ _ACQUIRE = """
 local now, cap, ttl, refresh = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
   tonumber(ARGV[4])
 local shared, window = tonumber(ARGV[5]), tonumber(ARGV[6])
-redis.call('ZADD', KEYS[2], now, ARGV[7])
+if refresh == 0 then redis.call('ZADD', KEYS[2], now, ARGV[7]) end  -- not the sweep's
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 redis.call('EXPIRE', KEYS[2], math.ceil(window) + 1)
-if shared > 0 and shared < cap and redis.call('ZCARD', KEYS[2]) > 1 then
-  cap = shared
-end
+local others = redis.call('ZCARD', KEYS[2])
+if redis.call('ZSCORE', KEYS[2], ARGV[7]) then others = others - 1 end
+if shared > 0 and shared < cap and others > 0 then cap = shared end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 local n = redis.call('ZCARD', KEYS[1])
 local granted, refused = {}, {}

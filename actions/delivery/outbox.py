@@ -109,7 +109,7 @@ class Publisher:
         self._confirmed: list[Pending] = []  # published, not yet marked
         self._marked_at = time.monotonic()
         # Fair scheduling: tenants (schemas) whose records wait for a slot, in turn.
-        self._backlog: dict[str, _Backlog] = {}
+        self._backlog: collections.OrderedDict[str, _Backlog] = collections.OrderedDict()
         self._refilled_at = 0.0
         self._retrying: list[tuple[list[Pending], bool]] = []  # (batch, slot) to try again
         self._retry_at = 0.0
@@ -216,6 +216,10 @@ class Publisher:
             return 0
         return self.HOLD_MAX if held.more_in_table else len(held.items)
 
+    def deepest_backlog(self) -> int:
+        """The most records any one tenant has waiting here for slots (`held_back`)."""
+        return max(map(self.held_back, list(self._backlog)), default=0)
+
     def _held(self, schema: str) -> "_Backlog":
         if schema not in self._backlog:
             self._backlog[schema] = _Backlog()
@@ -271,7 +275,7 @@ class Publisher:
             granted = [item for item in asked if item.record_id in grant.granted]
             per_schema.append(self._still_unpublished(schema, held, granted))
             if grant.granted:  # round robin: a tenant served now goes to the back
-                self._backlog[schema] = self._backlog.pop(schema)
+                self._backlog.move_to_end(schema)  # never missing to a reader (held_back)
         batch = [item for turn in itertools.zip_longest(*per_schema) for item in turn if item]
         self._publish_confirmed(batch, slot=any(g.gated for g in grants.values()))
 
@@ -514,6 +518,12 @@ def held_back(channel: str, schema: str) -> int:
     """How many of a tenant's records this process holds back for fair-scheduling slots."""
     found = _publishers.get(channel)
     return found.held_back(schema) if found is not None else 0
+
+
+def deepest_backlog(channel: str) -> int:
+    """The most records one tenant has held back for slots in this process (0: none)."""
+    found = _publishers.get(channel)
+    return found.deepest_backlog() if found is not None else 0
 
 
 def record_schemas() -> list[str]:

@@ -11,15 +11,15 @@ Turns are per sender: the user of a valid bearer token (verified as the pipeline
 verify it; tokens are verified once per process, tenants.tokens), else the client
 address. Nothing a client writes in its body decides its place: a flood spread over
 invented tenant names or forged tokens still waits in one queue, its address's.
-
-**Backpressure.** Turns share the pipeline, but a flood that is accepted faster than the
-workers can run it (fair scheduling holds its records back) still spends the machine's
-CPU on accepting work that only waits, and everyone's actions slow down with it. So a
-sender whose last action went to a tenant with more than `backlog_limit` records held back
-in this process waits, before its turn, until that backlog is below the limit again (at
-most `backlog_wait_s`; then it goes ahead: nothing is refused or lost, only admitted at
-the pace the tenant's actions run). The records are accepted as before; their clients
-get their answers later.
+**Backpressure** (`Backpressure`). Turns share the pipeline, but a flood accepted faster
+than the workers run it (fair scheduling holds its records back) still spends the CPU
+that everyone's running actions need. So while a tenant has more than `limit` records
+held back in this process, requests naming it wait before their turn until the backlog
+is under the limit, released in order and no more at a time than the room under it:
+the tenant's actions are admitted at the pace they run. Each waits at most `wait_s`
+and then goes ahead: nothing is refused or lost. The tenant is the one the envelope
+names, peeked by the caller only while some backlog is over the limit; a client that
+names another tenant only sends its action there.
 
 Everything here runs on the process's event loop: no locks.
 """
@@ -27,7 +27,7 @@ Everything here runs on the process's event loop: no locks.
 import asyncio
 import collections
 from collections.abc import Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from tenants.tokens import InvalidToken, claims_from_authorization
 
@@ -41,77 +41,14 @@ def turn_key(authorization: str | None, source: str) -> str:
     return f"user:{claims['sub']}" if claims else f"address:{source}"
 
 
-BACKLOG_POLL_S = 0.01
-
-
 class FairGate:
-    def __init__(
-        self,
-        limit: int,
-        *,
-        backlog: Callable[[str, str], int] | None = None,
-        backlog_limit: int = 0,
-        backlog_wait_s: float = 5.0,
-    ):
+    def __init__(self, limit: int):
         self.limit = limit
         self.running = 0
         # Senders with requests waiting, in turn order; each its requests' futures in order.
         self._waiting: collections.OrderedDict[str, collections.deque[asyncio.Future]] = (
             collections.OrderedDict()
         )
-        # Backpressure: (channel, schema) -> records held back; senders behind a backlog.
-        self._backlog = backlog
-        self.backlog_limit = backlog_limit if backlog is not None else 0
-        self.backlog_wait_s = backlog_wait_s
-        self._behind: dict[str, tuple[str, str]] = {}
-        self._behind_waiting: dict[tuple[str, str], list[tuple[float, asyncio.Future]]] = {}
-        self._pollers: set[asyncio.Task] = set()
-
-    def sent(self, sender: str, channel: str, schema: str) -> None:
-        """`sender`'s action was accepted for `schema`: is it behind a backlog there?"""
-        if not self.backlog_limit or self._backlog is None:
-            return
-        if self._backlog(channel, schema) > self.backlog_limit:
-            self._behind[sender] = (channel, schema)
-        else:
-            self._behind.pop(sender, None)
-
-    async def _not_behind(self, sender: str) -> None:
-        """Wait while the backlog `sender` last sent to is over the limit (bounded). One
-        poller per backlog, however many requests wait behind it."""
-        where = self._behind.get(sender)
-        if where is None or self._backlog is None or not self._over(where):
-            return
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        waiting = self._behind_waiting.setdefault(where, [])
-        waiting.append((loop.time() + self.backlog_wait_s, future))
-        if len(waiting) == 1:
-            poller = loop.create_task(self._poll(where))
-            self._pollers.add(poller)  # a task nobody references may be collected
-            poller.add_done_callback(self._pollers.discard)
-        try:
-            await future
-        finally:
-            if not future.done():  # the client went away
-                future.cancel()
-
-    def _over(self, where: tuple[str, str]) -> bool:
-        assert self._backlog is not None
-        return self._backlog(*where) > self.backlog_limit
-
-    async def _poll(self, where: tuple[str, str]) -> None:
-        loop = asyncio.get_running_loop()
-        waiting = self._behind_waiting[where]
-        while waiting:
-            await asyncio.sleep(BACKLOG_POLL_S)
-            free, now = not self._over(where), loop.time()
-            for deadline, future in list(waiting):
-                if free or deadline <= now or future.done():
-                    waiting.remove((deadline, future))
-                    if not future.done():
-                        future.set_result(None)
-        del self._behind_waiting[where]
 
     @property
     def waiting(self) -> int:
@@ -126,7 +63,6 @@ class FairGate:
             self._leave()
 
     async def _enter(self, sender: str) -> None:
-        await self._not_behind(sender)
         if self.running < self.limit and not self._waiting:
             self.running += 1
             return
@@ -160,3 +96,52 @@ class FairGate:
                 future.set_result(None)
                 return
         self.running -= 1
+
+
+class Backpressure:
+    POLL_S = 0.01
+
+    def __init__(self, backlog: Callable[[str, str], int], *, limit: int, wait_s: float = 5.0):
+        self.backlog = backlog  # (channel, schema) -> records held back in this process
+        self.limit = limit
+        self.wait_s = wait_s
+        self._waiting: dict[tuple[str, str], collections.deque[asyncio.Future]] = {}
+        self._pollers: set[asyncio.Task] = set()  # referenced, or they may be collected
+
+    async def admit(self, channel: str, schema: str) -> None:
+        """Return once `schema`'s backlog leaves room, or after `wait_s`."""
+        where = (channel, schema)
+        if self.backlog(*where) <= self.limit and where not in self._waiting:
+            return
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._waiting.setdefault(where, collections.deque()).append(future)
+        if len(self._waiting[where]) == 1:
+            poller = loop.create_task(self._poll(where))
+            self._pollers.add(poller)
+            poller.add_done_callback(self._pollers.discard)
+        with suppress(TimeoutError):  # waited long enough: go ahead
+            await asyncio.wait_for(future, self.wait_s)
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(q) for q in self._waiting.values())
+
+    async def _poll(self, where: tuple[str, str]) -> None:
+        """One poller per backlog: every POLL_S, release as many waiters, in order, as
+        there is room under the limit."""
+        try:
+            while True:
+                await asyncio.sleep(self.POLL_S)
+                queue = collections.deque(f for f in self._waiting[where] if not f.done())
+                self._waiting[where] = queue
+                room = self.limit - self.backlog(*where)
+                while queue and room > 0:
+                    queue.popleft().set_result(None)
+                    room -= 1
+                if not queue:
+                    return
+        finally:  # also if this task fails or is cancelled: nobody waits on a dead poller
+            for future in self._waiting.pop(where, ()):
+                if not future.done():
+                    future.set_result(None)

@@ -5,6 +5,7 @@ thread), `record_envelope` reads a record back, `error_envelope` answers a refus
 """
 
 import asyncio
+import json
 import re
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
 from actions.delivery import outbox
-from actions.edge.fairgate import FairGate, turn_key
+from actions.edge.fairgate import Backpressure, FairGate, turn_key
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
@@ -159,26 +160,45 @@ async def post_action(
 _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairGate]" = (
     weakref.WeakKeyDictionary()
 )
+_pressures: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Backpressure]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def _submit_in_turn(ingress: Ingress):
-    """`submit` on the pool, when this sender's turn comes (actions.edge.fairgate)."""
+    """`submit` on the pool, when this sender's turn comes (actions.edge.fairgate), and
+    not before the tenant's backlog here leaves room (fairgate.Backpressure)."""
+    loop = asyncio.get_running_loop()
+    limit = settings.SWITCHBOARD["EDGE_BACKLOG_LIMIT"]
+    if limit > 0 and outbox.deepest_backlog(ingress.channel) > limit:
+        schema = _named_schema(ingress.body)
+        if schema is not None:
+            pressure = _pressures.get(loop)
+            if pressure is None:
+                pressure = _pressures[loop] = Backpressure(outbox.held_back, limit=limit)
+            await pressure.admit(ingress.channel, schema)
     if settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"] <= 0:  # 0: no turns
         return await in_thread(submit, ingress)
-    loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
-        gate = _gates[loop] = FairGate(
-            settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"],
-            backlog=outbox.held_back,
-            backlog_limit=settings.SWITCHBOARD["EDGE_BACKLOG_LIMIT"],
-        )
-    sender = turn_key(ingress.authorization, ingress.source)
-    async with gate.turn(sender):
-        outcome = await in_thread(submit, ingress)
-    if outcome.schema is not None and not outcome.finished:
-        gate.sent(sender, ingress.channel, outcome.schema)
-    return outcome
+        gate = _gates[loop] = FairGate(settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"])
+    async with gate.turn(turn_key(ingress.authorization, ingress.source)):
+        return await in_thread(submit, ingress)
+
+
+def _named_schema(body) -> str | None:
+    """The tenant schema an envelope names, peeked without the pipeline's checks (they
+    come after): naming another tenant only sends the action there."""
+    try:
+        tenant = json.loads(body).get("tenant")
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    if isinstance(tenant, str) and _SLUG.fullmatch(tenant):
+        return schema_for_slug(tenant)
+    return None
+
+
+_SLUG = re.compile(TENANT_SLUG_PATTERN)
 
 
 # The edge's blocking work (the ORM, the broker) runs here, off the event loop. A plain

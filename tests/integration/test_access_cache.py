@@ -175,13 +175,22 @@ def test_a_lost_listener_connection_stops_the_cache_until_it_listens_again(liste
     user, jti = _member_token()
     _acme(user, jti)
     assert _queries(user_id=user.pk, slug="acme", token_id=jti)[1] == 0
-    with connection.cursor() as cursor:  # as a PostgreSQL restart would
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'switchboard-access-cache' AND pid <> pg_backend_pid()"
-        )
+    with connection.cursor() as cursor:  # as a PostgreSQL restart would, to this one only
+        cursor.execute("SELECT pg_terminate_backend(%s)", [access_cache.listener_pid()])
     assert _until(lambda: not access_cache.listening())
     assert _queries(user_id=user.pk, slug="acme", token_id=jti)[1] == 1  # nothing served
     assert access_cache.wait_listening(timeout=10), "the listener did not reconnect"
     _acme(user, jti)
     assert _queries(user_id=user.pk, slug="acme", token_id=jti)[1] == 0
+
+
+def test_a_listener_that_stopped_answering_serves_nothing(listening, monkeypatch):
+    user, jti = _member_token()
+    _acme(user, jti)
+    assert _queries(user_id=user.pk, slug="acme", token_id=jti)[1] == 0
+    # Its connection hangs (a partition: nothing fails, nothing answers): past the bound,
+    # though still "listening", the cache answers nothing.
+    monkeypatch.setattr(access_cache, "_answered", lambda: None)
+    monkeypatch.setattr(access_cache, "_checked_at", time.monotonic() - access_cache._FRESH_S)
+    assert _queries(user_id=user.pk, slug="acme", token_id=jti)[1] == 1
+    assert access_cache.listening()

@@ -230,7 +230,9 @@ def test_a_tenant_alone_uses_its_whole_cap_and_shares_down_to_the_shared_cap(cap
 
     assert ask("acme", acme[: CAP + 1]).granted == set(acme[:CAP])  # alone: the whole cap
     assert ask("beta", [beta]).granted == {beta}  # beta holds none: its first goes out
-    # acme competes now: nothing more until it holds fewer than the shared cap.
+    # acme competes now: it holds CAP - 1 after one finished, still not below the shared
+    # cap (alone it would have room for one more).
+    fairness.forget("user", "acme", acme[:1])
     assert ask("acme", [acme[CAP]]).refused == {acme[CAP]}
     fairness.forget("user", "acme", acme[:CAP])
     assert ask("acme", [acme[CAP], acme[CAP + 1]]).granted == {acme[CAP]}
@@ -238,3 +240,48 @@ def test_a_tenant_alone_uses_its_whole_cap_and_shares_down_to_the_shared_cap(cap
     assert ask("acme", [acme[CAP + 1]]).granted == {acme[CAP + 1]}
     fairness.forget("user", "acme", acme)
     fairness.forget("user", "beta", [beta])
+
+
+def test_the_edge_holds_requests_for_a_tenant_whose_backlog_is_over_the_limit(tokens, monkeypatch):
+    """The gateway's wiring of fairgate.Backpressure: the tenant the envelope names, the
+    process's backlog of that tenant, the limit from the settings."""
+    import asyncio
+    import json
+    import weakref
+
+    from actions.edge import gateway
+
+    conf = {**settings.SWITCHBOARD, "EDGE_BACKLOG_LIMIT": 100}
+    monkeypatch.setattr(settings, "SWITCHBOARD", conf)
+    backlog = {"acme": 500}
+    monkeypatch.setattr(outbox, "held_back", lambda channel, schema: backlog.get(schema, 0))
+    monkeypatch.setattr(outbox, "deepest_backlog", lambda channel: max(backlog.values()))
+    monkeypatch.setattr(gateway, "_pressures", weakref.WeakKeyDictionary())
+
+    def ingress(tenant: str) -> Ingress:
+        env = envelope(
+            "analytics.cta.record",
+            {"surface": "backpressure", "cta_id": "signup", "event": "click"},
+            tenant=tenant,
+        )
+        return Ingress(
+            channel=Channel.USER,
+            body=json.dumps(env).encode(),
+            authorization=f"Bearer {tokens[f'member@{tenant}.test']}",
+            transport="rest",
+            source="127.0.0.1",
+        )
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        held = asyncio.create_task(gateway._submit_in_turn(ingress("acme")))
+        other = await asyncio.wait_for(gateway._submit_in_turn(ingress("beta")), 10)
+        await asyncio.sleep(0.2)
+        waited = not held.done()
+        loop.call_soon(backlog.update, {"acme": 0})  # acme's backlog drains
+        return other, waited, await asyncio.wait_for(held, 10)
+
+    other, waited, held = asyncio.run(scenario())
+    assert other.envelope["status"] == "pending"  # beta's went straight through
+    assert waited, "acme's request did not wait for acme's backlog"
+    assert held.envelope["status"] == "pending"  # then it was accepted: nothing refused

@@ -7,7 +7,7 @@ import time
 import jwt
 from django.conf import settings
 
-from actions.edge.fairgate import FairGate, turn_key
+from actions.edge.fairgate import Backpressure, FairGate, turn_key
 
 
 def test_a_request_waits_in_its_senders_queue():
@@ -79,51 +79,68 @@ def test_a_waiting_request_that_is_cancelled_gives_back_nothing_it_did_not_have(
     assert gate.running == 0 and gate.waiting == 0
 
 
-def test_a_sender_behind_a_deep_backlog_waits_until_it_drains_and_others_do_not():
+def test_requests_for_a_tenant_over_its_backlog_limit_wait_and_go_in_order_as_it_drains():
     backlog = {("user", "acme"): 150}
 
     async def scenario():
-        gate = FairGate(limit=2, backlog=lambda c, s: backlog.get((c, s), 0), backlog_limit=100)
-        gate.sent("user:1", "user", "acme")  # acme's flood: 150 held back
-        gate.sent("user:2", "user", "beta")  # beta: nothing held back
+        pressure = Backpressure(lambda c, s: backlog.get((c, s), 0), limit=100)
         order = []
 
-        async def request(sender: str):
-            async with gate.turn(sender):
-                order.append(sender)
+        async def request(name: str, schema: str):
+            await pressure.admit("user", schema)
+            order.append(name)
+            if schema == "acme":  # its record is held back in turn
+                backlog[("user", "acme")] += 1
 
-        flood = asyncio.create_task(request("user:1"))
-        other = asyncio.create_task(request("user:2"))
-        await other
+        flood = [asyncio.create_task(request(f"acme{i}", "acme")) for i in range(3)]
+        await asyncio.sleep(0)
+        await asyncio.wait_for(request("beta", "beta"), 0.01)  # another tenant: no wait
         await asyncio.sleep(0.05)
-        assert not flood.done()  # still waiting: the backlog is over the limit
-        backlog[("user", "acme")] = 100  # drained to the limit
-        await asyncio.wait_for(flood, 1.0)
-        # Sent again while the backlog is fine: no longer behind.
-        gate.sent("user:1", "user", "acme")
-        started = time.monotonic()
-        await request("user:1")
-        return order, time.monotonic() - started, gate
+        assert order == ["beta"]  # acme's still wait: 150 held back, limit 100
+        backlog[("user", "acme")] = 99  # room for one, taken by the first
+        await asyncio.sleep(0.05)
+        assert order == ["beta", "acme0"]
+        backlog[("user", "acme")] = 0
+        await asyncio.wait_for(asyncio.gather(*flood), 1.0)
+        await asyncio.sleep(0)
+        return order, pressure
 
-    order, took, gate = asyncio.run(scenario())
-    assert order == ["user:2", "user:1", "user:1"]
-    assert took < 0.01 and gate.running == 0 and not gate._behind_waiting
+    order, pressure = asyncio.run(scenario())
+    assert order == ["beta", "acme0", "acme1", "acme2"]
+    assert pressure.waiting == 0 and not pressure._pollers
 
 
 def test_the_wait_behind_a_backlog_is_bounded_and_a_cancelled_waiter_is_forgotten():
     async def scenario():
-        gate = FairGate(limit=2, backlog=lambda c, s: 10_000, backlog_limit=100, backlog_wait_s=0.1)
-        gate.sent("user:1", "user", "acme")
+        pressure = Backpressure(lambda c, s: 10_000, limit=100, wait_s=0.1)
         started = time.monotonic()
-        async with gate.turn("user:1"):
-            took = time.monotonic() - started
-        gone = asyncio.create_task(gate.turn("user:1").__aenter__())
+        await pressure.admit("user", "acme")
+        took = time.monotonic() - started
+        gone = asyncio.create_task(pressure.admit("user", "acme"))
         await asyncio.sleep(0.02)
         gone.cancel()
         await asyncio.gather(gone, return_exceptions=True)
-        await asyncio.sleep(0.05)  # the poller notices and ends
-        return took, gate
+        await asyncio.sleep(0.05)  # the poller finds nobody waiting and ends
+        return took, pressure
 
-    took, gate = asyncio.run(scenario())
-    assert 0.1 <= took < 0.5  # it went ahead after backlog_wait_s: nothing is refused
-    assert gate.running == 0 and not gate._behind_waiting
+    took, pressure = asyncio.run(scenario())
+    assert 0.1 <= took < 1.0  # it went ahead after wait_s: nothing is refused
+    assert pressure.waiting == 0 and not pressure._pollers
+
+
+def test_a_failing_backlog_reading_releases_every_waiter():
+    calls = [0]
+
+    def backlog(channel, schema):
+        calls[0] += 1
+        if calls[0] > 1:  # the first answer makes them wait, the poller's then fails
+            raise RuntimeError("backlog unreadable")
+        return 10_000
+
+    async def scenario():
+        pressure = Backpressure(backlog, limit=100, wait_s=30)
+        await asyncio.wait_for(pressure.admit("user", "acme"), 1.0)
+        return pressure
+
+    pressure = asyncio.run(scenario())
+    assert pressure.waiting == 0
