@@ -23,7 +23,9 @@ id, scored with the time it was taken:
 The cap applies to a tenant alone; while another tenant of the channel has asked for a
 slot in the last ACTIVE_WINDOW_S, a tenant gets slots only below the smaller
 `shared_cap` (the script keeps, per channel, a sorted set of who asked when), so that a
-flood leaves the workers and the machine room for the others' actions.
+flood leaves the workers and the machine room for the others' actions. The sweep's
+takeovers (`refresh_before`) are recovery: they neither count as asking nor are held to
+the shared cap, only to the cap (what does not fit goes to a publisher, which is).
 
 Redis down fails OPEN, as the rate limits do: records are published without a slot
 (FIFO, no fairness) and nothing waits on a cache; the circuit stays open a few seconds.
@@ -57,7 +59,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 redis.call('EXPIRE', KEYS[2], math.ceil(window) + 1)
 local others = redis.call('ZCARD', KEYS[2])
 if redis.call('ZSCORE', KEYS[2], ARGV[7]) then others = others - 1 end
-if shared > 0 and shared < cap and others > 0 then cap = shared end
+if shared > 0 and shared < cap and others > 0 and refresh == 0 then cap = shared end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 local n = redis.call('ZCARD', KEYS[1])
 local granted, refused = {}, {}

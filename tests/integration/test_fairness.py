@@ -28,6 +28,9 @@ def capped(monkeypatch):
     """Fair scheduling with a cap of CAP on the user channel, a fresh publisher, no slots
     left over from other tests, and a spy on every task message published."""
     conf = {**settings.SWITCHBOARD, "TENANT_INFLIGHT_CAP": {"user": CAP, "admin": CAP}}
+    # The cap alone; the shared cap has its own test (it would turn on whenever another
+    # tenant asked for a slot within the last second, earlier tests' included).
+    conf["TENANT_INFLIGHT_SHARED_CAP"] = {"user": 0, "admin": 0}
     monkeypatch.setattr(settings, "SWITCHBOARD", conf)
     monkeypatch.setattr(outbox, "_publishers", {})
     client = fairness._client()
@@ -236,6 +239,11 @@ def test_a_tenant_alone_uses_its_whole_cap_and_shares_down_to_the_shared_cap(cap
     assert ask("acme", [acme[CAP]]).refused == {acme[CAP]}
     fairness.forget("user", "acme", acme[:CAP])
     assert ask("acme", [acme[CAP], acme[CAP + 1]]).granted == {acme[CAP]}
+    # The sweep's takeover (recovery) is held to the cap only, not to the shared cap.
+    swept = [str(uuid.uuid4()) for _ in range(CAP - 1)]
+    takeover = fairness.acquire("user", {"acme": swept}, refresh_before=time.time() - 60)
+    assert takeover["acme"].granted == set(swept)
+    fairness.forget("user", "acme", swept)
     time.sleep(fairness.ACTIVE_WINDOW_S + 0.1)  # beta asked nothing since: acme is alone again
     assert ask("acme", [acme[CAP + 1]]).granted == {acme[CAP + 1]}
     fairness.forget("user", "acme", acme)
