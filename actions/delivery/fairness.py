@@ -20,12 +20,15 @@ id, scored with the time it was taken:
   record is finished or gone (`reconcile`), and any member older than SLOT_TTL_SECONDS
   is dropped by the next `acquire`.
 
-The cap applies to a tenant alone; while another tenant of the channel has asked for a
-slot in the last ACTIVE_WINDOW_S, a tenant gets slots only below the smaller
-`shared_cap` (the script keeps, per channel, a sorted set of who asked when), so that a
-flood leaves the workers and the machine room for the others' actions. The sweep's
-takeovers (`refresh_before`) are recovery: they neither count as asking nor are held to
-the shared cap, only to the cap (what does not fit goes to a publisher, which is).
+The cap applies to a tenant alone, and between busy tenants. While another tenant of
+the channel is *light* (it asked for slots in the last ACTIVE_WINDOW_S, got all it asked
+for, and holds no more than `shared_cap`: one action at a time, say), a tenant gets
+slots only below the smaller `shared_cap`, so that a flood leaves the workers and the
+machine room for the light tenant's actions (the script keeps, per channel, a sorted set
+of the light tenants and when they last asked). Busy tenants among themselves keep the
+cap: none of them is light. The sweep's takeovers (`refresh_before`) are recovery:
+they neither make a tenant light nor are held to the shared cap, only to the cap (what
+does not fit goes to a publisher, which is).
 
 Redis down fails OPEN, as the rate limits do: records are published without a slot
 (FIFO, no fairness) and nothing waits on a cache; the circuit stays open a few seconds.
@@ -47,19 +50,22 @@ log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
 _down_until = 0.0
 
-# KEYS[1] the tenant's set, KEYS[2] the channel's tenants asking lately (schema -> when);
+# KEYS[1] the tenant's set, KEYS[2] the channel's light tenants lately (schema -> when):
+# those that asked and got every slot they asked for, holding no more than the shared cap.
 # ARGV: now, cap, ttl, refresh_before, shared cap, window, schema, ids...
 # -> {granted, refused}: ids left out are held already (by another publisher, in flight).
 _ACQUIRE = """
 local now, cap, ttl, refresh = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
   tonumber(ARGV[4])
-local shared, window = tonumber(ARGV[5]), tonumber(ARGV[6])
-if refresh == 0 then redis.call('ZADD', KEYS[2], now, ARGV[7]) end  -- not the sweep's
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-redis.call('EXPIRE', KEYS[2], math.ceil(window) + 1)
-local others = redis.call('ZCARD', KEYS[2])
-if redis.call('ZSCORE', KEYS[2], ARGV[7]) then others = others - 1 end
-if shared > 0 and shared < cap and others > 0 and refresh == 0 then cap = shared end
+local shared, window, me = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local sharing = shared > 0 and shared < cap
+if sharing then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  local others = redis.call('ZCARD', KEYS[2])
+  if redis.call('ZSCORE', KEYS[2], me) then others = others - 1 end
+  -- another tenant's light traffic is about: leave it room (not in the sweep's recovery)
+  if others > 0 and refresh == 0 then cap = shared end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 local n = redis.call('ZCARD', KEYS[1])
 local granted, refused = {}, {}
@@ -79,6 +85,14 @@ for i = 8, #ARGV do
     refused[#refused + 1] = id
   end
 end
+if sharing then
+  if #refused == 0 and n <= shared and refresh == 0 then
+    redis.call('ZADD', KEYS[2], now, me)
+    redis.call('EXPIRE', KEYS[2], math.ceil(window) + 1)
+  else
+    redis.call('ZREM', KEYS[2], me)  -- held back, or holding more: not light
+  end
+end
 if n > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return {granted, refused}
 """
@@ -96,17 +110,17 @@ def cap(channel: str) -> int:
 
 
 def shared_cap(channel: str) -> int:
-    """The same while another tenant has asked for a slot of the channel in the last
-    ACTIVE_WINDOW_S (0, or not below `cap`: the same cap either way)."""
+    """The same while another tenant of the channel is light (see above; 0, or not below
+    `cap`: the same cap either way)."""
     return int(_conf().get("TENANT_INFLIGHT_SHARED_CAP", {}).get(channel, 0) or 0)
 
 
-# A tenant competes for the workers while it has asked for a slot this recently.
+# A light tenant counts for this long after it last asked for a slot.
 ACTIVE_WINDOW_S = 1.0
 
 
-def _active_key(channel: str) -> str:
-    return f"{_conf()['REDIS_PREFIX']}:inflight-active:{channel}"
+def _light_key(channel: str) -> str:
+    return f"{_conf()['REDIS_PREFIX']}:inflight-light:{channel}"
 
 
 def slot_ttl_s() -> int:
@@ -167,7 +181,7 @@ def acquire(
             for schema in schemas:
                 args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
                 args += [shared, ACTIVE_WINDOW_S, schema, *wanted[schema]]
-                keys = (key(channel, schema), _active_key(channel))
+                keys = (key(channel, schema), _light_key(channel))
                 pipe.evalsha(_ACQUIRE_SHA, len(keys), *keys, *args)
                 if serving:
                     pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)

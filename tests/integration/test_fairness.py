@@ -36,7 +36,7 @@ def capped(monkeypatch):
     client = fairness._client()
     for schema in ("acme", "beta"):  # earlier tests' slots, and their publishers' claims
         client.delete(fairness.key("user", schema), fairness._serving_key("user", schema))
-    client.delete(fairness._active_key("user"))  # who asked for slots lately
+    client.delete(fairness._light_key("user"))  # who asked for slots lately
     published: list[tuple[str, str]] = []  # (schema, record id), in publishing order
     real = outbox.task_message
 
@@ -293,3 +293,22 @@ def test_the_edge_holds_requests_for_a_tenant_whose_backlog_is_over_the_limit(to
     assert other.envelope["status"] == "pending"  # beta's went straight through
     assert waited, "acme's request did not wait for acme's backlog"
     assert held.envelope["status"] == "pending"  # then it was accepted: nothing refused
+
+
+def test_busy_tenants_among_themselves_keep_the_whole_cap(capped, monkeypatch):
+    """The shared cap makes room for a light tenant's actions; two tenants that both have
+    more than their slots split the workers with the cap, not with the shared cap."""
+    conf = {**settings.SWITCHBOARD, "TENANT_INFLIGHT_SHARED_CAP": {"user": 1, "admin": 1}}
+    monkeypatch.setattr(settings, "SWITCHBOARD", conf)
+    acme = [str(uuid.uuid4()) for _ in range(CAP + 2)]
+    beta = [str(uuid.uuid4()) for _ in range(CAP + 1)]
+
+    def ask(schema: str, ids: list[str]) -> fairness.Grant:
+        return fairness.acquire("user", {schema: ids})[schema]
+
+    assert ask("acme", acme[: CAP + 1]).refused == {acme[CAP]}  # busy: some held back
+    assert ask("beta", beta).granted == set(beta[:CAP])  # busy too: the whole cap
+    fairness.forget("user", "acme", acme[:1])
+    assert ask("acme", [acme[CAP]]).granted == {acme[CAP]}  # nobody light: still the cap
+    fairness.forget("user", "acme", acme)
+    fairness.forget("user", "beta", beta)
