@@ -193,3 +193,28 @@ def test_a_listener_that_stopped_answering_serves_nothing(listening, monkeypatch
     monkeypatch.setattr(access_cache, "_FRESH_S", -1.0)  # its last answer: too long ago
     assert _queries(user_id=user.pk, slug="acme", token_id=jti)[1] == 1
     assert access_cache.listening()
+
+
+def test_the_web_process_starts_the_listener_with_its_asgi_lifespan():
+    """uvicorn sends the lifespan; config.asgi answers it and starts the listener (an
+    in-process call of the application, as the other tests make, does not)."""
+    import asyncio
+
+    from config.asgi import application
+
+    access_cache.stop()
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    answered: list[str] = []
+
+    async def receive():
+        return inbox.pop(0)
+
+    async def send(message):
+        answered.append(message["type"])
+
+    try:
+        asyncio.run(application({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+        assert answered == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+        assert access_cache.wait_listening(), "the lifespan did not start the listener"
+    finally:
+        access_cache.stop()
