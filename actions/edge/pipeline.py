@@ -325,6 +325,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         actor=actor,
         source=ingress.source,
         anonymous=actor is None,
+        sender=sender_of(ingress),
     )
     record, created = _store(ingress, request, spec, schema, actor, payload, trace_id)  # 9
     if created:

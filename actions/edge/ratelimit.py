@@ -12,10 +12,17 @@ trip. Who is counted where:
 - an anonymous message with no client address (AMQP): the tenant's anonymous bucket
   (settings ...["anonymous"]), again apart from the members' bucket.
 
-Refused messages also count (`refusal_budget`, `count_refusal`): a source, actor or AMQP
-sender whose messages were refused (`invalid_envelope`, `validation_error`,
-`rejected_input`) too often in the window is refused before its next payload is validated
-or inspected.
+Refused messages also count (`count_refusal`): a source, actor or AMQP sender whose
+messages were refused (`invalid_envelope`, `validation_error`, `rejected_input`) too often
+in the window is refused (`rate_limited`, scope `refusals`). Where it is refused:
+- `check` (step 8) refuses it in every process: the refusal counts are read in the same
+  Redis round trip (one Lua script) that counts the message against its limits, so an
+  accepted message costs one round trip for all of it;
+- `refusal_budget`, before the payload is validated and inspected, refuses it without
+  that cost in a process that has counted one of its refusals in the window (a process
+  learns a subject from its own refusals, and from `check` refusing it): a flood of
+  hostile messages costs each process at most one more validation per subject and
+  window. Messages from a subject a process has not seen refused skip that round trip.
 
 Anonymous AMQP messages have no client address and every outside client shares one broker
 login, so `anonymous_amqp_admit` runs before the body is even parsed: the sender (its
@@ -32,7 +39,10 @@ one connect timeout per few seconds, not one per request. Rate limits protect ag
 abuse; refusing every action because a cache is down would be a worse outage.
 """
 
+import collections
+import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -175,8 +185,30 @@ def _retry_after(limit: Limit, window: int, now: float) -> int:
     return max(1, int((window + 1) * limit.window_s - now + 0.999))
 
 
-def check(*, tenant, tenant_slug: str, actor, source: str, anonymous: bool) -> None:
-    """Count this message against every limit that applies; raise RateLimited if over.
+# KEYS: the refusal counters of the message's subjects, then its limits' counters.
+# ARGV: how many refusal counters, the refusal budget, then each limit counter's TTL.
+# -> {0, the index of the refusal counter over the budget} (nothing counted), or
+#    {1, each limit counter's count after this message}.
+_CHECK = """
+local refusals, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, refusals do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= budget then return {0, i} end
+end
+local counts = {1}
+for i = refusals + 1, #KEYS do
+  counts[#counts + 1] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[i - refusals + 2])
+end
+return counts
+"""
+_CHECK_SHA = hashlib.sha1(_CHECK.encode()).hexdigest()  # what SCRIPT LOAD answers
+
+
+def check(
+    *, tenant, tenant_slug: str, actor, source: str, anonymous: bool, sender: str | None = None
+) -> None:
+    """Count this message against every limit that applies; raise RateLimited if over,
+    or if its sender is over its refusal budget (then nothing is counted). One round trip.
 
     `source` is the client address over REST; over AMQP it is "amqp" (no address).
     """
@@ -190,25 +222,38 @@ def check(*, tenant, tenant_slug: str, actor, source: str, anonymous: bool) -> N
         "source": source,
         "anonymous": tenant_slug,
     }
-    counted = []
+    refusals = _setting("refusals")
+    refusal_window = int(now // refusals.window_s)
+    refusal_keys = _refusal_keys(actor=actor, source=source, sender=sender, now=now)
+    keys, ttls, counted = list(refusal_keys), [], []
+    for limit in limits_for(tenant, anonymous=anonymous or actor is None, address=address):
+        subject = subjects[limit.scope]
+        if subject is None:
+            continue
+        window = int(now // limit.window_s)
+        keys.append(_key(limit.scope, str(subject), str(limit.window_s), str(window)))
+        ttls.append(limit.window_s + 1)
+        counted.append((limit, window))
     try:
-        pipe = _client().pipeline(transaction=False)
-        for limit in limits_for(tenant, anonymous=anonymous or actor is None, address=address):
-            subject = subjects[limit.scope]
-            if subject is None:
-                continue
-            window = int(now // limit.window_s)
-            key = _key(limit.scope, str(subject), str(limit.window_s), str(window))
-            pipe.incr(key)
-            pipe.expire(key, limit.window_s + 1)
-            counted.append((limit, window))
-        replies = pipe.execute()
+        replies = _run_script(keys, [len(refusal_keys), refusals.limit, *ttls])
     except redis.RedisError as exc:
         _redis_down(now, exc)
         return
-    for (limit, window), count in zip(counted, replies[::2], strict=True):
+    if replies[0] == 0:  # over the refusal budget: refused before anything is counted
+        _suspect(refusal_keys)
+        raise RateLimited(refusals, _retry_after(refusals, refusal_window, now))
+    for (limit, window), count in zip(counted, replies[1:], strict=True):
         if count > limit.limit:
             raise RateLimited(limit, _retry_after(limit, window, now))
+
+
+def _run_script(keys: list[str], args: list) -> list[int]:
+    client = _client()
+    try:
+        return client.evalsha(_CHECK_SHA, len(keys), *keys, *args)
+    except redis.exceptions.NoScriptError:  # not loaded yet (or Redis restarted)
+        client.script_load(_CHECK)
+        return client.evalsha(_CHECK_SHA, len(keys), *keys, *args)
 
 
 # --- refused messages ----------------------------------------------------------------------
@@ -219,6 +264,73 @@ def _refusal_subjects(*, actor, source: str, sender: str | None = None) -> list[
     if actor is not None:
         subjects.append(f"actor:{actor.id}")
     return subjects
+
+
+def _refusal_keys(*, actor, source: str, sender: str | None, now: float) -> list[str]:
+    """The message's subjects' refusal counters in the current window."""
+    limit = _setting("refusals")
+    window = str(int(now // limit.window_s))
+    subjects = _refusal_subjects(actor=actor, source=source, sender=sender)
+    return [_key("refusals", s, str(limit.window_s), window) for s in subjects]
+
+
+# Refusal counters (their keys name the window) that this process counted or found over
+# the budget: only a message with one of these subjects asks Redis before its payload is
+# read. Bounded; forgetting one costs one validation more, never a missed refusal.
+_SUSPECTS_MAX = 10_000
+_suspects: "collections.OrderedDict[str, None]" = collections.OrderedDict()
+_suspects_lock = threading.Lock()
+
+
+def _suspect(keys: list[str]) -> None:
+    with _suspects_lock:
+        for key in keys:
+            _suspects[key] = None
+            _suspects.move_to_end(key)
+        while len(_suspects) > _SUSPECTS_MAX:
+            _suspects.popitem(last=False)
+
+
+def refusal_budget(*, actor, source: str, sender: str | None = None) -> None:
+    """Raise RateLimited (scope `refusals`) if this source or actor had more messages
+    refused in the current window than the budget: called before the payload is
+    validated and inspected, so a flood of hostile messages stops costing guard time.
+    Asks Redis only about subjects this process has seen refused in the window (the
+    module docstring); `check` asks about all of them in any case."""
+    now = time.time()
+    if not _enabled(now):
+        return
+    keys = _refusal_keys(actor=actor, source=source, sender=sender, now=now)
+    if not any(key in _suspects for key in keys):
+        return
+    limit = _setting("refusals")
+    window = int(now // limit.window_s)
+    try:
+        counts = _client().mget(keys)
+    except redis.RedisError as exc:
+        _redis_down(now, exc)
+        return
+    if any(int(c or 0) >= limit.limit for c in counts):
+        raise RateLimited(limit, _retry_after(limit, window, now))
+
+
+def count_refusal(*, code, actor, source: str, sender: str | None = None) -> None:
+    """Count one refused message (codes in REFUSAL_CODES) against its source, AMQP sender
+    and actor."""
+    now = time.time()
+    keys = _refusal_keys(actor=actor, source=source, sender=sender, now=now)
+    if code not in REFUSAL_CODES or not keys or not _enabled(now):
+        return
+    limit = _setting("refusals")
+    _suspect(keys)
+    try:
+        pipe = _client().pipeline(transaction=False)
+        for key in keys:
+            pipe.incr(key)
+            pipe.expire(key, limit.window_s + 1)
+        pipe.execute()
+    except redis.RedisError as exc:
+        _redis_down(now, exc)
 
 
 def anonymous_amqp_admit(*, sender: str | None, size: int) -> None:
@@ -255,48 +367,10 @@ def anonymous_amqp_admit(*, sender: str | None, size: int) -> None:
         raise RateLimited(budget, _retry_after(budget, byte_window, now))
 
 
-def refusal_budget(*, actor, source: str, sender: str | None = None) -> None:
-    """Raise RateLimited (scope `refusals`) if this source or actor had more messages
-    refused in the current window than the budget: called before the payload is
-    validated and inspected, so a flood of hostile messages stops costing guard time."""
-    now = time.time()
-    subjects = _refusal_subjects(actor=actor, source=source, sender=sender)
-    if not subjects or not _enabled(now):
-        return
-    limit = _setting("refusals")
-    window = int(now // limit.window_s)
-    keys = [_key("refusals", s, str(limit.window_s), str(window)) for s in subjects]
-    try:
-        counts = _client().mget(keys)
-    except redis.RedisError as exc:
-        _redis_down(now, exc)
-        return
-    if any(int(c or 0) >= limit.limit for c in counts):
-        raise RateLimited(limit, _retry_after(limit, window, now))
-
-
-def count_refusal(*, code, actor, source: str, sender: str | None = None) -> None:
-    """Count one refused message (codes in REFUSAL_CODES) against its source, AMQP sender
-    and actor."""
-    now = time.time()
-    subjects = _refusal_subjects(actor=actor, source=source, sender=sender)
-    if code not in REFUSAL_CODES or not subjects or not _enabled(now):
-        return
-    limit = _setting("refusals")
-    window = int(now // limit.window_s)
-    try:
-        pipe = _client().pipeline(transaction=False)
-        for subject in subjects:
-            key = _key("refusals", subject, str(limit.window_s), str(window))
-            pipe.incr(key)
-            pipe.expire(key, limit.window_s + 1)
-        pipe.execute()
-    except redis.RedisError as exc:
-        _redis_down(now, exc)
-
-
 def reset() -> None:
     """Forget every counter under this installation's prefix (tests, operators)."""
+    with _suspects_lock:
+        _suspects.clear()
     client = _client()
     keys = list(client.scan_iter(match=_key("*"), count=1000))
     if keys:

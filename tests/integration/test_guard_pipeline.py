@@ -2,6 +2,7 @@
 Redis outages. Real PostgreSQL, RabbitMQ and Redis; no workers needed."""
 
 import json
+import time
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from actions.contract.registry import Channel
 from actions.edge import pipeline, ratelimit
 from actions.edge.pipeline import Ingress
 from tenants import services as tenants
+from tenants.models import User
 from tests.conftest import envelope
 from tests.envelopes import assert_envelope
 
@@ -194,6 +196,68 @@ def test_refused_messages_use_up_a_budget_checked_before_the_guard(
     assert len(inspected) == 3
     # Others are not affected.
     assert send(lead(), token=tokens["owner@acme.test"], source="198.51.100.42")[0] == 202
+
+
+def _refusal_counter(subject: str) -> str:
+    """The Redis key of `subject`'s refusal counter in the current window."""
+    window = int(time.time() // 60)
+    return ratelimit._key("refusals", subject, "60", str(window))
+
+
+def test_a_sender_refused_too_often_elsewhere_is_refused_at_step_8_and_not_counted(
+    low_limits, acme_limits, tokens, monkeypatch
+):
+    """Refusals counted by another process (here: written straight to Redis) are not
+    known to this one, so it validates the message; step 8 reads the refusal counters in
+    the same round trip as the limits, refuses it, counts nothing, and from then on
+    this process refuses the sender before the guard."""
+    acme_limits(per_tenant_per_minute=100, per_actor_per_minute=100)
+    inspected = []
+    original = pipeline.guard.inspect
+    monkeypatch.setattr(pipeline.guard, "inspect", lambda *a: inspected.append(1) or original(*a))
+    member = User.objects.get(email="member@acme.test")
+    client = ratelimit._client()
+    client.set(_refusal_counter(f"actor:{member.id}"), 3, ex=61)  # the budget (low_limits)
+    tenant_counter = ratelimit._key("tenant", "acme", "60", str(int(time.time() // 60)))
+    before = int(client.get(tenant_counter) or 0)
+
+    status, body = send(lead(), token=tokens["member@acme.test"], source="198.51.100.50")
+    assert status == 429 and body["error"]["details"]["scope"] == "refusals"
+    assert len(inspected) == 1  # validated and inspected: this process did not know yet
+    assert int(client.get(tenant_counter) or 0) == before  # refused: nothing counted
+
+    status, body = send(lead(), token=tokens["member@acme.test"], source="198.51.100.51")
+    assert status == 429 and body["error"]["details"]["scope"] == "refusals"
+    assert len(inspected) == 1  # now refused before steps 5-6
+    assert send(lead(), token=tokens["owner@acme.test"], source="198.51.100.52")[0] == 202
+
+
+def test_an_accepted_message_costs_the_rate_limits_one_redis_round_trip(
+    low_limits, acme_limits, tokens, monkeypatch
+):
+    """Refusal budget and limits in one script: a sender this process has not seen
+    refused is not asked about before its payload is read."""
+    acme_limits(per_tenant_per_minute=100, per_actor_per_minute=100)
+    calls = []
+    real = ratelimit._client
+
+    class Counting:
+        def __init__(self, client):
+            self._client = client
+
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(self._client, name)
+
+    monkeypatch.setattr(ratelimit, "_client", lambda: Counting(real()))
+    assert send(lead(), token=tokens["member@acme.test"], source="198.51.100.60")[0] == 202
+    assert calls == ["evalsha"]
+    # Refused once here, the sender is asked about before the guard (MGET) and at step 8.
+    hostile = envelope("leads.create", {"name": "x' OR '1'='1"})
+    assert send(hostile, token=tokens["member@acme.test"], source="198.51.100.60")[0] == 400
+    calls.clear()
+    assert send(lead(), token=tokens["member@acme.test"], source="198.51.100.60")[0] == 202
+    assert calls == ["mget", "evalsha"]
 
 
 def test_redis_down_fails_open(low_limits, acme_limits, tokens, caplog):
