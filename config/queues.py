@@ -29,6 +29,20 @@ def ingress_name(channel: str) -> str:
     return f"switchboard.ingress.{channel}"
 
 
+# An ingress queue deeper than its processes keep up with is sorted into lanes, by tenant
+# (actions.edge.ingress): one tenant's flood fills its lane, not everyone's queue.
+INGRESS_LANES = 8
+
+
+def ingress_lanes_exchange(ingress: str) -> str:
+    """The direct exchange of an ingress's lanes (routing key: the lane's number)."""
+    return f"{ingress}.lanes"
+
+
+def ingress_lane_queue(ingress: str, lane: int) -> str:
+    return f"{ingress}.lane.{lane}"
+
+
 def routing_key(*, channel: str, tenant: str, action: str) -> str:
     """Routing keys carry channel, tenant and action: `user.acme.leads.create`."""
     return f"{channel}.{tenant}.{action}"

@@ -26,10 +26,29 @@ Everything here runs on the process's event loop: no locks.
 
 import asyncio
 import collections
+import json
+import re
 from collections.abc import Callable
 from contextlib import asynccontextmanager, suppress
 
+from tenants.models import TENANT_SLUG_PATTERN
+from tenants.platform import schema_for_slug
 from tenants.tokens import InvalidToken, claims_from_authorization
+
+
+def named_schema(body) -> str | None:
+    """The tenant schema an envelope names, peeked without the pipeline's checks (they
+    come after): naming another tenant only sends the action there."""
+    try:
+        tenant = json.loads(body).get("tenant")
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    if isinstance(tenant, str) and _SLUG.fullmatch(tenant):
+        return schema_for_slug(tenant)
+    return None
+
+
+_SLUG = re.compile(TENANT_SLUG_PATTERN)
 
 
 def turn_key(authorization: str | None, source: str) -> str:

@@ -5,7 +5,6 @@ thread), `record_envelope` reads a record back, `error_envelope` answers a refus
 """
 
 import asyncio
-import json
 import re
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
 from actions.contract.registry import Channel, registry
 from actions.delivery import outbox
-from actions.edge.fairgate import Backpressure, FairGate, turn_key
+from actions.edge.fairgate import Backpressure, FairGate, named_schema, turn_key
 from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.waiters import waiters
 from actions.models import ActionRecord
@@ -171,7 +170,7 @@ async def _submit_in_turn(ingress: Ingress):
     loop = asyncio.get_running_loop()
     limit = settings.SWITCHBOARD["EDGE_BACKLOG_LIMIT"]
     if limit > 0 and outbox.deepest_backlog(ingress.channel) > limit:
-        schema = _named_schema(ingress.body)
+        schema = named_schema(ingress.body)
         if schema is not None:
             pressure = _pressures.get(loop)
             if pressure is None:
@@ -184,21 +183,6 @@ async def _submit_in_turn(ingress: Ingress):
         gate = _gates[loop] = FairGate(settings.SWITCHBOARD["EDGE_PIPELINE_TURNS"])
     async with gate.turn(turn_key(ingress.authorization, ingress.source)):
         return await in_thread(submit, ingress)
-
-
-def _named_schema(body) -> str | None:
-    """The tenant schema an envelope names, peeked without the pipeline's checks (they
-    come after): naming another tenant only sends the action there."""
-    try:
-        tenant = json.loads(body).get("tenant")
-    except (ValueError, TypeError, AttributeError, RecursionError):
-        return None
-    if isinstance(tenant, str) and _SLUG.fullmatch(tenant):
-        return schema_for_slug(tenant)
-    return None
-
-
-_SLUG = re.compile(TENANT_SLUG_PATTERN)
 
 
 # The edge's blocking work (the ORM, the broker) runs here, off the event loop. A plain

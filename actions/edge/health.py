@@ -6,12 +6,13 @@ import threading
 import time
 from typing import Any
 
+import amqp
 from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
 from actions.delivery.replies import broker_url
-from config.queues import CHANNELS, ingress_name
+from config.queues import CHANNELS, INGRESS_LANES, ingress_lane_queue, ingress_name
 from release import runtime
 
 
@@ -75,13 +76,21 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
 
 
 def ingress_consumers(channel: str) -> dict:
-    """How many ingress processes consume a channel's ingress queue, and its backlog."""
+    """How many ingress processes consume a channel's ingress queue, and its backlog: the
+    messages waiting in the queue and in its lanes (actions.edge.ingress)."""
     # Each channel's own login: the user channel's may not look at the admin queues.
+    name = ingress_name(channel)
     with Connection(broker_url(channel), connect_timeout=2) as conn:
-        _, backlog, consumers = conn.default_channel.queue_declare(
-            queue=ingress_name(channel), passive=True
-        )
-    return {"consumers": consumers, "backlog": backlog}
+        broker = conn.default_channel
+        _, backlog, consumers = broker.queue_declare(queue=name, passive=True)
+        in_lanes = 0
+        try:
+            for lane in range(INGRESS_LANES):
+                queue = ingress_lane_queue(name, lane)
+                in_lanes += broker.queue_declare(queue=queue, passive=True).message_count
+        except amqp.ChannelError:  # no lanes yet: an ingress process from before them
+            pass
+    return {"consumers": consumers, "backlog": backlog + in_lanes}
 
 
 def _ingress(channel: str) -> dict:

@@ -179,10 +179,13 @@ SWITCHBOARD: dict[str, Any] = {
     # Requests in the pipeline at once per web process; more wait, their turns rotating
     # over senders (actions/edge/fairgate.py). 0: no turns.
     "EDGE_PIPELINE_TURNS": int(env("SWITCHBOARD_EDGE_PIPELINE_TURNS", "2")),
-    # Backpressure: a sender whose last action went to a tenant with more than this many
-    # records held back for fair-scheduling slots in this process waits for its next
-    # turn until the backlog is below it again (at most 5 s). 0: no backpressure.
+    # Backpressure: a request (REST) or lane message (AMQP ingress) naming a tenant with
+    # more than this many records held back for fair-scheduling slots in this process waits
+    # until the backlog is below it again (at most 5 s). 0: no backpressure.
     "EDGE_BACKLOG_LIMIT": int(env("SWITCHBOARD_EDGE_BACKLOG_LIMIT", "100")),
+    # An AMQP ingress queue with more messages waiting than this is sorted into per-tenant
+    # lanes (actions/edge/ingress.py; 0: never).
+    "INGRESS_TRIAGE_ABOVE": int(env("SWITCHBOARD_INGRESS_TRIAGE_ABOVE", "100")),
     # The access statement's rows cached in the web and ingress processes, emptied by
     # PostgreSQL's notifications on every change (tenants/access_cache.py). 0: always ask.
     "ACCESS_CACHE": env("SWITCHBOARD_ACCESS_CACHE", "1") == "1",

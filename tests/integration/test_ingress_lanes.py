@@ -1,0 +1,179 @@
+"""The AMQP ingress sorts a deep queue into per-tenant lanes (actions/edge/ingress.py): one
+tenant's flood waits in its lane while another tenant's message is handled at once, and
+nothing is lost or answered twice on the way.
+
+Real RabbitMQ. Each test runs an ingress process (in a thread) on a private ingress queue
+of its own, fed through the default exchange, so the session's ingress processes (which
+consume the channel's queue) never see these messages. Through the default exchange the
+routing key is the queue's name, not the action: the pipeline refuses every message at
+step 1 and the ingress answers at once, which is what lets the order of the answers show
+the order in which the ingress handled the messages (and that a lane's message kept its
+original routing key: without it, that check would not run).
+"""
+
+import json
+import threading
+import time
+import uuid
+import zlib
+
+import pika
+import pytest
+
+from actions.delivery.replies import broker_url
+from actions.edge import ingress
+from config.queues import INGRESS_LANES, ingress_lane_queue, ingress_lanes_exchange
+from tests.conftest import envelope
+
+FLOOD = 300
+TRIAGE_ABOVE = 20
+
+
+def _lane(tenant: str) -> int:
+    return zlib.crc32(tenant.encode()) % INGRESS_LANES
+
+
+def _other_lane_than(tenant: str) -> str:
+    return next(t for t in ("beta", "gamma", "delta", "omega") if _lane(t) != _lane(tenant))
+
+
+@pytest.fixture
+def private_queue():
+    name = f"switchboard.ingress.user.test{uuid.uuid4().hex[:8]}"
+    yield name
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
+    try:
+        channel = connection.channel()
+        for lane in range(INGRESS_LANES):
+            channel.queue_delete(ingress_lane_queue(name, lane))
+        channel.queue_delete(name)
+        channel.exchange_delete(ingress_lanes_exchange(name))
+        channel.exchange_delete(name)
+    finally:
+        connection.close()
+
+
+class Client:
+    """Publishes into a private ingress queue and reads the answers, in arrival order."""
+
+    def __init__(self, queue: str):
+        self.queue = queue
+        self.connection = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
+        self.channel = self.connection.channel()
+        ingress.declare(self.channel, "user", queue)
+        self.answers: list[tuple[str, dict]] = []
+        self.channel.basic_consume("amq.rabbitmq.reply-to", self._on_answer, auto_ack=True)
+
+    def _on_answer(self, _channel, _method, properties, body):
+        self.answers.append((properties.correlation_id, json.loads(body)))
+
+    def send(self, tenant: str, correlation_id: str) -> None:
+        self.channel.basic_publish(
+            "",
+            self.queue,
+            json.dumps(envelope("leads.list", {}, tenant=tenant)),
+            pika.BasicProperties(reply_to="amq.rabbitmq.reply-to", correlation_id=correlation_id),
+        )
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.answers) < count and time.monotonic() < deadline:
+            self.connection.process_data_events(time_limit=0.2)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _run(queue: str, *, triage_above: int, senders: list[tuple[str, str]]) -> Client:
+    """Queue every message first (the flood is waiting before the ingress starts), then
+    let an ingress process with two threads answer them all."""
+    client = Client(queue)
+    for tenant, correlation_id in senders:
+        client.send(tenant, correlation_id)
+    process = ingress.IngressProcess("user", threads=2, name=queue, triage_above=triage_above)
+    thread = threading.Thread(target=process.serve, daemon=True)
+    thread.start()
+    try:
+        client.wait_for(len(senders))
+    finally:
+        process.stop()
+        thread.join(timeout=30)
+        client.close()
+    return client
+
+
+def _flood_then_one(tenant: str, other: str) -> list[tuple[str, str]]:
+    return [(tenant, f"flood-{i}") for i in range(FLOOD)] + [(other, "other")]
+
+
+def test_a_flood_waits_in_its_lane_while_another_tenants_message_is_answered(private_queue):
+    other = _other_lane_than("acme")
+    senders = _flood_then_one("acme", other)
+    client = _run(private_queue, triage_above=TRIAGE_ABOVE, senders=senders)
+
+    order = [correlation_id for correlation_id, _ in client.answers]
+    # Every message answered once: none lost in the move into the lanes, none twice.
+    assert sorted(order) == sorted(c for _, c in senders)
+    # The other tenant's message, published last, did not wait for the flood.
+    assert order.index("other") < FLOOD // 3, order.index("other")
+    # Moved into a lane, a message kept the routing key the client sent it with: the
+    # pipeline still checked it (it is the private queue's name, not the action).
+    for _, answer in client.answers:
+        assert answer["error"]["code"] == "invalid_envelope"
+        assert "routing key" in answer["error"]["message"]
+
+
+def test_what_waits_in_the_lanes_is_answered_by_the_next_process(private_queue):
+    """A process stopped while messages wait in its lanes: the next one (even one that
+    never sorts) consumes the lanes too, and every message is answered once."""
+    senders = _flood_then_one("acme", _other_lane_than("acme"))
+    client = Client(private_queue)
+    for tenant, correlation_id in senders:
+        client.send(tenant, correlation_id)
+    first = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=5)
+    thread = threading.Thread(target=first.serve, daemon=True)
+    thread.start()
+    client.wait_for(20)
+    first.stop()
+    thread.join(timeout=30)
+    client.wait_for(len(senders), timeout=1)  # answers of the messages it had in hand
+    assert len(client.answers) < len(senders), "the first process answered everything"
+    probe = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
+    waiting = sum(
+        probe.channel()
+        .queue_declare(ingress_lane_queue(private_queue, lane), passive=True)
+        .method.message_count
+        for lane in range(INGRESS_LANES)
+    )
+    probe.close()
+    assert waiting > 0, "nothing was left in the lanes"
+
+    second = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=0)
+    thread = threading.Thread(target=second.serve, daemon=True)
+    thread.start()
+    try:
+        client.wait_for(len(senders))
+    finally:
+        second.stop()
+        thread.join(timeout=30)
+        client.close()
+    order = [correlation_id for correlation_id, _ in client.answers]
+    assert sorted(order) == sorted(c for _, c in senders)
+
+
+def test_without_lanes_the_same_message_waits_for_the_whole_flood(private_queue):
+    """The test above fails without lanes: the queue is first in, first out."""
+    senders = _flood_then_one("acme", _other_lane_than("acme"))
+    client = _run(private_queue, triage_above=0, senders=senders)
+    order = [correlation_id for correlation_id, _ in client.answers]
+    assert sorted(order) == sorted(c for _, c in senders)
+    assert order.index("other") >= FLOOD - 5
+
+
+def test_the_lane_of_a_message_is_its_tenants():
+    body = json.dumps(envelope("leads.list", {}, tenant="acme")).encode()
+    assert ingress.lane_of(body) == _lane("acme")
+    assert ingress.lane_of(b"{not json") == _lane("")
+    assert ingress.lane_of(b"[1, 2]") == _lane("")
+    big = json.dumps(envelope("leads.list", {"x": "y" * ingress.LANE_PEEK_MAX}, tenant="acme"))
+    assert ingress.lane_of(big.encode()) == _lane("")  # not parsed to find out
