@@ -350,7 +350,7 @@ class Publisher:
         `slot`: each record holds a fair-scheduling slot its worker frees. Returns how many."""
         try:
             channel = self._channel()
-            acked = _Confirms(channel)
+            acked = Confirms(channel)
             for item in batch:
                 channel.basic_publish(
                     task_message(item, slot=slot),
@@ -406,8 +406,10 @@ class _Backlog:
         return bool(self.items) or self.more_in_table
 
 
-class _Confirms:
-    """Counts the broker's publisher confirms on a channel (acks may cover many at once)."""
+class Confirms:
+    """Counts the broker's publisher confirms on a py-amqp channel in confirm mode (acks
+    may cover many at once), for one batch of publishes: make it before the batch's first
+    publish, `wait` after the last (also used by the AMQP ingress's lanes)."""
 
     def __init__(self, channel):
         self.nacked = 0

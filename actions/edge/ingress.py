@@ -13,12 +13,15 @@ ingress queue is first in, first out for everyone: a tenant that publishes 10,00
 messages at once would put every other tenant's behind them for as long as the ingress
 takes to handle them. So while more than `triage_above` messages wait in the queue, a
 process sorts what it takes from it into INGRESS_LANES lane queues by the tenant the
-envelope names (a stable hash; lane 0 for none), republished with a publisher confirm
-before the original is acknowledged: nothing is lost, and a crash in between hands the
-message over twice, which its envelope id makes a repeat. Each lane is consumed with a
-prefetch of LANE_PREFETCH, so the thread pool takes the lanes in turn: a flood waits in
-its own lane while another tenant's message, in another lane, is handled at once (a
-tenant that shares the flooding tenant's lane, one in INGRESS_LANES, waits with it).
+envelope names (a stable hash; lane 0 for none), republished in batches (what the
+queue's prefetch hands over at once) with publisher confirms before the originals are
+acknowledged: nothing is lost, and a crash in between hands a message over twice, which
+its envelope id makes a repeat. Sorting is much faster than handling (one confirm per
+batch), so a message behind a flood reaches its lane long before the flood is handled.
+Each lane is consumed with a prefetch of LANE_PREFETCH, so the thread pool takes the
+lanes in turn: a flood waits in its own lane while another tenant's message, in another
+lane, is handled at once (a tenant that shares the flooding tenant's lane, one in
+INGRESS_LANES, waits with it).
 While the queue is short, messages are handled straight from it, with no republish.
 
 **Backpressure**, as at the REST edge (actions.edge.fairgate.Backpressure): a lane's
@@ -34,14 +37,18 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import amqp as pyamqp
 import pika
 from django.conf import settings
+from kombu import Connection
 
 from actions.connections import connection_ready
 from actions.contract import envelope
 from actions.contract.registry import Channel
 from actions.delivery import outbox
+from actions.delivery.outbox import Confirms
 from actions.delivery.replies import broker_url, is_direct_reply_to, reply
 from actions.edge.fairgate import named_schema
 from actions.edge.pipeline import Ingress, submit, unhandled
@@ -56,6 +63,8 @@ LANE_PEEK_MAX = 64 * 1024  # a bigger body is not parsed to find its lane: lane 
 ROUTING_KEY_HEADER = "x-switchboard-routing-key"  # a lane message's original routing key
 BACKPRESSURE_WAIT_S = 5.0
 DEPTH_EVERY_S = 0.5  # how often a process looks at its queue's depth
+CONFIRM_TIMEOUT_S = 5.0
+SORT_BATCH = 256  # messages taken from the ingress queue at once while sorting
 
 
 def declare(pika_channel, channel: str, name: str | None = None) -> str:
@@ -156,6 +165,7 @@ class IngressProcess:
         self._in_hand = 0  # messages handed to the pool and not yet acknowledged
         self._count_lock = threading.Lock()
         self._triage = False  # sorting the queue into lanes (it is deep)
+        self._sorting: list = []  # taken from the queue, for the lanes: (method, props, body)
         self._depth_at = 0.0
 
     def run(self) -> None:
@@ -186,75 +196,85 @@ class IngressProcess:
         params = pika.URLParameters(broker_url(self.channel))
         params.heartbeat = 30
         connection = pika.BlockingConnection(params)
+        lanes = _Lanes(broker_url(self.channel), self.name)
         try:
-            amqp = connection.channel()
-            queue = declare(amqp, self.channel, self.name)
-            to_lanes = connection.channel()
-            to_lanes.confirm_delivery()
-            # Two messages per thread: one running, one ready, none starving others.
-            amqp.basic_qos(prefetch_count=self.threads * 2)
-            tags = [amqp.basic_consume(queue, self._on_message(connection, amqp, to_lanes))]
-            amqp.basic_qos(prefetch_count=LANE_PREFETCH)  # for the consumers made after
-            for lane in range(INGRESS_LANES):
-                lane_queue = ingress_lane_queue(self.name, lane)
-                tags.append(amqp.basic_consume(lane_queue, self._on_message(connection, amqp)))
+            inbox = connection.channel()  # the ingress queue
+            declare(inbox, self.channel, self.name)
+            from_lanes = connection.channel()
+            from_lanes.basic_qos(prefetch_count=LANE_PREFETCH)
+            tags = [
+                (
+                    from_lanes,
+                    from_lanes.basic_consume(queue, self._on_message(connection, from_lanes)),
+                )
+                for queue in (ingress_lane_queue(self.name, lane) for lane in range(INGRESS_LANES))
+            ]
+            on_inbox = self._on_message(connection, inbox, lanes)
+            inbox_tag = self._take_inbox(inbox, on_inbox, None)
             log.info("ingress for the %s channel: %d threads", self.channel, self.threads)
             while not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.5)
-                self._watch_depth(amqp)
+                if self._sorting:
+                    self._sort(connection, inbox, lanes)
+                if self._watch_depth(inbox):
+                    inbox_tag = self._take_inbox(inbox, on_inbox, inbox_tag)
             # Stop taking messages; finish those in hand (prefetched ones included) while
             # the connection keeps serving heartbeats and acks; then leave.
-            for tag in tags:
-                amqp.basic_cancel(tag)
+            for channel, tag in [*tags, (inbox, inbox_tag)]:
+                channel.basic_cancel(tag)
+            if self._sorting:
+                self._sort(connection, inbox, lanes)
             while self._in_hand:
                 connection.process_data_events(time_limit=0.2)
         finally:
+            self._sorting = []  # unacknowledged: the broker hands them over again
+            lanes.close()
             if connection.is_open:
                 connection.close()
 
-    def _watch_depth(self, amqp) -> None:
-        """Sort into lanes while more than `triage_above` messages wait; stop once none do."""
+    def _take_inbox(self, inbox, on_message, tag: str | None) -> str:
+        """Consume the ingress queue: two messages per thread (one running, one ready)
+        while they are handled here, SORT_BATCH at a time while they are sorted into
+        lanes. A prefetch holds for the consumers made after it: a change of mode cancels
+        the consumer (what it had not dispatched yet goes back to the queue) and makes a
+        new one."""
+        if tag is not None:
+            inbox.basic_cancel(tag)
+        inbox.basic_qos(prefetch_count=SORT_BATCH if self._triage else self.threads * 2)
+        return str(inbox.basic_consume(self.name, on_message))
+
+    def _watch_depth(self, inbox) -> bool:
+        """Sort into lanes while more than `triage_above` messages wait; stop once none do.
+        True when that changed."""
         now = time.monotonic()
         if self.triage_above <= 0 or now < self._depth_at:
-            return
+            return False
         self._depth_at = now + DEPTH_EVERY_S
-        waiting = amqp.queue_declare(self.name, passive=True).method.message_count
+        waiting = inbox.queue_declare(self.name, passive=True).method.message_count
         if waiting > self.triage_above and not self._triage:
             log.info("ingress %s: %d messages wait; sorting them into lanes", self.name, waiting)
             self._triage = True
-        elif waiting == 0 and self._triage:
+            return True
+        if waiting == 0 and self._triage:
             log.info("ingress %s: the queue is empty; no more sorting", self.name)
             self._triage = False
+            return True
+        return False
 
-    def _to_lane(self, to_lanes, amqp, method, properties, body: bytes) -> bool:
-        """Republish a message of the queue into its lane (confirmed), then acknowledge it.
-        False: the lane did not take it (it is then handled here)."""
-        headers = dict(properties.headers or {})
-        headers[ROUTING_KEY_HEADER] = method.routing_key
-        copy = pika.BasicProperties(  # the client's user_id is left out: we publish it
-            content_type=properties.content_type,
-            content_encoding=properties.content_encoding,
-            headers=headers,
-            delivery_mode=pika.DeliveryMode.Persistent,
-            priority=properties.priority,
-            correlation_id=properties.correlation_id,
-            reply_to=properties.reply_to,
-            expiration=properties.expiration,
-            message_id=properties.message_id,
-            timestamp=properties.timestamp,
-            type=properties.type,
-            app_id=properties.app_id,
-        )
-        lane = lane_of(body)
-        try:
-            to_lanes.basic_publish(
-                ingress_lanes_exchange(self.name), str(lane), body, copy, mandatory=True
-            )
-        except (pika.exceptions.UnroutableError, pika.exceptions.NackError):
-            log.warning("ingress %s: lane %d did not take a message", self.name, lane)
-            return False
-        amqp.basic_ack(method.delivery_tag)
-        return True
+    def _sort(self, connection, amqp, lanes: "_Lanes") -> None:
+        """Move the messages taken from the queue for sorting into their lanes (confirmed),
+        then acknowledge them. If a lane did not take one (a lane queue was deleted), they
+        are all handled here instead (those that did reach a lane are then answered twice:
+        the second as a repeat of the same envelope id), and the lanes are declared again."""
+        batch, self._sorting = self._sorting, []
+        if lanes.publish(batch):
+            for method, _properties, _body in batch:
+                amqp.basic_ack(method.delivery_tag)
+            return
+        log.error("ingress %s: a lane did not take a message; handling them here", self.name)
+        declare(amqp, self.channel, self.name)
+        for method, properties, body in batch:
+            self._dispatch(connection, amqp, method, properties, body, method.routing_key)
 
     def _room_for(self, body: bytes) -> None:
         """Backpressure (the module docstring): wait while the tenant named has more than
@@ -270,9 +290,28 @@ class IngressProcess:
             if self._stopping.wait(0.01):
                 return
 
-    def _on_message(self, connection, amqp, to_lanes=None):
-        """The consumer callback of the ingress queue (`to_lanes`: its lanes' publishing
-        channel) or of a lane (None)."""
+    def _on_message(self, connection, amqp, lanes: "_Lanes | None" = None):
+        """The consumer callback of the ingress queue (`lanes`: where it sorts messages
+        while it is deep) or of a lane (None)."""
+
+        def on_message(_channel, method, properties, body):
+            if lanes is not None and self._triage:
+                self._sorting.append((method, properties, body))
+                if len(self._sorting) >= SORT_BATCH:  # the prefetch: all there is
+                    self._sort(connection, amqp, lanes)
+                return
+            routing_key = method.routing_key
+            if lanes is None:  # a lane's message: where the client sent it
+                routing_key = (properties.headers or {}).get(ROUTING_KEY_HEADER)
+                if isinstance(routing_key, bytes):
+                    routing_key = routing_key.decode("utf-8", "replace")
+            self._dispatch(connection, amqp, method, properties, body, routing_key, lanes is None)
+
+        return on_message
+
+    def _dispatch(self, connection, amqp, method, properties, body, routing_key, lane=False):
+        """Hand a message to the pool; it is acknowledged on the connection's thread once
+        handled. `lane`: it came from a lane (backpressure applies)."""
 
         def ack(tag):
             try:
@@ -282,30 +321,95 @@ class IngressProcess:
                 with self._count_lock:
                     self._in_hand -= 1
 
-        def on_message(_channel, method, properties, body):
-            if to_lanes is not None and self._triage:
-                if self._to_lane(to_lanes, amqp, method, properties, body):
-                    return
-            routing_key = method.routing_key
-            if to_lanes is None:  # a lane's message: where the client sent it
-                routing_key = (properties.headers or {}).get(ROUTING_KEY_HEADER)
-                if isinstance(routing_key, bytes):
-                    routing_key = routing_key.decode("utf-8", "replace")
+        def work():
+            try:
+                if lane:
+                    self._room_for(body)
+                handle(self.channel, body, properties, routing_key)
+            finally:
+                try:  # acks belong to the connection's thread
+                    connection.add_callback_threadsafe(lambda: ack(method.delivery_tag))
+                except Exception:  # the connection is gone: the broker redelivers it
+                    with self._count_lock:
+                        self._in_hand -= 1
 
-            def work():
-                try:
-                    if to_lanes is None:
-                        self._room_for(body)
-                    handle(self.channel, body, properties, routing_key)
-                finally:
-                    try:  # acks belong to the connection's thread
-                        connection.add_callback_threadsafe(lambda: ack(method.delivery_tag))
-                    except Exception:  # the connection is gone: the broker redelivers it
-                        with self._count_lock:
-                            self._in_hand -= 1
+        with self._count_lock:
+            self._in_hand += 1
+        self._pool.submit(work)
 
-            with self._count_lock:
-                self._in_hand += 1
-            self._pool.submit(work)
 
-        return on_message
+class _Lanes:
+    """Publishes messages of an ingress queue into its lanes, a batch at a time with one
+    wait for the broker's confirms (py-amqp: pika's blocking channel waits for each
+    confirm in turn, which made sorting no faster than handling)."""
+
+    def __init__(self, url: str, name: str):
+        self.url = url
+        self.exchange = ingress_lanes_exchange(name)
+        self._connection: Connection | None = None
+        self._returned = 0
+
+    def publish(self, batch: list) -> bool:
+        """Publish `batch` ((method, properties, body) each) into the lanes and wait for
+        the confirms. False: a message was not routable (its lane queue is gone)."""
+        try:
+            channel = self._channel()
+            self._returned = 0
+            confirms = Confirms(channel)
+            for method, properties, body in batch:
+                channel.basic_publish(
+                    _lane_message(method, properties, body),
+                    exchange=self.exchange,
+                    routing_key=str(lane_of(body)),
+                    mandatory=True,
+                )
+            confirms.wait(len(batch), self._connection, timeout=CONFIRM_TIMEOUT_S)
+        except Exception:
+            self.close()
+            raise
+        return self._returned == 0
+
+    def _channel(self):
+        if self._connection is None:
+            connection = Connection(self.url, connect_timeout=5)
+            connection.ensure_connection(max_retries=1)
+            channel: Any = connection.default_channel  # py-amqp's channel under kombu's
+            channel.confirm_select()
+            channel.events["basic_return"] = {self._on_return}
+            self._connection = connection
+        return self._connection.default_channel
+
+    def _on_return(self, *_returned) -> None:  # before the confirm of the same message
+        self._returned += 1
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:
+                pass
+        self._connection = None
+
+
+def _lane_message(method, properties, body: bytes) -> pyamqp.Message:
+    """A message of the ingress queue as its lane gets it: the same body and properties
+    (but the client's user_id: we publish it), the routing key it came with in a header."""
+    headers = dict(properties.headers or {})
+    headers[ROUTING_KEY_HEADER] = method.routing_key
+    fields = {
+        name: getattr(properties, name)
+        for name in (
+            "content_type",
+            "content_encoding",
+            "priority",
+            "correlation_id",
+            "reply_to",
+            "expiration",
+            "message_id",
+            "timestamp",
+            "type",
+            "app_id",
+        )
+        if getattr(properties, name) is not None
+    }
+    return pyamqp.Message(body, application_headers=headers, delivery_mode=2, **fields)

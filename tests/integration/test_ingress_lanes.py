@@ -177,3 +177,44 @@ def test_the_lane_of_a_message_is_its_tenants():
     assert ingress.lane_of(b"[1, 2]") == _lane("")
     big = json.dumps(envelope("leads.list", {"x": "y" * ingress.LANE_PEEK_MAX}, tenant="acme"))
     assert ingress.lane_of(big.encode()) == _lane("")  # not parsed to find out
+
+
+def test_a_message_moved_into_a_lane_keeps_its_headers_and_properties(private_queue):
+    """What the pipeline reads travels with it: the authorization header, reply_to and
+    correlation_id, the routing key the client used (in a header); never the client's
+    user_id (the broker would refuse our publish of it)."""
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
+    try:
+        channel = connection.channel()
+        ingress.declare(channel, "user", private_queue)
+        body = json.dumps(envelope("leads.list", {}, tenant="acme")).encode()
+        sent = pika.BasicProperties(
+            content_type="application/json",
+            headers={"authorization": "Bearer abc", "x-other": 7},
+            reply_to="amq.rabbitmq.reply-to.xyz",
+            correlation_id="c-1",
+            message_id="m-1",
+            timestamp=1_700_000_000,
+            user_id="switchboard_client",
+        )
+        method = type("Method", (), {"routing_key": "leads.list"})()
+        lanes = ingress._Lanes(broker_url("user"), private_queue)
+        try:
+            assert lanes.publish([(method, sent, body)])
+        finally:
+            lanes.close()
+        lane = ingress_lane_queue(private_queue, _lane("acme"))
+        got_method, got, got_body = channel.basic_get(lane, auto_ack=True)
+        assert got_method is not None, "nothing in the lane"
+        assert got_body == body
+        assert got.headers["authorization"] == "Bearer abc" and got.headers["x-other"] == 7
+        assert got.headers[ingress.ROUTING_KEY_HEADER] == "leads.list"
+        assert (got.reply_to, got.correlation_id, got.message_id) == (
+            "amq.rabbitmq.reply-to.xyz",
+            "c-1",
+            "m-1",
+        )
+        assert got.timestamp == 1_700_000_000 and got.content_type == "application/json"
+        assert got.delivery_mode == 2 and got.user_id is None
+    finally:
+        connection.close()

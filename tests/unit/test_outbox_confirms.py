@@ -3,7 +3,7 @@ one by one, many at once (`multiple`), or both mixed and out of order."""
 
 import pytest
 
-from actions.delivery.outbox import _Confirms
+from actions.delivery.outbox import Confirms
 
 
 class Channel:
@@ -13,9 +13,9 @@ class Channel:
             self._confirm_tag = last_tag
 
 
-def confirms(last_tag=0) -> tuple[_Confirms, Channel]:
+def confirms(last_tag=0) -> tuple[Confirms, Channel]:
     channel = Channel(last_tag)
-    return _Confirms(channel), channel
+    return Confirms(channel), channel
 
 
 def ack(channel, tag, multiple=False):
