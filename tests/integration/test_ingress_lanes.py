@@ -12,10 +12,15 @@ original routing key: without it, that check would not run).
 """
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
 import zlib
+from pathlib import Path
 
 import pika
 import pytest
@@ -218,3 +223,53 @@ def test_a_message_moved_into_a_lane_keeps_its_headers_and_properties(private_qu
         assert got.delivery_mode == 2 and got.user_id is None
     finally:
         connection.close()
+
+
+_INGRESS = (
+    "import sys, django; django.setup(); from actions.edge.ingress import IngressProcess; "
+    "IngressProcess('user', threads=2, name=sys.argv[1], triage_above=20).run()"
+)
+
+
+def _spawn_ingress(queue: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", _INGRESS, queue],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_an_ingress_killed_while_it_sorts_loses_nothing(private_queue):
+    """SIGKILL an ingress process as it starts answering a queue of 5,000 (sorting them
+    into lanes meanwhile): a second process answers every message. What the first had
+    moved into a lane but not acknowledged yet comes back from the queue too, and is
+    answered twice (the second time as a repeat); nothing is missing."""
+    total = 5000
+    client = Client(private_queue)
+    expected = {f"m-{i}" for i in range(total)}
+    for correlation_id in sorted(expected):
+        client.send("acme", correlation_id)
+    first = _spawn_ingress(private_queue)
+    try:
+        client.wait_for(1, timeout=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    answered_by_first = len(client.answers)
+    second = _spawn_ingress(private_queue)
+    try:
+        deadline = time.monotonic() + 180
+        while {c for c, _ in client.answers} != expected and time.monotonic() < deadline:
+            client.connection.process_data_events(time_limit=0.2)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+        client.close()
+    seen = [c for c, _ in client.answers]
+    assert set(seen) == expected, f"{len(expected - set(seen))} messages never answered"
+    twice = len(seen) - len(set(seen))
+    # At most what the first process had in hand: a sorting batch and its prefetches.
+    assert twice <= ingress.SORT_BATCH + 2 * 2 + INGRESS_LANES * ingress.LANE_PREFETCH, twice
+    print(f"answered by the killed process {answered_by_first}, twice {twice}")
