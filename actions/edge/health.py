@@ -76,21 +76,23 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
 
 
 def ingress_consumers(channel: str) -> dict:
-    """How many ingress processes consume a channel's ingress queue, and its backlog: the
-    messages waiting in the queue and in its lanes (actions.edge.ingress)."""
+    """How many ingress processes consume a channel's ingress queue and every one of its
+    lanes (actions.edge.ingress; each process consumes all of them), and the backlog:
+    the messages waiting in the queue and in its lanes."""
     # Each channel's own login: the user channel's may not look at the admin queues.
     name = ingress_name(channel)
     with Connection(broker_url(channel), connect_timeout=2) as conn:
         broker = conn.default_channel
         _, backlog, consumers = broker.queue_declare(queue=name, passive=True)
-        in_lanes = 0
         try:
             for lane in range(INGRESS_LANES):
                 queue = ingress_lane_queue(name, lane)
-                in_lanes += broker.queue_declare(queue=queue, passive=True).message_count
-        except amqp.ChannelError:  # no lanes yet: an ingress process from before them
-            pass
-    return {"consumers": consumers, "backlog": backlog + in_lanes}
+                _, waiting, serving = broker.queue_declare(queue=queue, passive=True)
+                backlog += waiting
+                consumers = min(consumers, serving)
+        except amqp.ChannelError:  # a lane is missing: no process has declared it again
+            consumers = 0
+    return {"consumers": consumers, "backlog": backlog}
 
 
 def _ingress(channel: str) -> dict:

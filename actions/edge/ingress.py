@@ -33,6 +33,7 @@ admitted at the pace it runs rather than spending the CPU everyone's actions nee
 import json
 import logging
 import signal
+import struct
 import threading
 import time
 import zlib
@@ -52,6 +53,7 @@ from actions.delivery.outbox import Confirms
 from actions.delivery.replies import broker_url, is_direct_reply_to, reply
 from actions.edge.fairgate import named_schema
 from actions.edge.pipeline import Ingress, submit, unhandled
+from actions.edge.ratelimit import SMALL_ANONYMOUS_BYTES
 from config.queues import INGRESS_LANES, ingress_lane_queue, ingress_lanes_exchange, ingress_name
 from tenants import access_cache
 
@@ -59,7 +61,9 @@ log = logging.getLogger(__name__)
 
 
 LANE_PREFETCH = 2  # messages of one lane in a process's hands at once
-LANE_PEEK_MAX = 64 * 1024  # a bigger body is not parsed to find its lane: lane 0
+# A bigger body is not parsed to find its lane (lane 0), nor, when anonymous, for the
+# backpressure: big anonymous bodies are for the pipeline's byte budget to refuse unparsed.
+LANE_PEEK_MAX = SMALL_ANONYMOUS_BYTES
 ROUTING_KEY_HEADER = "x-switchboard-routing-key"  # a lane message's original routing key
 BACKPRESSURE_WAIT_S = 5.0
 DEPTH_EVERY_S = 0.5  # how often a process looks at its queue's depth
@@ -162,8 +166,8 @@ class IngressProcess:
         self.triage_above = triage_above
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix=f"ingress-{channel}")
         self._stopping = threading.Event()
-        self._in_hand = 0  # messages handed to the pool and not yet acknowledged
-        self._count_lock = threading.Lock()
+        self._hand = _InHand()  # this connection's messages in the pool
+        self._lost_consumer = False  # the broker cancelled one (its queue was deleted)
         self._triage = False  # sorting the queue into lanes (it is deep)
         self._sorting: list = []  # taken from the queue, for the lanes: (method, props, body)
         self._depth_at = 0.0
@@ -197,10 +201,16 @@ class IngressProcess:
         params.heartbeat = 30
         connection = pika.BlockingConnection(params)
         lanes = _Lanes(broker_url(self.channel), self.name)
+        # Messages of a connection that was lost are the broker's again: whatever the pool
+        # still does with them, this connection waits for its own only.
+        self._hand = _InHand()
+        self._lost_consumer = False
         try:
             inbox = connection.channel()  # the ingress queue
             declare(inbox, self.channel, self.name)
             from_lanes = connection.channel()
+            for channel in (inbox, from_lanes):
+                channel.add_on_cancel_callback(self._on_cancelled)
             from_lanes.basic_qos(prefetch_count=LANE_PREFETCH)
             tags = [
                 (
@@ -214,6 +224,8 @@ class IngressProcess:
             log.info("ingress for the %s channel: %d threads", self.channel, self.threads)
             while not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.5)
+                if self._lost_consumer:  # connect again: the queues are declared anew
+                    raise RuntimeError(f"the broker cancelled a consumer of {self.name}")
                 if self._sorting:
                     self._sort(connection, inbox, lanes)
                 if self._watch_depth(inbox):
@@ -224,13 +236,17 @@ class IngressProcess:
                 channel.basic_cancel(tag)
             if self._sorting:
                 self._sort(connection, inbox, lanes)
-            while self._in_hand:
+            while self._hand.count:
                 connection.process_data_events(time_limit=0.2)
         finally:
             self._sorting = []  # unacknowledged: the broker hands them over again
             lanes.close()
             if connection.is_open:
                 connection.close()
+
+    def _on_cancelled(self, _frame) -> None:
+        log.error("ingress %s: the broker cancelled a consumer (a queue deleted?)", self.name)
+        self._lost_consumer = True
 
     def _take_inbox(self, inbox, on_message, tag: str | None) -> str:
         """Consume the ingress queue: two messages per thread (one running, one ready)
@@ -263,25 +279,40 @@ class IngressProcess:
 
     def _sort(self, connection, amqp, lanes: "_Lanes") -> None:
         """Move the messages taken from the queue for sorting into their lanes (confirmed),
-        then acknowledge them. If a lane did not take one (a lane queue was deleted), they
-        are all handled here instead (those that did reach a lane are then answered twice:
-        the second as a repeat of the same envelope id), and the lanes are declared again."""
+        then acknowledge them. What the lanes did not take is handled here, in order: a
+        message whose properties cannot be written again; the whole batch if the lanes'
+        connection failed, or if a lane did not take a message (its queue was deleted:
+        the consumers are then cancelled too, and the process connects again). Messages of
+        such a batch that did reach a lane are handled twice: the second time the
+        pipeline finds the envelope id's record (a repeat; a message refused at the edge
+        is refused again)."""
         batch, self._sorting = self._sorting, []
-        if lanes.publish(batch):
-            for method, _properties, _body in batch:
+        try:
+            left = lanes.publish(batch)
+        except Exception:
+            log.warning(
+                "ingress %s: the lanes did not take %d messages; handling them here",
+                self.name,
+                len(batch),
+                exc_info=True,
+            )
+            left = batch
+        unmoved = {id(item) for item in left}
+        for item in batch:
+            method, properties, body = item
+            if id(item) in unmoved:
+                self._dispatch(connection, amqp, method, properties, body, method.routing_key)
+            else:
                 amqp.basic_ack(method.delivery_tag)
-            return
-        log.error("ingress %s: a lane did not take a message; handling them here", self.name)
-        declare(amqp, self.channel, self.name)
-        for method, properties, body in batch:
-            self._dispatch(connection, amqp, method, properties, body, method.routing_key)
 
-    def _room_for(self, body: bytes) -> None:
+    def _room_for(self, body: bytes, properties) -> None:
         """Backpressure (the module docstring): wait while the tenant named has more than
         EDGE_BACKLOG_LIMIT records held back here, at most BACKPRESSURE_WAIT_S."""
         limit = settings.SWITCHBOARD["EDGE_BACKLOG_LIMIT"]
         if limit <= 0 or outbox.deepest_backlog(self.channel) <= limit:
             return
+        if len(body) > LANE_PEEK_MAX and not (properties.headers or {}).get("authorization"):
+            return  # a big anonymous body: not parsed before the pipeline's byte budget
         schema = named_schema(body)
         if schema is None:
             return
@@ -301,8 +332,9 @@ class IngressProcess:
                     self._sort(connection, amqp, lanes)
                 return
             routing_key = method.routing_key
-            if lanes is None:  # a lane's message: where the client sent it
-                routing_key = (properties.headers or {}).get(ROUTING_KEY_HEADER)
+            if lanes is None:  # a lane's message: where the client sent it ("" if unknown:
+                # refused, rather than the routing key's check skipped)
+                routing_key = (properties.headers or {}).get(ROUTING_KEY_HEADER) or ""
                 if isinstance(routing_key, bytes):
                     routing_key = routing_key.decode("utf-8", "replace")
             self._dispatch(connection, amqp, method, properties, body, routing_key, lanes is None)
@@ -313,29 +345,44 @@ class IngressProcess:
         """Hand a message to the pool; it is acknowledged on the connection's thread once
         handled. `lane`: it came from a lane (backpressure applies)."""
 
+        hand = self._hand
+
         def ack(tag):
             try:
                 if amqp.is_open:
                     amqp.basic_ack(tag)
             finally:
-                with self._count_lock:
-                    self._in_hand -= 1
+                hand.done()
 
         def work():
             try:
                 if lane:
-                    self._room_for(body)
+                    self._room_for(body, properties)
                 handle(self.channel, body, properties, routing_key)
             finally:
                 try:  # acks belong to the connection's thread
                     connection.add_callback_threadsafe(lambda: ack(method.delivery_tag))
                 except Exception:  # the connection is gone: the broker redelivers it
-                    with self._count_lock:
-                        self._in_hand -= 1
+                    hand.done()
 
-        with self._count_lock:
-            self._in_hand += 1
+        hand.took()
         self._pool.submit(work)
+
+
+class _InHand:
+    """How many of one connection's messages the pool has and has not acknowledged."""
+
+    def __init__(self):
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def took(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def done(self) -> None:
+        with self._lock:
+            self.count -= 1
 
 
 class _Lanes:
@@ -349,25 +396,35 @@ class _Lanes:
         self._connection: Connection | None = None
         self._returned = 0
 
-    def publish(self, batch: list) -> bool:
+    def publish(self, batch: list) -> list:
         """Publish `batch` ((method, properties, body) each) into the lanes and wait for
-        the confirms. False: a message was not routable (its lane queue is gone)."""
+        the confirms. Returns what was not moved: messages whose properties py-amqp cannot
+        write (it finds out before it sends anything), or the whole batch when a lane did
+        not take a message (its queue is gone). Raises when the connection fails."""
+        left = []
         try:
             channel = self._channel()
             self._returned = 0
             confirms = Confirms(channel)
-            for method, properties, body in batch:
-                channel.basic_publish(
-                    _lane_message(method, properties, body),
-                    exchange=self.exchange,
-                    routing_key=str(lane_of(body)),
-                    mandatory=True,
-                )
-            confirms.wait(len(batch), self._connection, timeout=CONFIRM_TIMEOUT_S)
+            sent = 0
+            for item in batch:
+                method, properties, body = item
+                try:
+                    channel.basic_publish(
+                        _lane_message(method, properties, body),
+                        exchange=self.exchange,
+                        routing_key=str(lane_of(body)),
+                        mandatory=True,
+                    )
+                except (struct.error, TypeError, ValueError, OverflowError):
+                    left.append(item)  # e.g. a header number too big for AMQP's table
+                    continue
+                sent += 1
+            confirms.wait(sent, self._connection, timeout=CONFIRM_TIMEOUT_S)
         except Exception:
             self.close()
             raise
-        return self._returned == 0
+        return list(batch) if self._returned else left
 
     def _channel(self):
         if self._connection is None:

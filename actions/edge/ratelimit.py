@@ -21,8 +21,9 @@ in the window is refused (`rate_limited`, scope `refusals`). Where it is refused
 - `refusal_budget`, before the payload is validated and inspected, refuses it without
   that cost in a process that has counted one of its refusals in the window (a process
   learns a subject from its own refusals, and from `check` refusing it): a flood of
-  hostile messages costs each process at most one more validation per subject and
-  window. Messages from a subject a process has not seen refused skip that round trip.
+  hostile messages costs each process about one more validation per subject and window
+  (or as many as it had in hand when the first refusal was counted). Messages from a
+  subject a process has not seen refused skip that round trip.
 
 Anonymous AMQP messages have no client address and every outside client shares one broker
 login, so `anonymous_amqp_admit` runs before the body is even parsed: the sender (its

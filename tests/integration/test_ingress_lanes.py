@@ -22,8 +22,10 @@ import uuid
 import zlib
 from pathlib import Path
 
+import amqp
 import pika
 import pytest
+from kombu import Connection
 
 from actions.delivery.replies import broker_url
 from actions.edge import ingress
@@ -69,15 +71,29 @@ class Client:
         self.answers: list[tuple[str, dict]] = []
         self.channel.basic_consume("amq.rabbitmq.reply-to", self._on_answer, auto_ack=True)
 
+    @property
+    def reply_to(self) -> str:
+        """This client's direct reply-to address as the broker writes it into what the
+        client publishes (another connection may publish with it)."""
+        probe = self.channel.queue_declare("", exclusive=True).method.queue
+        self.channel.basic_publish(
+            "", probe, b"", pika.BasicProperties(reply_to="amq.rabbitmq.reply-to")
+        )
+        _method, properties, _body = self.channel.basic_get(probe, auto_ack=True)
+        self.channel.queue_delete(probe)
+        return properties.reply_to
+
     def _on_answer(self, _channel, _method, properties, body):
         self.answers.append((properties.correlation_id, json.loads(body)))
 
-    def send(self, tenant: str, correlation_id: str) -> None:
+    def send(self, tenant: str, correlation_id: str, headers: dict | None = None) -> None:
         self.channel.basic_publish(
             "",
             self.queue,
             json.dumps(envelope("leads.list", {}, tenant=tenant)),
-            pika.BasicProperties(reply_to="amq.rabbitmq.reply-to", correlation_id=correlation_id),
+            pika.BasicProperties(
+                reply_to="amq.rabbitmq.reply-to", correlation_id=correlation_id, headers=headers
+            ),
         )
 
     def wait_for(self, count: int, timeout: float = 60) -> None:
@@ -166,6 +182,42 @@ def test_what_waits_in_the_lanes_is_answered_by_the_next_process(private_queue):
     assert sorted(order) == sorted(c for _, c in senders)
 
 
+def test_a_message_that_cannot_be_moved_into_a_lane_is_answered_and_stalls_nothing(
+    private_queue,
+):
+    """A header value pika reads but py-amqp cannot write again (a float of 1e19 arrives
+    as an integer too big for AMQP's table): that message is handled where it is, the
+    rest of its batch goes to the lanes, and every message is answered once."""
+    senders = _flood_then_one("acme", _other_lane_than("acme"))
+    client = Client(private_queue)
+    for number, (tenant, correlation_id) in enumerate(senders):
+        if number == 50:  # py-amqp writes the float; pika reads it back as an integer
+            with Connection(broker_url("user")) as conn:
+                conn.default_channel.basic_publish(
+                    amqp.Message(
+                        json.dumps(envelope("leads.list", {}, tenant=tenant)),
+                        reply_to=client.reply_to,
+                        correlation_id=correlation_id,
+                        application_headers={"x-big": 1e19},
+                    ),
+                    exchange="",
+                    routing_key=private_queue,
+                )
+        else:
+            client.send(tenant, correlation_id)
+    process = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=5)
+    thread = threading.Thread(target=process.serve, daemon=True)
+    thread.start()
+    try:
+        client.wait_for(len(senders))
+    finally:
+        process.stop()
+        thread.join(timeout=30)
+        client.close()
+    order = [correlation_id for correlation_id, _ in client.answers]
+    assert sorted(order) == sorted(c for _, c in senders)
+
+
 def test_without_lanes_the_same_message_waits_for_the_whole_flood(private_queue):
     """The test above fails without lanes: the queue is first in, first out."""
     senders = _flood_then_one("acme", _other_lane_than("acme"))
@@ -205,7 +257,7 @@ def test_a_message_moved_into_a_lane_keeps_its_headers_and_properties(private_qu
         method = type("Method", (), {"routing_key": "leads.list"})()
         lanes = ingress._Lanes(broker_url("user"), private_queue)
         try:
-            assert lanes.publish([(method, sent, body)])
+            assert lanes.publish([(method, sent, body)]) == []  # nothing left over
         finally:
             lanes.close()
         lane = ingress_lane_queue(private_queue, _lane("acme"))
@@ -273,3 +325,35 @@ def test_an_ingress_killed_while_it_sorts_loses_nothing(private_queue):
     # At most what the first process had in hand: a sorting batch and its prefetches.
     assert twice <= ingress.SORT_BATCH + 2 * 2 + INGRESS_LANES * ingress.LANE_PREFETCH, twice
     print(f"answered by the killed process {answered_by_first}, twice {twice}")
+
+
+def test_a_deleted_lane_is_declared_and_consumed_again(private_queue):
+    """The broker cancels the consumer of a deleted queue: the process connects again,
+    declares its queues and consumes every lane (else that lane's messages would wait
+    there unseen)."""
+    process = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=5)
+    thread = threading.Thread(target=process.serve, daemon=True)
+    thread.start()
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
+    lane = ingress_lane_queue(private_queue, 3)
+
+    def consumers() -> int:
+        try:
+            return connection.channel().queue_declare(lane, passive=True).method.consumer_count
+        except pika.exceptions.ChannelClosedByBroker:  # not there (yet)
+            return -1
+
+    try:
+        deadline = time.monotonic() + 20
+        while consumers() != 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert consumers() == 1
+        connection.channel().queue_delete(lane)
+        deadline = time.monotonic() + 30
+        while consumers() != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert consumers() == 1, "the deleted lane was not consumed again"
+    finally:
+        process.stop()
+        thread.join(timeout=30)
+        connection.close()
