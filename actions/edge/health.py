@@ -84,15 +84,16 @@ def ingress_consumers(channel: str) -> dict:
     with Connection(broker_url(channel), connect_timeout=2) as conn:
         broker = conn.default_channel
         _, backlog, consumers = broker.queue_declare(queue=name, passive=True)
+        in_lanes, serving_all = 0, consumers
         try:
             for lane in range(INGRESS_LANES):
                 queue = ingress_lane_queue(name, lane)
                 _, waiting, serving = broker.queue_declare(queue=queue, passive=True)
-                backlog += waiting
-                consumers = min(consumers, serving)
-        except amqp.ChannelError:  # a lane is missing: no process has declared it again
-            consumers = 0
-    return {"consumers": consumers, "backlog": backlog}
+                in_lanes += waiting
+                serving_all = min(serving_all, serving)
+        except amqp.ChannelError:  # no lanes (yet): only ingress processes from before them
+            in_lanes, serving_all = 0, consumers
+    return {"consumers": serving_all, "backlog": backlog + in_lanes}
 
 
 def _ingress(channel: str) -> dict:

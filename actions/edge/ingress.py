@@ -33,7 +33,6 @@ admitted at the pace it runs rather than spending the CPU everyone's actions nee
 import json
 import logging
 import signal
-import struct
 import threading
 import time
 import zlib
@@ -61,13 +60,14 @@ log = logging.getLogger(__name__)
 
 
 LANE_PREFETCH = 2  # messages of one lane in a process's hands at once
-# A bigger body is not parsed to find its lane (lane 0), nor, when anonymous, for the
+# An anonymous body over this is not parsed to find its lane (lane 0) nor for the
 # backpressure: big anonymous bodies are for the pipeline's byte budget to refuse unparsed.
 LANE_PEEK_MAX = SMALL_ANONYMOUS_BYTES
+LANE_PEEK_MAX_SIGNED = 64 * 1024  # the same for a message with a bearer token
 ROUTING_KEY_HEADER = "x-switchboard-routing-key"  # a lane message's original routing key
 BACKPRESSURE_WAIT_S = 5.0
 DEPTH_EVERY_S = 0.5  # how often a process looks at its queue's depth
-CONFIRM_TIMEOUT_S = 5.0
+CONFIRM_TIMEOUT_S = 10.0  # also each publish's write, should the broker block us
 SORT_BATCH = 256  # messages taken from the ingress queue at once while sorting
 
 
@@ -87,11 +87,12 @@ def declare(pika_channel, channel: str, name: str | None = None) -> str:
     return name
 
 
-def lane_of(body: bytes) -> int:
+def lane_of(body: bytes, *, signed: bool = False) -> int:
     """The lane of a message: a stable hash of the tenant its envelope names; lane 0 for
-    one that names none, is not JSON, or is too big to be parsed for it here."""
+    one that names none, is not JSON, or is too big to be parsed for it here (`signed`:
+    it carries an authorization header)."""
     tenant = ""
-    if len(body) <= LANE_PEEK_MAX:
+    if len(body) <= (LANE_PEEK_MAX_SIGNED if signed else LANE_PEEK_MAX):
         try:
             named = json.loads(body).get("tenant")
         except (ValueError, TypeError, AttributeError, RecursionError):
@@ -168,6 +169,7 @@ class IngressProcess:
         self._stopping = threading.Event()
         self._hand = _InHand()  # this connection's messages in the pool
         self._lost_consumer = False  # the broker cancelled one (its queue was deleted)
+        self._redeclare = False  # the lanes did not take a batch: declare them again
         self._triage = False  # sorting the queue into lanes (it is deep)
         self._sorting: list = []  # taken from the queue, for the lanes: (method, props, body)
         self._depth_at = 0.0
@@ -226,6 +228,9 @@ class IngressProcess:
                 connection.process_data_events(time_limit=0.5)
                 if self._lost_consumer:  # connect again: the queues are declared anew
                     raise RuntimeError(f"the broker cancelled a consumer of {self.name}")
+                if self._redeclare:
+                    self._redeclare = False
+                    declare(inbox, self.channel, self.name)
                 if self._sorting:
                     self._sort(connection, inbox, lanes)
                 if self._watch_depth(inbox):
@@ -297,6 +302,8 @@ class IngressProcess:
                 exc_info=True,
             )
             left = batch
+        if left is batch:  # a lane, its binding or the exchange may be gone: declare again
+            self._redeclare = True
         unmoved = {id(item) for item in left}
         for item in batch:
             method, properties, body = item
@@ -311,8 +318,9 @@ class IngressProcess:
         limit = settings.SWITCHBOARD["EDGE_BACKLOG_LIMIT"]
         if limit <= 0 or outbox.deepest_backlog(self.channel) <= limit:
             return
-        if len(body) > LANE_PEEK_MAX and not (properties.headers or {}).get("authorization"):
-            return  # a big anonymous body: not parsed before the pipeline's byte budget
+        limit = LANE_PEEK_MAX_SIGNED if _signed(properties) else LANE_PEEK_MAX
+        if len(body) > limit:
+            return  # not parsed before the pipeline (a big anonymous body: its byte budget)
         schema = named_schema(body)
         if schema is None:
             return
@@ -408,23 +416,39 @@ class _Lanes:
             confirms = Confirms(channel)
             sent = 0
             for item in batch:
-                method, properties, body = item
-                try:
-                    channel.basic_publish(
-                        _lane_message(method, properties, body),
-                        exchange=self.exchange,
-                        routing_key=str(lane_of(body)),
-                        mandatory=True,
-                    )
-                except (struct.error, TypeError, ValueError, OverflowError):
-                    left.append(item)  # e.g. a header number too big for AMQP's table
-                    continue
-                sent += 1
+                if self._publish(channel, item):
+                    sent += 1
+                else:
+                    left.append(item)
             confirms.wait(sent, self._connection, timeout=CONFIRM_TIMEOUT_S)
         except Exception:
             self.close()
             raise
         return list(batch) if self._returned else left
+
+    def _publish(self, channel, item) -> bool:
+        """One message into its lane. py-amqp writes the properties before it sends a byte,
+        so a message it cannot write (a header number pika read that AMQP's table cannot
+        hold, headers nested too deep) fails here with nothing sent: it goes again with
+        its headers' values written as text (the pipeline reads only `authorization`, a
+        string), and is left for the caller only if that fails too."""
+        method, properties, body = item
+        lane = str(lane_of(body, signed=_signed(properties)))
+        for plain in (False, True):
+            try:
+                channel.basic_publish(
+                    _lane_message(method, properties, body, plain=plain),
+                    exchange=self.exchange,
+                    routing_key=lane,
+                    mandatory=True,
+                    timeout=CONFIRM_TIMEOUT_S,
+                )
+                return True
+            except (OSError, pyamqp.exceptions.AMQPError):
+                raise  # the connection: the whole batch
+            except Exception:
+                continue
+        return False
 
     def _channel(self):
         if self._connection is None:
@@ -448,10 +472,20 @@ class _Lanes:
         self._connection = None
 
 
-def _lane_message(method, properties, body: bytes) -> pyamqp.Message:
+def _signed(properties) -> bool:
+    return bool((properties.headers or {}).get("authorization"))
+
+
+def _lane_message(method, properties, body: bytes, *, plain: bool = False) -> pyamqp.Message:
     """A message of the ingress queue as its lane gets it: the same body and properties
-    (but the client's user_id: we publish it), the routing key it came with in a header."""
+    (but the client's user_id: we publish it), the routing key it came with in a header.
+    `plain`: every header's value as text."""
     headers = dict(properties.headers or {})
+    if plain:
+        headers = {
+            str(k): v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+            for k, v in headers.items()
+        }
     headers[ROUTING_KEY_HEADER] = method.routing_key
     fields = {
         name: getattr(properties, name)

@@ -307,7 +307,7 @@ def test_a_thousand_tenants(capsys):
             dispatch = _dispatch(stack.port, token, member_of, SERIAL_N)
             assert dispatch["errors"] == 0, dispatch["first_error"]
             # Warm: every tenant served once more first, as on a system that has run a while
-            # (each database connection has then met each tenant's tables).
+            # (one database connection of the web and one of the worker have met its tables).
             _dispatch_each(stack.port, token, member_of)
             warm = _dispatch(stack.port, token, member_of, SERIAL_N)
             assert warm["errors"] == 0, warm["first_error"]
@@ -372,7 +372,8 @@ def test_a_thousand_tenants(capsys):
         print(f"[bench] * timed on {STOCK_SAMPLE} schemas, scaled to all")
         print(
             f"[bench] dispatch, first touch (above) and warm (every tenant served once "
-            f"before: each connection has met its tables); periodic work over all schemas "
+            f"before, from 4 clients: one web and one worker connection have met its "
+            f"tables); periodic work over all schemas "
             f"(median of {PERIODIC_N}): the outbox sweep (every 10 s) and the secrets purge "
             f"(every 60 s), finding nothing to do"
         )

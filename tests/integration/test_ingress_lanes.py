@@ -182,12 +182,13 @@ def test_what_waits_in_the_lanes_is_answered_by_the_next_process(private_queue):
     assert sorted(order) == sorted(c for _, c in senders)
 
 
-def test_a_message_that_cannot_be_moved_into_a_lane_is_answered_and_stalls_nothing(
+def test_a_message_whose_headers_cannot_be_written_again_still_goes_to_its_lane(
     private_queue,
 ):
     """A header value pika reads but py-amqp cannot write again (a float of 1e19 arrives
-    as an integer too big for AMQP's table): that message is handled where it is, the
-    rest of its batch goes to the lanes, and every message is answered once."""
+    as an integer too big for AMQP's table): the message goes to its lane with its
+    headers as text (no way around the lanes for its sender), nothing stalls, and every
+    message is answered once."""
     senders = _flood_then_one("acme", _other_lane_than("acme"))
     client = Client(private_queue)
     for number, (tenant, correlation_id) in enumerate(senders):
@@ -233,7 +234,8 @@ def test_the_lane_of_a_message_is_its_tenants():
     assert ingress.lane_of(b"{not json") == _lane("")
     assert ingress.lane_of(b"[1, 2]") == _lane("")
     big = json.dumps(envelope("leads.list", {"x": "y" * ingress.LANE_PEEK_MAX}, tenant="acme"))
-    assert ingress.lane_of(big.encode()) == _lane("")  # not parsed to find out
+    assert ingress.lane_of(big.encode()) == _lane("")  # anonymous: not parsed to find out
+    assert ingress.lane_of(big.encode(), signed=True) == _lane("acme")
 
 
 def test_a_message_moved_into_a_lane_keeps_its_headers_and_properties(private_queue):
@@ -273,6 +275,20 @@ def test_a_message_moved_into_a_lane_keeps_its_headers_and_properties(private_qu
         )
         assert got.timestamp == 1_700_000_000 and got.content_type == "application/json"
         assert got.delivery_mode == 2 and got.user_id is None
+
+        # A header AMQP's table cannot hold (pika reads one from a big float): the message
+        # still goes to its lane, its headers' values as text.
+        odd = pika.BasicProperties(headers={"authorization": "Bearer abc", "x-big": 10**19})
+        lanes = ingress._Lanes(broker_url("user"), private_queue)
+        try:
+            assert lanes.publish([(method, odd, body)]) == []
+        finally:
+            lanes.close()
+        got_method, got, _ = channel.basic_get(lane, auto_ack=True)
+        assert got_method is not None, "nothing in the lane"
+        assert got.headers["authorization"] == "Bearer abc"
+        assert got.headers["x-big"] == str(10**19)
+        assert got.headers[ingress.ROUTING_KEY_HEADER] == "leads.list"
     finally:
         connection.close()
 
