@@ -11,6 +11,7 @@ the order in which the ingress handled the messages (and that a lane's message k
 original routing key: without it, that check would not run).
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -105,20 +106,29 @@ class Client:
         self.connection.close()
 
 
+@contextlib.contextmanager
+def _ingress(queue: str, *, triage_above: int):
+    """An ingress process with two threads on `queue`, in a thread, for the block."""
+    process = ingress.IngressProcess("user", threads=2, name=queue, triage_above=triage_above)
+    thread = threading.Thread(target=process.serve, daemon=True)
+    thread.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        thread.join(timeout=30)
+
+
 def _run(queue: str, *, triage_above: int, senders: list[tuple[str, str]]) -> Client:
     """Queue every message first (the flood is waiting before the ingress starts), then
     let an ingress process with two threads answer them all."""
     client = Client(queue)
     for tenant, correlation_id in senders:
         client.send(tenant, correlation_id)
-    process = ingress.IngressProcess("user", threads=2, name=queue, triage_above=triage_above)
-    thread = threading.Thread(target=process.serve, daemon=True)
-    thread.start()
     try:
-        client.wait_for(len(senders))
+        with _ingress(queue, triage_above=triage_above):
+            client.wait_for(len(senders))
     finally:
-        process.stop()
-        thread.join(timeout=30)
         client.close()
     return client
 
@@ -151,12 +161,8 @@ def test_what_waits_in_the_lanes_is_answered_by_the_next_process(private_queue):
     client = Client(private_queue)
     for tenant, correlation_id in senders:
         client.send(tenant, correlation_id)
-    first = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=5)
-    thread = threading.Thread(target=first.serve, daemon=True)
-    thread.start()
-    client.wait_for(20)
-    first.stop()
-    thread.join(timeout=30)
+    with _ingress(private_queue, triage_above=5):
+        client.wait_for(20)
     client.wait_for(len(senders), timeout=1)  # answers of the messages it had in hand
     assert len(client.answers) < len(senders), "the first process answered everything"
     probe = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
@@ -169,14 +175,10 @@ def test_what_waits_in_the_lanes_is_answered_by_the_next_process(private_queue):
     probe.close()
     assert waiting > 0, "nothing was left in the lanes"
 
-    second = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=0)
-    thread = threading.Thread(target=second.serve, daemon=True)
-    thread.start()
     try:
-        client.wait_for(len(senders))
+        with _ingress(private_queue, triage_above=0):  # one that never sorts
+            client.wait_for(len(senders))
     finally:
-        second.stop()
-        thread.join(timeout=30)
         client.close()
     order = [correlation_id for correlation_id, _ in client.answers]
     assert sorted(order) == sorted(c for _, c in senders)
@@ -206,14 +208,10 @@ def test_a_message_whose_headers_cannot_be_written_again_still_goes_to_its_lane(
                 )
         else:
             client.send(tenant, correlation_id)
-    process = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=5)
-    thread = threading.Thread(target=process.serve, daemon=True)
-    thread.start()
     try:
-        client.wait_for(len(senders))
+        with _ingress(private_queue, triage_above=5):
+            client.wait_for(len(senders))
     finally:
-        process.stop()
-        thread.join(timeout=30)
         client.close()
     order = [correlation_id for correlation_id, _ in client.answers]
     assert sorted(order) == sorted(c for _, c in senders)
@@ -347,9 +345,6 @@ def test_a_deleted_lane_is_declared_and_consumed_again(private_queue):
     """The broker cancels the consumer of a deleted queue: the process connects again,
     declares its queues and consumes every lane (else that lane's messages would wait
     there unseen)."""
-    process = ingress.IngressProcess("user", threads=2, name=private_queue, triage_above=5)
-    thread = threading.Thread(target=process.serve, daemon=True)
-    thread.start()
     connection = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
     lane = ingress_lane_queue(private_queue, 3)
 
@@ -360,16 +355,15 @@ def test_a_deleted_lane_is_declared_and_consumed_again(private_queue):
             return -1
 
     try:
-        deadline = time.monotonic() + 20
-        while consumers() != 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert consumers() == 1
-        connection.channel().queue_delete(lane)
-        deadline = time.monotonic() + 30
-        while consumers() != 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert consumers() == 1, "the deleted lane was not consumed again"
+        with _ingress(private_queue, triage_above=5):
+            deadline = time.monotonic() + 20
+            while consumers() != 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert consumers() == 1
+            connection.channel().queue_delete(lane)
+            deadline = time.monotonic() + 30
+            while consumers() != 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert consumers() == 1, "the deleted lane was not consumed again"
     finally:
-        process.stop()
-        thread.join(timeout=30)
         connection.close()
