@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -103,7 +104,7 @@ class Publisher:
         self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._connection: Connection | None = None
+        self._broker = ConfirmChannel(lambda: broker_url(self.channel), prepare=self._declare)
         self._handled = threading.Condition()
         self._put = self._done = 0
         self._confirmed: list[Pending] = []  # published, not yet marked
@@ -361,7 +362,7 @@ class Publisher:
                         action=item.action,
                     ),
                 )
-            acked.wait(len(batch), self._connection, timeout=self.CONFIRM_TIMEOUT_S)
+            acked.wait(len(batch), self._broker.connection, timeout=self.CONFIRM_TIMEOUT_S)
         except Exception:
             self.close()
             raise
@@ -370,27 +371,18 @@ class Publisher:
         return len(batch)
 
     def _channel(self):
-        if self._connection is None:
-            connection = Connection(broker_url(self.channel), connect_timeout=5)
-            connection.ensure_connection(max_retries=1)
-            channel: Any = connection.default_channel  # py-amqp's channel under kombu's
-            channel.confirm_select()
-            # The dead-letter exchange first: a quorum action queue dead-letters into it.
-            DEAD_LETTER_QUEUES[self.channel](channel).declare()
-            for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
-                if queue_.name == action_queue(self.channel):
-                    queue_(channel).declare()
-            self._connection = connection
-        return self._connection.default_channel
+        return self._broker.channel()
+
+    def _declare(self, channel) -> None:
+        # The dead-letter exchange first: a quorum action queue dead-letters into it.
+        DEAD_LETTER_QUEUES[self.channel](channel).declare()
+        for queue_ in settings.CELERY_TASK_QUEUES:  # the one place queues are declared
+            if queue_.name == action_queue(self.channel):
+                queue_(channel).declare()
 
     def close(self) -> None:
         """Close the broker connection (the next batch opens a new one)."""
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            except Exception:
-                pass
-        self._connection = None
+        self._broker.close()
 
 
 @dataclass
@@ -404,6 +396,42 @@ class _Backlog:
 
     def __bool__(self) -> bool:
         return bool(self.items) or self.more_in_table
+
+
+class ConfirmChannel:
+    """A py-amqp channel in publisher-confirm mode on a connection of its own, opened when
+    first used (then `prepare(channel)`: declarations, event handlers) and dropped by
+    `close`, after which the next use opens a new one. The outbox's publishers and the
+    AMQP ingress's lanes publish their batches on one, waiting once per batch for the
+    broker's confirms (`Confirms`)."""
+
+    def __init__(self, url: Callable[[], str], *, prepare: Callable[[Any], None] | None = None):
+        self._url = url
+        self._prepare = prepare
+        self.connection: Connection | None = None
+
+    def channel(self) -> Any:
+        if self.connection is None:
+            connection = Connection(self._url(), connect_timeout=5)
+            try:
+                connection.ensure_connection(max_retries=1)
+                channel: Any = connection.default_channel  # py-amqp's channel under kombu's
+                channel.confirm_select()
+                if self._prepare is not None:
+                    self._prepare(channel)
+            except Exception:
+                connection.close()
+                raise
+            self.connection = connection
+        return self.connection.default_channel
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:
+                pass
+        self.connection = None
 
 
 class Confirms:

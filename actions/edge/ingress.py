@@ -37,18 +37,16 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import amqp as pyamqp
 import pika
 from django.conf import settings
-from kombu import Connection
 
 from actions.connections import connection_ready
 from actions.contract import envelope
 from actions.contract.registry import Channel
 from actions.delivery import outbox
-from actions.delivery.outbox import Confirms
+from actions.delivery.outbox import ConfirmChannel, Confirms
 from actions.delivery.replies import broker_url, is_direct_reply_to, reply
 from actions.edge.fairgate import named_schema
 from actions.edge.pipeline import Ingress, submit, unhandled
@@ -399,9 +397,8 @@ class _Lanes:
     confirm in turn, which made sorting no faster than handling)."""
 
     def __init__(self, url: str, name: str):
-        self.url = url
         self.exchange = ingress_lanes_exchange(name)
-        self._connection: Connection | None = None
+        self._broker = ConfirmChannel(lambda: url, prepare=self._prepare)
         self._returned = 0
 
     def publish(self, batch: list) -> list:
@@ -411,7 +408,7 @@ class _Lanes:
         not take a message (its queue is gone). Raises when the connection fails."""
         left = []
         try:
-            channel = self._channel()
+            channel = self._broker.channel()
             self._returned = 0
             confirms = Confirms(channel)
             sent = 0
@@ -420,7 +417,7 @@ class _Lanes:
                     sent += 1
                 else:
                     left.append(item)
-            confirms.wait(sent, self._connection, timeout=CONFIRM_TIMEOUT_S)
+            confirms.wait(sent, self._broker.connection, timeout=CONFIRM_TIMEOUT_S)
         except Exception:
             self.close()
             raise
@@ -450,26 +447,14 @@ class _Lanes:
                 continue
         return False
 
-    def _channel(self):
-        if self._connection is None:
-            connection = Connection(self.url, connect_timeout=5)
-            connection.ensure_connection(max_retries=1)
-            channel: Any = connection.default_channel  # py-amqp's channel under kombu's
-            channel.confirm_select()
-            channel.events["basic_return"] = {self._on_return}
-            self._connection = connection
-        return self._connection.default_channel
+    def _prepare(self, channel) -> None:
+        channel.events["basic_return"] = {self._on_return}
 
     def _on_return(self, *_returned) -> None:  # before the confirm of the same message
         self._returned += 1
 
     def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            except Exception:
-                pass
-        self._connection = None
+        self._broker.close()
 
 
 def _signed(properties) -> bool:
