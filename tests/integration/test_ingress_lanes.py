@@ -30,8 +30,9 @@ from kombu import Connection
 
 from actions.delivery.replies import broker_url
 from actions.edge import ingress
-from config.queues import INGRESS_LANES, ingress_lane_queue, ingress_lanes_exchange
+from config.queues import INGRESS_LANES, ingress_lane_queue
 from tests.conftest import envelope
+from tests.ingress_queues import delete_ingress
 
 FLOOD = 300
 TRIAGE_ABOVE = 20
@@ -49,16 +50,7 @@ def _other_lane_than(tenant: str) -> str:
 def private_queue():
     name = f"switchboard.ingress.user.test{uuid.uuid4().hex[:8]}"
     yield name
-    connection = pika.BlockingConnection(pika.URLParameters(broker_url("user")))
-    try:
-        channel = connection.channel()
-        for lane in range(INGRESS_LANES):
-            channel.queue_delete(ingress_lane_queue(name, lane))
-        channel.queue_delete(name)
-        channel.exchange_delete(ingress_lanes_exchange(name))
-        channel.exchange_delete(name)
-    finally:
-        connection.close()
+    delete_ingress(broker_url("user"), name)
 
 
 class Client:
