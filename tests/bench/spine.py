@@ -46,6 +46,16 @@ def figures(latencies_s: list[float], elapsed_s: float) -> dict:
 
 
 # --- the stack -------------------------------------------------------------------------------
+def configure(monkeypatch, configs: dict[str, dict[str, str]], name: str) -> None:
+    """The environment the stack's processes read (config/settings/base.py) for one of
+    `configs` (name: {variable: value}): its values set, every other config's unset."""
+    for variable in {v for conf in configs.values() for v in conf}:
+        if variable in configs[name]:
+            monkeypatch.setenv(variable, configs[name][variable])
+        else:
+            monkeypatch.delenv(variable, raising=False)
+
+
 @dataclass
 class Stack:
     port: int = 8765

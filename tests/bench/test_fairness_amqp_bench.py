@@ -31,7 +31,6 @@ from tests.bench.test_fairness_bench import _cleanup, _events, _percentiles, _to
 pytestmark = pytest.mark.bench
 FLOOD, IDLE_N = 10_000, 200
 CONFIGS = {"no lanes": {"SWITCHBOARD_INGRESS_TRIAGE_ABOVE": "0"}, "default": {}}
-SETTINGS = {name for conf in CONFIGS.values() for name in conf}
 PORT = 8783
 
 
@@ -86,11 +85,7 @@ def _flood(token: str, surface: str, published: threading.Event) -> None:
 
 
 def _run(name: str, tag: str, monkeypatch, tokens) -> dict:
-    for setting in SETTINGS:  # read by the stack's processes
-        if setting in CONFIGS[name]:
-            monkeypatch.setenv(setting, CONFIGS[name][setting])
-        else:
-            monkeypatch.delenv(setting, raising=False)
+    spine.configure(monkeypatch, CONFIGS, name)  # read by the stack's processes
     stack = spine.Stack(port=PORT)
     stack.start(settings.VAR_DIR)
     caller = Caller(tokens["victim"])

@@ -50,7 +50,6 @@ SCHEDULING = {  # name: the stack's settings (config/settings/base.py reads them
     },
     "default": {},
 }
-SETTINGS = {name for conf in SCHEDULING.values() for name in conf}
 PORT = 8781  # not the spine benchmark's, in case both run on the machine
 
 
@@ -185,11 +184,7 @@ def _flood_and_measure(port: int, flood_token: str, victim_token: str, tag: str)
 
 
 def _run(name: str, tag: str, monkeypatch, tokens, *, flood: bool = True) -> dict:
-    for setting in SETTINGS:  # read by the stack's processes
-        if setting in SCHEDULING[name]:
-            monkeypatch.setenv(setting, SCHEDULING[name][setting])
-        else:
-            monkeypatch.delenv(setting, raising=False)
+    spine.configure(monkeypatch, SCHEDULING, name)  # read by the stack's processes
     stack = spine.Stack(port=PORT)
     stack.start(settings.VAR_DIR)
     try:
