@@ -225,7 +225,7 @@ def check(
     }
     refusals = _setting("refusals")
     refusal_window = int(now // refusals.window_s)
-    refusal_keys = _refusal_keys(actor=actor, source=source, sender=sender, now=now)
+    refusal_keys = _refusal_keys(refusals, actor=actor, source=source, sender=sender, now=now)
     keys, ttls, counted = list(refusal_keys), [], []
     for limit in limits_for(tenant, anonymous=anonymous or actor is None, address=address):
         subject = subjects[limit.scope]
@@ -267,9 +267,8 @@ def _refusal_subjects(*, actor, source: str, sender: str | None = None) -> list[
     return subjects
 
 
-def _refusal_keys(*, actor, source: str, sender: str | None, now: float) -> list[str]:
-    """The message's subjects' refusal counters in the current window."""
-    limit = _setting("refusals")
+def _refusal_keys(limit: Limit, *, actor, source: str, sender: str | None, now: float) -> list[str]:
+    """The message's subjects' refusal counters in `limit`'s current window."""
     window = str(int(now // limit.window_s))
     subjects = _refusal_subjects(actor=actor, source=source, sender=sender)
     return [_key("refusals", s, str(limit.window_s), window) for s in subjects]
@@ -301,10 +300,10 @@ def refusal_budget(*, actor, source: str, sender: str | None = None) -> None:
     now = time.time()
     if not _enabled(now):
         return
-    keys = _refusal_keys(actor=actor, source=source, sender=sender, now=now)
+    limit = _setting("refusals")
+    keys = _refusal_keys(limit, actor=actor, source=source, sender=sender, now=now)
     if not any(key in _suspects for key in keys):
         return
-    limit = _setting("refusals")
     window = int(now // limit.window_s)
     try:
         counts = _client().mget(keys)
@@ -319,10 +318,10 @@ def count_refusal(*, code, actor, source: str, sender: str | None = None) -> Non
     """Count one refused message (codes in REFUSAL_CODES) against its source, AMQP sender
     and actor."""
     now = time.time()
-    keys = _refusal_keys(actor=actor, source=source, sender=sender, now=now)
+    limit = _setting("refusals")
+    keys = _refusal_keys(limit, actor=actor, source=source, sender=sender, now=now)
     if code not in REFUSAL_CODES or not keys or not _enabled(now):
         return
-    limit = _setting("refusals")
     _suspect(keys)
     try:
         pipe = _client().pipeline(transaction=False)

@@ -179,8 +179,8 @@ SWITCHBOARD: dict[str, Any] = {
     # Requests in the pipeline at once per web process; more wait, their turns rotating
     # over senders (actions/edge/fairgate.py). 0: no turns.
     "EDGE_PIPELINE_TURNS": int(env("SWITCHBOARD_EDGE_PIPELINE_TURNS", "2")),
-    # Backpressure: a request (REST) or lane message (AMQP ingress) naming a tenant with
-    # more than this many records held back for fair-scheduling slots in this process waits
+    # Backpressure: a REST request naming a tenant with more than this many records held
+    # back for fair-scheduling slots in this web process waits
     # until the backlog is below it again (at most 5 s). 0: no backpressure.
     "EDGE_BACKLOG_LIMIT": int(env("SWITCHBOARD_EDGE_BACKLOG_LIMIT", "100")),
     # An AMQP ingress queue with more messages waiting than this is sorted into per-tenant

@@ -8,7 +8,7 @@ threads x8, user ingress threads x8; rate limits off, else they would refuse the
 once per configuration, in the same run:
 - `no lanes`: INGRESS_TRIAGE_ABOVE 0, the ingress queue first in, first out;
 - `default`: the shipped settings (lanes while more than 100 messages wait; the outbox's
-  slots and backpressure as in the REST benchmark).
+  slots as in the REST benchmark; the ingress has no backpressure).
 For each: beta's idle p50/p99 over AMQP (no flood), its p50/p99 under the flood and the
 ratio, and acme's flood throughput (first publish to last action finished).
 

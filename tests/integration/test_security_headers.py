@@ -44,3 +44,13 @@ def test_the_fast_route_redirects_to_https_when_hosted_settings_ask(settings):
     status, headers, _ = call("/api/v1/actions", body, headers={"x-forwarded-proto": "https"})
     assert status == 401  # served, over https (as the trusted proxy says)
     assert headers["strict-transport-security"] == "max-age=3600"
+
+
+def test_the_fast_route_follows_a_changed_setting(settings):
+    """Its headers are made once per process, and made again when a setting changes."""
+    body = json.dumps(envelope("leads.create")).encode()
+    _, before, _ = call("/api/v1/actions", body)
+    assert before["x-frame-options"] == "DENY"
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    _, after, _ = call("/api/v1/actions", body)
+    assert after["x-frame-options"] == "SAMEORIGIN"
