@@ -34,7 +34,6 @@ Redis down fails OPEN, as the rate limits do: records are published without a sl
 (FIFO, no fairness) and nothing waits on a cache; the circuit stays open a few seconds.
 """
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -44,7 +43,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from actions.connections import thread_redis
+from actions.connections import redis_round_trip, run_scripts, thread_redis
 
 log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
@@ -135,9 +134,6 @@ def _client() -> redis.Redis:
     return thread_redis(_conf()["REDIS_URL"], socket_timeout=0.5)
 
 
-_ACQUIRE_SHA = hashlib.sha1(_ACQUIRE.encode()).hexdigest()  # what SCRIPT LOAD answers
-
-
 def _available() -> bool:
     return time.monotonic() >= _down_until
 
@@ -171,31 +167,23 @@ def acquire(
         return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}
     schemas = list(wanted)
     try:
-        client = _client()
         now = time.time()
-        # By SHA: redis-py's registered scripts ask SCRIPT EXISTS before every pipeline.
-        for attempt in (1, 2):
-            if attempt == 2:
-                client.script_load(_ACQUIRE)
-            pipe = client.pipeline(transaction=False)
-            for schema in schemas:
-                args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
-                args += [shared, ACTIVE_WINDOW_S, schema, *wanted[schema]]
-                keys = (key(channel, schema), _light_key(channel))
-                pipe.evalsha(_ACQUIRE_SHA, len(keys), *keys, *args)
-                if serving:
-                    pipe.set(_serving_key(channel, schema), 1, ex=SERVING_TTL_S)
-            try:
-                replies = pipe.execute()
-                break
-            except redis.exceptions.NoScriptError:  # not loaded yet (or Redis restarted)
-                if attempt == 2:
-                    raise
+        calls = []
+        for schema in schemas:
+            args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
+            args += [shared, ACTIVE_WINDOW_S, schema, *wanted[schema]]
+            calls.append(((key(channel, schema), _light_key(channel)), args))
+        then = [("SET", _serving_key(channel, s), 1, "EX", SERVING_TTL_S) for s in schemas]
+        replies = run_scripts(
+            _conf()["REDIS_URL"],
+            socket_timeout=0.5,
+            source=_ACQUIRE,
+            calls=calls,
+            then=then if serving else [],
+        )
     except redis.RedisError as exc:
         _trip(repr(exc))
         return {schema: Grant(set(ids), set(), False) for schema, ids in wanted.items()}
-    if serving:
-        replies = replies[::2]
     return {
         schema: Grant({i.decode() for i in granted}, {i.decode() for i in refused}, True)
         for schema, (granted, refused) in zip(schemas, replies, strict=True)
@@ -247,7 +235,10 @@ def release(channel: str, schema: str, record_id: str) -> None:
     if not _available():
         return
     try:
-        _client().zrem(key(channel, schema), record_id)
+        url = _conf()["REDIS_URL"]
+        redis_round_trip(
+            url, socket_timeout=0.5, commands=[("ZREM", key(channel, schema), record_id)]
+        )
     except redis.RedisError as exc:
         _trip(repr(exc))
 

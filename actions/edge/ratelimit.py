@@ -41,7 +41,6 @@ abuse; refusing every action because a cache is down would be a worse outage.
 """
 
 import collections
-import hashlib
 import logging
 import threading
 import time
@@ -51,7 +50,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from actions.connections import thread_redis
+from actions.connections import run_scripts, thread_redis
 from actions.contract.errors import ActionError, ErrorCode
 from tenants.config import DEFAULTS, config_effective
 
@@ -202,7 +201,6 @@ for i = refusals + 1, #KEYS do
 end
 return counts
 """
-_CHECK_SHA = hashlib.sha1(_CHECK.encode()).hexdigest()  # what SCRIPT LOAD answers
 
 
 def check(
@@ -249,12 +247,9 @@ def check(
 
 
 def _run_script(keys: list[str], args: list) -> list[int]:
-    client = _client()
-    try:
-        return client.evalsha(_CHECK_SHA, len(keys), *keys, *args)
-    except redis.exceptions.NoScriptError:  # not loaded yet (or Redis restarted)
-        client.script_load(_CHECK)
-        return client.evalsha(_CHECK_SHA, len(keys), *keys, *args)
+    url = _conf()["REDIS_URL"]
+    [replies] = run_scripts(url, socket_timeout=0.2, source=_CHECK, calls=[(keys, args)])
+    return [int(reply) for reply in replies]
 
 
 # --- refused messages ----------------------------------------------------------------------
