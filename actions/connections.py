@@ -8,6 +8,7 @@ query on it failed (the database restarted, the network broke) or it reached
 CONN_MAX_AGE, and the next unit of work opens a fresh one.
 """
 
+import functools
 import hashlib
 import os
 import threading
@@ -52,11 +53,19 @@ def redis_round_trip(url: str, *, socket_timeout: float, commands: Sequence[Sequ
     """`commands` in one round trip on this thread's own connection; their replies. The hot
     path's calls (the rate limits, the fairness slots) go this way: redis-py's connection
     (its protocol and parser) without its client's per-command layers (the pool's
-    checkout, observability, argument checks), which took as much CPU again as the
-    connection itself (measured: 265-310 against 105-170 us per command on this machine).
-    An error reply raises as the client would (ResponseError, NoScriptError); any error
-    drops the connection, so that the next call starts on a clean one."""
+    checkout, observability, argument checks: about 50 us of CPU a call more, measured in
+    docs/performance.md).
+    Before sending, the connection is checked as the pool checks one it lends: one the
+    server closed (Redis restarted, a timeout, a kill) or that holds unread data is
+    replaced, so that a restart costs no failed call. An error reply raises as the client
+    would (ResponseError, NoScriptError); any error drops the connection, so that the
+    next call starts on a clean one."""
     conn = _own_connection(url, socket_timeout)
+    try:
+        if conn.is_connected and (conn.should_reconnect() or conn.can_read()):
+            conn.disconnect()  # closed by the server, unread data, or told to move
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        conn.disconnect()
     try:
         conn.send_packed_command(conn.pack_commands(commands))
         return [conn.read_response() for _ in commands]
@@ -65,6 +74,7 @@ def redis_round_trip(url: str, *, socket_timeout: float, commands: Sequence[Sequ
         raise
 
 
+@functools.cache
 def script_sha(source: str) -> str:
     """What SCRIPT LOAD answers for `source`."""
     return hashlib.sha1(source.encode()).hexdigest()
