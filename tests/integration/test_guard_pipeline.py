@@ -309,6 +309,70 @@ def test_a_redis_restart_does_not_switch_the_limits_off(
     assert (status, body["error"]["details"]["scope"]) == (429, "actor")
 
 
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own, on a free port, that it may stop and start: the shared
+    one is left alone. Stopped after the test, whatever happens."""
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(tmp_path)]
+    running: list[subprocess.Popen] = []
+
+    def start():
+        running.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        for _ in range(100):
+            ping = subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True)
+            if ping.stdout.strip() == b"PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the private Redis on port {port} did not answer")
+
+    def stop():
+        while running:
+            server = running.pop()
+            server.terminate()  # SIGTERM: Redis shuts down (nothing to save)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+    start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", start, stop
+    finally:
+        stop()
+
+
+def test_a_real_redis_restart_between_messages_keeps_the_limits_on(
+    low_limits, acme_limits, tokens, private_redis, monkeypatch
+):
+    """Redis stopped and started again (empty, its scripts forgotten) between two messages:
+    the next message is counted on a new connection, and the limits still refuse."""
+    url, start, stop = private_redis
+    working = low_limits.SWITCHBOARD
+    low_limits.SWITCHBOARD = {**working, "REDIS_URL": url}
+    monkeypatch.setattr(ratelimit, "_down_until", 0.0)  # and back to it after, whatever happens
+    acme_limits(per_tenant_per_minute=100, per_actor_per_minute=2)
+    token = tokens["member@acme.test"]
+    try:
+        assert send(lead(), token=token, source="198.51.100.71")[0] == 202
+        stop()
+        start()  # empty: the first message's count is gone, and so is the script
+        assert send(lead(), token=token, source="198.51.100.71")[0] == 202
+        assert ratelimit._down_until == 0.0  # no call failed
+        assert send(lead(), token=token, source="198.51.100.71")[0] == 202
+        status, body = send(lead(), token=token, source="198.51.100.71")
+        assert (status, body["error"]["details"]["scope"]) == (429, "actor")
+    finally:
+        low_limits.SWITCHBOARD = working  # the fixtures' clean-up uses the shared Redis
+
+
 def test_control_characters_in_envelope_identifiers_are_refused(events):
     env = envelope("leads.create", {"name": "Ann"}, tenant="acme\n")
     env["id"] = str(uuid.uuid4())
