@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -346,23 +346,35 @@ class Publisher:
             except Exception:  # unmarked records are published again by the sweep: harmless
                 log.warning("could not mark %d records published", len(confirmed), exc_info=True)
 
-    def publish_batch(self, batch: list[Pending], *, mark: bool = True, slot: bool = False) -> int:
+    def publish_batch(
+        self,
+        batch: list[Pending],
+        *,
+        mark: bool = True,
+        slot: bool = False,
+        redelivered: bool = False,
+        most: int | None = None,
+    ) -> int:
         """Publish and confirm `batch`, and mark it published unless the caller will.
-        `slot`: each record holds a fair-scheduling slot its worker frees. Returns how many."""
+        `slot`: each record holds a fair-scheduling slot its worker frees. Neighbours of
+        one tenant and action share a message, at most `most` (RECORDS_PER_MESSAGE) to one
+        (`together`). Returns how many records."""
+        most = most or settings.SWITCHBOARD["RECORDS_PER_MESSAGE"]
         try:
             channel = self._channel()
             acked = Confirms(channel)
-            for item in batch:
+            messages = together(batch, most=most)
+            for first, *also in messages:
                 channel.basic_publish(
-                    task_message(item, slot=slot),
-                    exchange=exchange_name(item.channel),
+                    task_message(first, slot=slot, also=also, redelivered=redelivered),
+                    exchange=exchange_name(first.channel),
                     routing_key=routing_key(
-                        channel=item.channel,
-                        tenant=slug_for_schema(item.schema),
-                        action=item.action,
+                        channel=first.channel,
+                        tenant=slug_for_schema(first.schema),
+                        action=first.action,
                     ),
                 )
-            acked.wait(len(batch), self._broker.connection, timeout=self.CONFIRM_TIMEOUT_S)
+            acked.wait(len(messages), self._broker.connection, timeout=self.CONFIRM_TIMEOUT_S)
         except Exception:
             self.close()
             raise
@@ -476,7 +488,54 @@ class Confirms:
 _ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def task_message(item: Pending, *, slot: bool = False) -> amqp.Message:
+def together(batch: list[Pending], *, most: int) -> list[list[Pending]]:
+    """`batch` in the messages that carry it: neighbours of the same tenant, channel and
+    action (so the same routing key) share one, at most `most` to a message, in order."""
+    messages: list[list[Pending]] = []
+    for item in batch:
+        last = messages[-1] if messages else None
+        if (
+            last is not None
+            and len(last) < most
+            and (last[0].schema, last[0].channel, last[0].action)
+            == (item.schema, item.channel, item.action)
+        ):
+            last.append(item)
+        else:
+            messages.append([item])
+    return messages
+
+
+class PublishFailed(Exception):
+    """The broker did not take (or confirm) what a worker published."""
+
+
+def publish_apart(
+    *, channel: str, schema: str, action: str, records: list[tuple[str, Any]], slot: bool
+) -> None:
+    """Publish each of `records` ((id, sender)) in a task message of its own, flagged as
+    redelivered: a worker splits the message that carried them when RabbitMQ redelivers it
+    (actions.worker.tasks). Waits for the broker's confirms; PublishFailed if it did not
+    take them (the caller requeues its message, which still carries them)."""
+    publisher = Publisher(channel)
+    items = [
+        Pending(schema, record_id, channel, action, actor_id) for record_id, actor_id in records
+    ]
+    try:
+        publisher.publish_batch(items, mark=False, slot=slot, redelivered=True, most=1)
+    except Exception as exc:
+        raise PublishFailed(f"could not publish {len(items)} records apart") from exc
+    finally:
+        publisher.close()
+
+
+def task_message(
+    item: Pending,
+    *,
+    slot: bool = False,
+    also: Sequence[Pending] = (),
+    redelivered: bool = False,
+) -> amqp.Message:
     """The Celery task message (protocol 2) that runs `item` on its channel's worker, as
     Celery's send_task would build it (a test runs it through a real worker). Built by
     hand: send_task's routing and option merging cost more than the rest of the edge.
@@ -486,6 +545,10 @@ def task_message(item: Pending, *, slot: bool = False) -> amqp.Message:
     kwargs: dict[str, Any] = {"actor_id": item.actor_id}
     if slot:
         kwargs["slot"] = True
+    if also:
+        kwargs["also"] = [[other.record_id, other.actor_id] for other in also]
+    if redelivered:
+        kwargs["redelivered"] = True
     headers = {
         "lang": "py",
         "task": execute_task(item.channel),

@@ -164,6 +164,9 @@ SWITCHBOARD: dict[str, Any] = {
     "JWT_ACCESS_TTL_SECONDS": 3600,
     "JWT_REFRESH_TTL_SECONDS": 7 * 24 * 3600,
     "JWT_ISSUER": "switchboard",
+    # Records of one tenant and action published at the same moment share a task message,
+    # at most this many (actions/delivery/outbox.py `together`). 1: one message each.
+    "RECORDS_PER_MESSAGE": int(env("SWITCHBOARD_RECORDS_PER_MESSAGE", "4")),
     # A record stored but not published after this long is republished by the sweep.
     "OUTBOX_GRACE_SECONDS": 5,
     # How long a result's secrets (login tokens) answer a replay of the same id.

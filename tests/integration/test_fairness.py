@@ -43,7 +43,8 @@ def capped(monkeypatch):
     real = outbox.task_message
 
     def spy(item, **kwargs):
-        published.append((item.schema, item.record_id))
+        for one in [item, *kwargs.get("also", ())]:  # a message may carry several records
+            published.append((one.schema, one.record_id))
         return real(item, **kwargs)
 
     monkeypatch.setattr(outbox, "task_message", spy)

@@ -77,7 +77,7 @@ def test_the_sweep_leaves_a_record_that_a_worker_holds(held, tokens, monkeypatch
     real = outbox.task_message
 
     def spy(item, **kwargs):
-        published.append(item.record_id)
+        published.extend(one.record_id for one in [item, *kwargs.get("also", ())])
         return real(item, **kwargs)
 
     monkeypatch.setattr(outbox, "task_message", spy)

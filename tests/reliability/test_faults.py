@@ -94,6 +94,46 @@ def test_poison_message_is_dead_lettered(stack, private, token):
     assert report["switchboard.user.actions"]["messages"] == 0, report
 
 
+_PUBLISH_TOGETHER = """
+import json
+from actions.delivery.outbox import Pending, Publisher
+from tests.records import stored
+records = [
+    stored("acme", "analytics.cta.record", payload={"surface": s, "cta_id": "c", "event": "view"})
+    for s in SURFACES
+]
+publisher = Publisher("user")
+publisher.publish_batch([Pending.of(r, schema="acme") for r in records], most=len(records))
+publisher.close()
+print(json.dumps([str(r.id) for r in records]))
+"""
+
+
+def test_a_poison_record_holds_back_no_other_record_of_its_message(stack, private, token):
+    """Three records in one task message (the outbox's `together`), the middle one poison:
+    its first crash has the message redelivered, which the worker splits (each record goes
+    on in a message of its own): the others finish, each once, and the poison is
+    dead-lettered after its own attempts. (Whether the others finish before the poison
+    gives up is chance: a message prefetched beside a poison one dies with it.)"""
+    out = manage(
+        stack.env,
+        "shell",
+        "-c",
+        _PUBLISH_TOGETHER.replace("SURFACES", repr(["together-a", POISON, "together-b"])),
+    )
+    first, poison, last = ids = json.loads(out.strip().splitlines()[-1])
+    ledger = private.ledger()
+    assert ledger.wait_finished([first, last], timeout=120) < float("inf")
+    assert ledger.wait_finished([poison], timeout=240) < float("inf")
+    records = ledger.records(ids)
+    assert [records[i][0] for i in (first, last)] == ["ok", "ok"], records
+    status, attempts, error = records[poison]
+    assert status == "error" and error["details"]["dead_lettered"], records[poison]
+    assert attempts == MAX_ATTEMPTS + 1  # its own crashes only
+    assert ledger.side_effects([first, last]) == {first: 1, last: 1}
+    print(f"[reliability] poison in a message of three [{stack.queue_type}]: first and last ok")
+
+
 def test_workers_killed_at_random_moments(stack, private, token):
     """SIGKILL of a worker process at random moments, KILLS times, while writing actions
     run: every accepted action ends exactly once, no side effect twice."""

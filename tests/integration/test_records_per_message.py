@@ -1,0 +1,153 @@
+"""Records stored at the same moment share a task message (actions.delivery.outbox
+`together`): a worker runs each of them once, a bug in one does not strand the others,
+and a redelivered message is split, each record going on in a message of its own
+(actions.worker.tasks). Against the real database, broker and a real worker."""
+
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+from celery.exceptions import Reject
+from django_tenants.utils import schema_context
+
+from actions.delivery import outbox
+from actions.delivery.outbox import Pending, together
+from actions.models import ActionRecord, CtaEvent
+from actions.worker import executor, tasks
+from tests.integration.test_outbox_and_channels import wait_finished
+from tests.records import stored
+
+pytestmark = pytest.mark.usefixtures("workers")
+CTA = {"surface": "batch-test", "cta_id": "signup", "event": "click"}
+HERE = "in-process@test"  # the hostname this process's runs write in `executed_by`
+
+
+def _records(count: int) -> list[ActionRecord]:
+    return [
+        stored("acme", "analytics.cta.record", payload={**CTA, "variant": f"v{i}"})
+        for i in range(count)
+    ]
+
+
+def _task(*, redelivered: bool) -> SimpleNamespace:
+    """What `tasks._run` reads of a Celery task: its request's hostname, RabbitMQ's
+    redelivered flag and the message's `action` header."""
+    request = SimpleNamespace(
+        hostname=HERE,
+        delivery_info={"redelivered": redelivered},
+        action="analytics.cta.record",
+    )
+    return SimpleNamespace(request=request)
+
+
+def _facts(records: list[ActionRecord]) -> dict:
+    """The task message's keyword arguments for a message carrying `records`."""
+    return {
+        "actor_id": records[0].actor_id,
+        "also": [[str(r.id), r.actor_id] for r in records[1:]],
+    }
+
+
+def _effects(records: list[ActionRecord]) -> Counter:
+    """How many CTA rows each record's action wrote."""
+    with schema_context("acme"):
+        rows = CtaEvent.objects.filter(message_id__in=[r.id for r in records])
+        return Counter(str(m) for m in rows.values_list("message_id", flat=True))
+
+
+def _fetch(record: ActionRecord) -> ActionRecord:
+    with schema_context("acme"):
+        return ActionRecord.objects.get(id=record.id)
+
+
+def test_neighbours_of_one_tenant_and_action_share_a_message():
+    def item(record_id, schema="acme", action="analytics.cta.record"):
+        return Pending(schema, record_id, "user", action, 1)
+
+    batch = [item("1"), item("2"), item("3"), item("4", schema="beta"), item("5")]
+    batch += [item("6", action="leads.list"), item("7", action="leads.list")]
+    messages = together(batch, most=2)
+    # In order, at most two to a message, never across tenants or actions.
+    assert [[i.record_id for i in m] for m in messages] == [
+        ["1", "2"],
+        ["3"],
+        ["4"],
+        ["5"],
+        ["6", "7"],
+    ]
+    assert len(together(batch, most=1)) == len(batch)
+
+
+def test_one_message_carries_several_records_to_a_real_worker(monkeypatch):
+    records = _records(3)
+    sent: list[list[str]] = []
+    real = outbox.task_message
+
+    def spy(item, **kwargs):
+        sent.append([item.record_id] + [other.record_id for other in kwargs.get("also", ())])
+        return real(item, **kwargs)
+
+    monkeypatch.setattr(outbox, "task_message", spy)
+    publisher = outbox.Publisher("user")
+    try:
+        pending = [Pending.of(r, schema="acme") for r in records]
+        assert publisher.publish_batch(pending, most=4) == 3
+    finally:
+        publisher.close()
+    assert sent == [[str(r.id) for r in records]]  # one message for the three
+    for record in records:
+        done = wait_finished("acme", record.id)
+        assert done.status == "ok" and done.attempts == 1, (done.status, done.error)
+        assert done.executed_by.startswith("user-test@")
+    assert _effects(records) == {str(r.id): 1 for r in records}
+
+
+def test_each_record_of_a_message_runs_once():
+    records = _records(3)
+    assert tasks._run(_task(redelivered=False), "user", "acme", str(records[0].id), _facts(records))
+    for record in records:
+        done = _fetch(record)
+        assert (done.status, done.executed_by, done.attempts) == ("ok", HERE, 1)
+    assert _effects(records) == {str(r.id): 1 for r in records}
+
+
+def test_a_bug_with_one_record_does_not_strand_the_others(monkeypatch):
+    records = _records(3)
+    real = executor.execute
+
+    def execute(**kwargs):
+        if kwargs["record_id"] == str(records[1].id):
+            raise RuntimeError("a bug outside the handler")
+        return real(**kwargs)
+
+    monkeypatch.setattr(executor, "execute", execute)
+    with pytest.raises(RuntimeError, match="a bug outside the handler"):
+        tasks._run(_task(redelivered=False), "user", "acme", str(records[0].id), _facts(records))
+    assert [_fetch(r).status for r in records] == ["ok", "accepted", "ok"]
+
+
+def test_a_redelivered_message_is_split_and_each_record_goes_on_alone():
+    records = _records(3)
+    tasks._run(_task(redelivered=True), "user", "acme", str(records[0].id), _facts(records))
+    first = _fetch(records[0])
+    assert (first.status, first.executed_by) == ("ok", HERE)
+    for record in records[1:]:  # published apart, run by the real worker
+        done = wait_finished("acme", record.id)
+        assert done.status == "ok" and done.attempts == 1, (done.status, done.error)
+        assert done.executed_by.startswith("user-test@"), done.executed_by
+    assert _effects(records) == {str(r.id): 1 for r in records}
+
+
+def test_a_split_the_broker_did_not_take_requeues_the_message(monkeypatch):
+    records = _records(2)
+
+    def refused(**kwargs):
+        raise outbox.PublishFailed("the broker is away")
+
+    monkeypatch.setattr(outbox, "publish_apart", refused)
+    monkeypatch.setattr(tasks, "REQUEUE_PAUSE_S", 0)
+    with pytest.raises(Reject) as rejected:
+        tasks._run(_task(redelivered=True), "user", "acme", str(records[0].id), _facts(records))
+    assert rejected.value.requeue
+    # Nothing ran: the requeued message still carries both records.
+    assert [_fetch(r).status for r in records] == ["accepted", "accepted"]
