@@ -173,13 +173,13 @@ def acquire(
             args: list[float | str] = [now, limit, slot_ttl_s(), refresh_before]
             args += [shared, ACTIVE_WINDOW_S, schema, *wanted[schema]]
             calls.append(((key(channel, schema), _light_key(channel)), args))
-        then = [("SET", _serving_key(channel, s), 1, "EX", SERVING_TTL_S) for s in schemas]
+        then = (
+            [("SET", _serving_key(channel, s), 1, "EX", SERVING_TTL_S) for s in schemas]
+            if serving
+            else []
+        )
         replies = run_scripts(
-            _conf()["REDIS_URL"],
-            socket_timeout=0.5,
-            source=_ACQUIRE,
-            calls=calls,
-            then=then if serving else [],
+            _conf()["REDIS_URL"], socket_timeout=0.5, source=_ACQUIRE, calls=calls, then=then
         )
     except redis.RedisError as exc:
         _trip(repr(exc))

@@ -75,12 +75,12 @@ def workers(timeout: float = 0.5) -> dict[str, list[str]]:
     return found
 
 
-def ingress_consumers(channel: str) -> dict:
-    """How many ingress processes consume a channel's ingress queue and every one of its
-    lanes (actions.edge.ingress; each process consumes all of them), and the backlog:
-    the messages waiting in the queue and in its lanes."""
+def ingress_consumers(channel: str, name: str | None = None) -> dict:
+    """How many ingress processes consume a channel's ingress queue (`name`, by default
+    the channel's) and every one of its lanes (actions.edge.ingress; each process consumes
+    all of them), and the backlog: the messages waiting in the queue and in its lanes."""
     # Each channel's own login: the user channel's may not look at the admin queues.
-    name = ingress_name(channel)
+    name = name or ingress_name(channel)
     with Connection(broker_url(channel), connect_timeout=2) as conn:
         broker = conn.default_channel
         _, backlog, consumers = broker.queue_declare(queue=name, passive=True)
