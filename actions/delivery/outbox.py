@@ -347,40 +347,40 @@ class Publisher:
                 log.warning("could not mark %d records published", len(confirmed), exc_info=True)
 
     def publish_batch(
-        self,
-        batch: list[Pending],
-        *,
-        mark: bool = True,
-        slot: bool = False,
-        redelivered: bool = False,
-        most: int | None = None,
+        self, batch: list[Pending], *, mark: bool = True, slot: bool = False, most: int = 0
     ) -> int:
         """Publish and confirm `batch`, and mark it published unless the caller will.
         `slot`: each record holds a fair-scheduling slot its worker frees. Neighbours of
         one tenant and action share a message, at most `most` (RECORDS_PER_MESSAGE) to one
         (`together`). Returns how many records."""
-        most = most or settings.SWITCHBOARD["RECORDS_PER_MESSAGE"]
+        messages = together(batch, most=most or settings.SWITCHBOARD["RECORDS_PER_MESSAGE"])
+        self.publish_messages(
+            [(first, task_message(first, slot=slot, also=also)) for first, *also in messages]
+        )
+        if mark:
+            _mark_published(batch)
+        return len(batch)
+
+    def publish_messages(self, messages: list[tuple[Pending, amqp.Message]]) -> None:
+        """Publish task messages (each routed as its Pending record), then wait once for
+        the broker's confirms of them all."""
         try:
             channel = self._channel()
             acked = Confirms(channel)
-            messages = together(batch, most=most)
-            for first, *also in messages:
+            for item, message in messages:
                 channel.basic_publish(
-                    task_message(first, slot=slot, also=also, redelivered=redelivered),
-                    exchange=exchange_name(first.channel),
+                    message,
+                    exchange=exchange_name(item.channel),
                     routing_key=routing_key(
-                        channel=first.channel,
-                        tenant=slug_for_schema(first.schema),
-                        action=first.action,
+                        channel=item.channel,
+                        tenant=slug_for_schema(item.schema),
+                        action=item.action,
                     ),
                 )
             acked.wait(len(messages), self._broker.connection, timeout=self.CONFIRM_TIMEOUT_S)
         except Exception:
             self.close()
             raise
-        if mark:
-            _mark_published(batch)
-        return len(batch)
 
     def _channel(self):
         return self._broker.channel()
@@ -511,20 +511,28 @@ class PublishFailed(Exception):
 
 
 def publish_apart(
-    *, channel: str, schema: str, action: str, records: list[tuple[str, Any]], slot: bool
+    *,
+    channel: str,
+    schema: str,
+    action: str,
+    records: list[tuple[str, Any, int]],
+    slot: bool,
 ) -> None:
-    """Publish each of `records` ((id, sender)) in a task message of its own, flagged as
-    redelivered: a worker splits the message that carried them when RabbitMQ redelivers it
-    (actions.worker.tasks). Waits for the broker's confirms; PublishFailed if it did not
-    take them (the caller requeues its message, which still carries them)."""
+    """Publish each of `records` ((id, sender, its attempt count now)) in a task message of
+    its own, flagged as redelivered: a worker splits the message that carried them when
+    RabbitMQ redelivers it (actions.worker.tasks). A copy may take a running record over
+    only up to that attempt count. Waits for the broker's confirms; PublishFailed if it
+    did not take them all (the caller requeues the message it split)."""
     publisher = Publisher(channel)
-    items = [
-        Pending(schema, record_id, channel, action, actor_id) for record_id, actor_id in records
-    ]
+    messages = []
+    for record_id, actor_id, attempts in records:
+        item = Pending(schema, record_id, channel, action, actor_id)
+        message = task_message(item, slot=slot, redelivered=True, take_over=attempts)
+        messages.append((item, message))
     try:
-        publisher.publish_batch(items, mark=False, slot=slot, redelivered=True, most=1)
+        publisher.publish_messages(messages)
     except Exception as exc:
-        raise PublishFailed(f"could not publish {len(items)} records apart") from exc
+        raise PublishFailed(f"could not publish {len(messages)} records apart") from exc
     finally:
         publisher.close()
 
@@ -535,11 +543,15 @@ def task_message(
     slot: bool = False,
     also: Sequence[Pending] = (),
     redelivered: bool = False,
+    take_over: int | None = None,
 ) -> amqp.Message:
     """The Celery task message (protocol 2) that runs `item` on its channel's worker, as
     Celery's send_task would build it (a test runs it through a real worker). Built by
     hand: send_task's routing and option merging cost more than the rest of the edge.
-    `slot`: the record holds a fair-scheduling slot, which the worker frees when done."""
+    `slot`: the record holds a fair-scheduling slot, which the worker frees when done.
+    `also`: more records of the same tenant, channel and action that the message carries
+    (`together`). `redelivered`, `take_over`: a copy of a redelivered message's record
+    (`publish_apart`)."""
     task_id = str(uuid.uuid4())
     args = [item.schema, item.record_id]
     kwargs: dict[str, Any] = {"actor_id": item.actor_id}
@@ -547,8 +559,10 @@ def task_message(
         kwargs["slot"] = True
     if also:
         kwargs["also"] = [[other.record_id, other.actor_id] for other in also]
-    if redelivered:
+    if redelivered:  # a copy of a redelivered message's record (actions.worker.tasks)
         kwargs["redelivered"] = True
+        if take_over is not None:
+            kwargs["take_over"] = take_over
     headers = {
         "lang": "py",
         "task": execute_task(item.channel),

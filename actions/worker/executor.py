@@ -89,6 +89,7 @@ def execute(
     actor_id: Any = UNKNOWN,
     redelivered: bool = False,
     slot: bool = False,
+    take_over: bool | int | None = None,
 ) -> str:
     """Run one record. Returns the record's status afterwards (or `skipped`, or
     `superseded` when another attempt took the record over while this one ran).
@@ -98,17 +99,23 @@ def execute(
     (RabbitMQ's flag) lets a running record be taken over before its lease ends.
     A lost database raises (the task layer requeues the message). `slot`: the record
     holds its tenant's fair-scheduling slot (actions.delivery.fairness), freed once the
-    record's outcome is committed."""
+    record's outcome is committed. `take_over`: whether a running record may be taken over
+    before its lease ends; by default when `redelivered`; a number: only while the record's
+    attempt count is at most that (a copy of a redelivered message's record,
+    actions.worker.tasks: of several copies, only the first takes the record over)."""
+    take_over = redelivered if take_over is None else take_over
     if redelivered:
         with _ALONE:
-            return _execute(channel, schema, record_id, worker, actor_id, redelivered, slot)
-    return _execute(channel, schema, record_id, worker, actor_id, redelivered, slot)
+            return _execute(
+                channel, schema, record_id, worker, actor_id, redelivered, slot, take_over
+            )
+    return _execute(channel, schema, record_id, worker, actor_id, redelivered, slot, take_over)
 
 
 _ALONE = threading.Lock()
 
 
-def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot) -> str:
+def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot, take_over) -> str:
     connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     gave_up = False
     with schema_context(schema):
@@ -121,7 +128,7 @@ def _execute(channel, schema, record_id, worker, actor_id, redelivered, slot) ->
             record, ctx = first.record, first.ctx
         else:
             claimed = first or _claim_with_access(
-                record_id, channel, worker, schema, actor_id, redelivered
+                record_id, channel, worker, schema, actor_id, take_over
             )
             if claimed is None:
                 if slot and _settled(record_id):  # a late copy of a finished record's task
@@ -264,7 +271,7 @@ def _settled(record_id) -> bool:
     ).exists()
 
 
-def _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered=False):
+def _claim_with_access(record_id, channel, worker, schema, actor_id, take_over=False):
     """(the claimed record, its actor's access now), or None when there is nothing to run.
     Roles are read again here: a grant may have expired or a role been revoked since the
     pipeline accepted the message."""
@@ -278,7 +285,7 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered
         )
 
     if actor_id is UNKNOWN:  # a message from before the outbox named the sender
-        return with_access(_claim(record_id, channel=channel, worker=worker, take_over=redelivered))
+        return with_access(_claim(record_id, channel=channel, worker=worker, take_over=take_over))
     claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
     access = access_statement(user_id=actor_id, slug=slug)
     # The claim need not wait for its WAL flush: if the database crashes before the
@@ -291,7 +298,7 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id, redelivered
     record = claimed_record(claim_row)
     if record is None:  # running (a redelivery), finished, or another channel's
         return with_access(
-            _claim_running(record_id, channel=channel, worker=worker, take_over=redelivered)
+            _claim_running(record_id, channel=channel, worker=worker, take_over=take_over)
         )
     if record.actor_id != actor_id:  # never, unless a task message lied: trust the record
         return with_access(record)
@@ -418,7 +425,7 @@ def _claim_running(record_id, *, channel, worker, take_over=False) -> ActionReco
             )
             return None
         now = timezone.now()
-        if record.status == RecordStatus.RUNNING and not take_over:
+        if record.status == RecordStatus.RUNNING and not _may_take_over(take_over, record):
             spec = registry.get(record.action, record.version)
             if record.started_at and record.started_at > lease_expired_before(spec, now):
                 return None  # another worker holds it: a duplicate delivery
@@ -432,6 +439,14 @@ def _claim_running(record_id, *, channel, worker, take_over=False) -> ActionReco
             update_fields=["status", "attempts", "started_at", "executed_by", "published_at"]
         )
     return record
+
+
+def _may_take_over(take_over: bool | int, record: ActionRecord) -> bool:
+    """True: the message was redelivered; a number: the record has been attempted at most
+    that many times (actions.worker.tasks' copies of a redelivered message's records)."""
+    if isinstance(take_over, bool):
+        return take_over
+    return record.attempts <= take_over
 
 
 def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from typing import Any
 
 from celery import shared_task
 
@@ -30,24 +31,18 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
         (other_id, {"actor_id": actor_id}) for other_id, actor_id in facts.get("also", ())
     ]
     slot = bool(facts.get("slot"))  # the records hold fair-scheduling slots to free
-    # RabbitMQ's flag, or the flag of a record split off a redelivered message (below).
     redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
+    take_over = None  # executor.execute's default: when redelivered
+    if facts.get("redelivered") and "take_over" in facts:
+        # A copy of a redelivered message's record (`_split`) runs as a redelivered one,
+        # but takes a running record over only up to the attempt count it was copied at
+        # (one more if RabbitMQ redelivered the copy too: its own claim's).
+        take_over = int(facts["take_over"]) + int(redelivered)
     redelivered = redelivered or bool(facts.get("redelivered"))
     try:
         if redelivered and len(records) > 1:
-            # Its worker died (or lost a dependency) while running one of these records,
-            # maybe a poison message: each goes on alone, so that one record's crashes
-            # count only its own attempts and hold no other record back, and none is left
-            # in a message the broker may dead-letter (docs/reliability.md).
-            outbox.publish_apart(
-                channel=channel,
-                schema=schema,
-                action=getattr(task.request, "action", None) or "",
-                records=[(other_id, one["actor_id"]) for other_id, one in records[1:]],
-                slot=slot,
-            )
-            log.info("a redelivered message of %d records: each goes on alone", len(records))
-            records = records[:1]
+            _split(task, channel, schema, records, slot)
+            return "split"
         status, failed = "skipped", None
         for one_id, one_known in records:
             worker_steps.served_count[channel] += 1
@@ -59,13 +54,15 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
                     worker=task.request.hostname or "",
                     redelivered=redelivered,
                     slot=slot,
+                    take_over=take_over,
                     **one_known,
                 )
             except Exception as exc:
                 if dependency_lost(exc) is not None:
-                    raise  # the message comes back redelivered: the rest run from there
-                # A bug outside the handler (its own failures are the record's answer): the
-                # record's lease and the sweep retry it; the message's others still run.
+                    raise  # the message comes back redelivered, and is split then
+                # Not the action's failure (that is the record's answer) but a bug around
+                # it: the record is left as it would be in a message of its own, and the
+                # message's other records still run.
                 failed = failed or exc
         if failed is not None:
             raise failed
@@ -82,6 +79,55 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
         time.sleep(REQUEUE_PAUSE_S)
         lost = dependency_lost(exc) or "broker"
         raise Reject(f"{lost} unavailable; requeued", requeue=True) from exc
+
+
+def _split(task, channel: str, schema: str, records: list, slot: bool) -> None:
+    """A redelivered message of several records: its worker died (or lost a dependency)
+    while running one of them, maybe a poison one. Each record not finished yet goes on in
+    a message of its own, flagged redelivered (it runs alone, docs/reliability.md), so
+    that one record's crashes count only its own attempts and hold no other back; then
+    this message is acknowledged. Each copy carries the record's attempt count: a record
+    found running (its worker died holding it) is taken over by its copy at once, but only
+    at that count, so that copies made twice (a split repeated after a crash, or after the
+    broker confirmed part of it) do not take a record from a live holder."""
+    from django_tenants.utils import schema_context
+
+    from actions.delivery import fairness
+    from actions.models import ActionRecord, RecordStatus
+
+    ids = [record_id for record_id, _ in records]
+    with schema_context(schema):
+        states = {
+            str(id_): (status, attempts)
+            for id_, status, attempts in ActionRecord.objects.filter(id__in=ids).values_list(
+                "id", "status", "attempts"
+            )
+        }
+    copies: list[tuple[str, Any, int]] = []
+    settled: list[str] = []
+    for record_id, known in records:
+        status, attempts = states.get(record_id, (None, 0))
+        if status in (RecordStatus.ACCEPTED, RecordStatus.RUNNING):
+            copies.append((record_id, known.get("actor_id"), attempts))
+        else:  # finished (or gone): nothing to run
+            settled.append(record_id)
+    log.warning(
+        "a redelivered message of %d records: %d go on alone, %d were finished",
+        len(records),
+        len(copies),
+        len(settled),
+    )
+    if copies:
+        outbox.publish_apart(
+            channel=channel,
+            schema=schema,
+            action=getattr(task.request, "action", None) or "",
+            records=copies,
+            slot=slot,
+        )
+    if slot:  # a finished record's slot, should its worker have died before freeing it
+        for record_id in settled:
+            fairness.release(channel, schema, record_id)
 
 
 @shared_task(name=execute_task("user"), bind=True)

@@ -1,13 +1,15 @@
 """Records stored at the same moment share a task message (actions.delivery.outbox
-`together`): a worker runs each of them once, a bug in one does not strand the others,
-and a redelivered message is split, each record going on in a message of its own
-(actions.worker.tasks). Against the real database, broker and a real worker."""
+`together`): a worker runs each of them once, a bug with one does not keep the others
+from running, and a redelivered message is split, each record going on in a message of
+its own whose copy takes a running record over only once (actions.worker.tasks).
+Against the real database, broker and a real worker."""
 
 from collections import Counter
 from types import SimpleNamespace
 
 import pytest
 from celery.exceptions import Reject
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from actions.delivery import outbox
@@ -123,19 +125,53 @@ def test_a_bug_with_one_record_does_not_strand_the_others(monkeypatch):
     monkeypatch.setattr(executor, "execute", execute)
     with pytest.raises(RuntimeError, match="a bug outside the handler"):
         tasks._run(_task(redelivered=False), "user", "acme", str(records[0].id), _facts(records))
+    # The others ran; the one whose run failed is left as a message of its own would leave
+    # it (the task fails and Celery logs the error).
     assert [_fetch(r).status for r in records] == ["ok", "accepted", "ok"]
 
 
 def test_a_redelivered_message_is_split_and_each_record_goes_on_alone():
     records = _records(3)
-    tasks._run(_task(redelivered=True), "user", "acme", str(records[0].id), _facts(records))
-    first = _fetch(records[0])
-    assert (first.status, first.executed_by) == ("ok", HERE)
+    with schema_context("acme"):  # its worker died after finishing the first record
+        first = records[0]
+        ActionRecord.objects.filter(id=first.id).update(status="ok", attempts=1, result={})
+    facts = _facts(records)
+    assert tasks._run(_task(redelivered=True), "user", "acme", str(first.id), facts) == "split"
+    assert _fetch(first).executed_by == ""  # finished already: not copied, not run again
     for record in records[1:]:  # published apart, run by the real worker
         done = wait_finished("acme", record.id)
         assert done.status == "ok" and done.attempts == 1, (done.status, done.error)
         assert done.executed_by.startswith("user-test@"), done.executed_by
+    assert _effects(records[1:]) == {str(r.id): 1 for r in records[1:]}
+
+
+def test_a_split_made_twice_runs_each_record_once():
+    """A worker may die after publishing a split and before acknowledging the message (or
+    the broker confirm only part of one): the message is split again."""
+    records = _records(2)
+    for _ in range(2):
+        tasks._run(_task(redelivered=True), "user", "acme", str(records[0].id), _facts(records))
+    for record in records:
+        done = wait_finished("acme", record.id)
+        assert done.status == "ok" and done.attempts == 1, (done.status, done.attempts)
     assert _effects(records) == {str(r.id): 1 for r in records}
+
+
+def test_a_copy_takes_a_running_record_over_only_at_its_attempt_count():
+    """A running record's copy carries the attempt count it was copied at: it takes the
+    record over from a dead holder at once, but not from the holder that another copy
+    of it (a split made twice) made since."""
+    (record,) = _records(1)
+    with schema_context("acme"):  # a live holder, at its second attempt
+        ActionRecord.objects.filter(id=record.id).update(
+            status="running", attempts=2, started_at=timezone.now(), executed_by="other@w"
+        )
+    run = {"channel": "user", "schema": "acme", "record_id": str(record.id), "worker": HERE}
+    assert executor.execute(**run, redelivered=True, take_over=1) == "skipped"
+    assert _fetch(record).attempts == 2
+    assert executor.execute(**run, redelivered=True, take_over=2) == "ok"  # copied at 2
+    done = _fetch(record)
+    assert (done.attempts, done.executed_by) == (3, HERE)
 
 
 def test_a_split_the_broker_did_not_take_requeues_the_message(monkeypatch):

@@ -17,6 +17,7 @@ from tests.reliability.stack import POISON, Load, cta, manage, scale, tally
 # The timeout covers the session's set-up of the private services too (slow on a busy host).
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(1200)]
 SERVE_WITHIN_S = 30  # the channel serves again this soon after the dependency is back
+SPLIT = "a redelivered message of"  # the worker's line when it splits a message
 
 
 def _assert_promise(figures: dict) -> None:
@@ -109,6 +110,10 @@ print(json.dumps([str(r.id) for r in records]))
 """
 
 
+def _worker_logs(stack) -> str:
+    return "".join(path.read_text() for path in stack.log_dir.glob("worker*.log"))
+
+
 def test_a_poison_record_holds_back_no_other_record_of_its_message(stack, private, token):
     """Three records in one task message (the outbox's `together`), the middle one poison:
     its first crash has the message redelivered, which the worker splits (each record goes
@@ -131,6 +136,7 @@ def test_a_poison_record_holds_back_no_other_record_of_its_message(stack, privat
     assert status == "error" and error["details"]["dead_lettered"], records[poison]
     assert attempts == MAX_ATTEMPTS + 1  # its own crashes only
     assert ledger.side_effects([first, last]) == {first: 1, last: 1}
+    assert f"{SPLIT} 3 records" in _worker_logs(stack)  # it was split
     print(f"[reliability] poison in a message of three [{stack.queue_type}]: first and last ok")
 
 
@@ -150,6 +156,7 @@ def test_workers_killed_at_random_moments(stack, private, token):
         timing["backlog"] = sum(1 for r in records.values() if r[0] not in ("ok", "error"))
 
     restarts_before = stack.restarts
+    splits_before = _worker_logs(stack).count(SPLIT)
     load.run(scale(600), during=fault)
     ledger.wait_finished(load.accepted, timeout=240)
     recovered = time.monotonic() - timing["last_kill"]
@@ -159,7 +166,8 @@ def test_workers_killed_at_random_moments(stack, private, token):
         ledger,
         recovery_s=recovered,
         extra=f" worker_restarts={stack.restarts - restarts_before}"
-        f" unfinished_at_last_kill={timing['backlog']}",
+        f" unfinished_at_last_kill={timing['backlog']}"
+        f" messages_split={_worker_logs(stack).count(SPLIT) - splits_before}",
     )
     _assert_promise(figures)
     assert figures["accepted"] == figures["sent"]
