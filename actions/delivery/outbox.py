@@ -515,19 +515,18 @@ def publish_apart(
     channel: str,
     schema: str,
     action: str,
-    records: list[tuple[str, Any, int]],
+    records: list[tuple[str, Any]],
     slot: bool,
 ) -> None:
-    """Publish each of `records` ((id, sender, its attempt count now)) in a task message of
-    its own, flagged as redelivered: a worker splits the message that carried them when
-    RabbitMQ redelivers it (actions.worker.tasks). A copy may take a running record over
-    only up to that attempt count. Waits for the broker's confirms; PublishFailed if it
-    did not take them all (the caller requeues the message it split)."""
+    """Publish each of `records` ((id, sender)) in a task message of its own, flagged as
+    redelivered: a worker splits the message that carried them when RabbitMQ redelivers
+    it (actions.worker.tasks). Waits for the broker's confirms; PublishFailed if it did
+    not take them all (the caller requeues the message it split)."""
     publisher = Publisher(channel)
     messages = []
-    for record_id, actor_id, attempts in records:
+    for record_id, actor_id in records:
         item = Pending(schema, record_id, channel, action, actor_id)
-        message = task_message(item, slot=slot, redelivered=True, take_over=attempts)
+        message = task_message(item, slot=slot, redelivered=True)
         messages.append((item, message))
     try:
         publisher.publish_messages(messages)
@@ -543,14 +542,13 @@ def task_message(
     slot: bool = False,
     also: Sequence[Pending] = (),
     redelivered: bool = False,
-    take_over: int | None = None,
 ) -> amqp.Message:
     """The Celery task message (protocol 2) that runs `item` on its channel's worker, as
     Celery's send_task would build it (a test runs it through a real worker). Built by
     hand: send_task's routing and option merging cost more than the rest of the edge.
     `slot`: the record holds a fair-scheduling slot, which the worker frees when done.
     `also`: more records of the same tenant, channel and action that the message carries
-    (`together`). `redelivered`, `take_over`: a copy of a redelivered message's record
+    (`together`). `redelivered`: a copy of a redelivered message's record
     (`publish_apart`)."""
     task_id = str(uuid.uuid4())
     args = [item.schema, item.record_id]
@@ -561,8 +559,6 @@ def task_message(
         kwargs["also"] = [[other.record_id, other.actor_id] for other in also]
     if redelivered:  # a copy of a redelivered message's record (actions.worker.tasks)
         kwargs["redelivered"] = True
-        if take_over is not None:
-            kwargs["take_over"] = take_over
     headers = {
         "lang": "py",
         "task": execute_task(item.channel),

@@ -89,7 +89,7 @@ def execute(
     actor_id: Any = UNKNOWN,
     redelivered: bool = False,
     slot: bool = False,
-    take_over: bool | int | None = None,
+    take_over: bool | None = None,
 ) -> str:
     """Run one record. Returns the record's status afterwards (or `skipped`, or
     `superseded` when another attempt took the record over while this one ran).
@@ -100,9 +100,8 @@ def execute(
     A lost database raises (the task layer requeues the message). `slot`: the record
     holds its tenant's fair-scheduling slot (actions.delivery.fairness), freed once the
     record's outcome is committed. `take_over`: whether a running record may be taken over
-    before its lease ends; by default when `redelivered`; a number: only while the record's
-    attempt count is at most that (a copy of a redelivered message's record,
-    actions.worker.tasks: of several copies, only the first takes the record over)."""
+    before its lease ends; by default when `redelivered` (False for a copy of a redelivered
+    message's record, actions.worker.tasks)."""
     take_over = redelivered if take_over is None else take_over
     if redelivered:
         with _ALONE:
@@ -425,7 +424,7 @@ def _claim_running(record_id, *, channel, worker, take_over=False) -> ActionReco
             )
             return None
         now = timezone.now()
-        if record.status == RecordStatus.RUNNING and not _may_take_over(take_over, record):
+        if record.status == RecordStatus.RUNNING and not take_over:
             spec = registry.get(record.action, record.version)
             if record.started_at and record.started_at > lease_expired_before(spec, now):
                 return None  # another worker holds it: a duplicate delivery
@@ -439,14 +438,6 @@ def _claim_running(record_id, *, channel, worker, take_over=False) -> ActionReco
             update_fields=["status", "attempts", "started_at", "executed_by", "published_at"]
         )
     return record
-
-
-def _may_take_over(take_over: bool | int, record: ActionRecord) -> bool:
-    """True: the message was redelivered; a number: the record has been attempted at most
-    that many times (actions.worker.tasks' copies of a redelivered message's records)."""
-    if isinstance(take_over, bool):
-        return take_over
-    return record.attempts <= take_over
 
 
 def _run(spec, record: ActionRecord, ctx: ActionContext) -> dict:

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from actions.connections import dependency_lost, drop_connection
+from actions.connections import connection_ready, dependency_lost, drop_connection
 from actions.delivery import outbox
 from actions.worker import executor
 from actions.worker import steps as worker_steps
@@ -32,12 +32,11 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
     ]
     slot = bool(facts.get("slot"))  # the records hold fair-scheduling slots to free
     redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
-    take_over = None  # executor.execute's default: when redelivered
-    if facts.get("redelivered") and "take_over" in facts:
-        # A copy of a redelivered message's record (`_split`) runs as a redelivered one,
-        # but takes a running record over only up to the attempt count it was copied at
-        # (one more if RabbitMQ redelivered the copy too: its own claim's).
-        take_over = int(facts["take_over"]) + int(redelivered)
+    # A copy of a redelivered message's record (`_split`) runs as a redelivered one (alone,
+    # its attempts counted) but never takes a running record over, even when RabbitMQ
+    # redelivers the copy too: copies may exist twice, and a record one of them left
+    # running is the lease's and the sweep's to retry.
+    take_over = False if facts.get("redelivered") else None  # None: when redelivered
     redelivered = redelivered or bool(facts.get("redelivered"))
     try:
         if redelivered and len(records) > 1:
@@ -83,19 +82,21 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
 
 def _split(task, channel: str, schema: str, records: list, slot: bool) -> None:
     """A redelivered message of several records: its worker died (or lost a dependency)
-    while running one of them, maybe a poison one. Each record not finished yet goes on in
-    a message of its own, flagged redelivered (it runs alone, docs/reliability.md), so
-    that one record's crashes count only its own attempts and hold no other back; then
-    this message is acknowledged. Each copy carries the record's attempt count: a record
-    found running (its worker died holding it) is taken over by its copy at once, but only
-    at that count, so that copies made twice (a split repeated after a crash, or after the
-    broker confirmed part of it) do not take a record from a live holder."""
+    while running one of them, maybe a poison one. Each record still `accepted` goes on in
+    a message of its own, flagged redelivered (it runs alone and its attempts count,
+    docs/reliability.md), so that one record's crashes count only its own attempts and
+    hold no other back; then this message is acknowledged. A copy only claims an
+    `accepted` record (one claim wins), so copies made twice (a split repeated after a
+    crash, or after the broker confirmed part of it) run nothing twice. A record found
+    `running` (its worker died holding it on the long way: a non-atomic handler, or one
+    out of attempts) gets no copy: its lease runs out and the sweep publishes it again."""
     from django_tenants.utils import schema_context
 
     from actions.delivery import fairness
     from actions.models import ActionRecord, RecordStatus
 
     ids = [record_id for record_id, _ in records]
+    connection_ready()  # a connection a database restart broke is dropped first
     with schema_context(schema):
         states = {
             str(id_): (status, attempts)
@@ -103,18 +104,23 @@ def _split(task, channel: str, schema: str, records: list, slot: bool) -> None:
                 "id", "status", "attempts"
             )
         }
-    copies: list[tuple[str, Any, int]] = []
+    copies: list[tuple[str, Any]] = []
     settled: list[str] = []
+    running = 0
     for record_id, known in records:
-        status, attempts = states.get(record_id, (None, 0))
-        if status in (RecordStatus.ACCEPTED, RecordStatus.RUNNING):
-            copies.append((record_id, known.get("actor_id"), attempts))
+        status, _attempts = states.get(record_id, (None, 0))
+        if status == RecordStatus.ACCEPTED:
+            copies.append((record_id, known.get("actor_id")))
+        elif status == RecordStatus.RUNNING:
+            running += 1  # the lease's and the sweep's
         else:  # finished (or gone): nothing to run
             settled.append(record_id)
     log.warning(
-        "a redelivered message of %d records: %d go on alone, %d were finished",
+        "a redelivered message of %d records: %d go on alone, %d left to their lease, "
+        "%d were finished",
         len(records),
         len(copies),
+        running,
         len(settled),
     )
     if copies:

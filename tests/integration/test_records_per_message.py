@@ -1,10 +1,11 @@
 """Records stored at the same moment share a task message (actions.delivery.outbox
 `together`): a worker runs each of them once, a bug with one does not keep the others
 from running, and a redelivered message is split, each record going on in a message of
-its own whose copy takes a running record over only once (actions.worker.tasks).
+its own, and a copy never takes a running record over (actions.worker.tasks).
 Against the real database, broker and a real worker."""
 
 from collections import Counter
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +16,7 @@ from django_tenants.utils import schema_context
 from actions.delivery import outbox
 from actions.delivery.outbox import Pending, together
 from actions.models import ActionRecord, CtaEvent
+from actions.records import LEASE_GRACE_S
 from actions.worker import executor, tasks
 from tests.integration.test_outbox_and_channels import wait_finished
 from tests.records import stored
@@ -157,21 +159,48 @@ def test_a_split_made_twice_runs_each_record_once():
     assert _effects(records) == {str(r.id): 1 for r in records}
 
 
-def test_a_copy_takes_a_running_record_over_only_at_its_attempt_count():
-    """A running record's copy carries the attempt count it was copied at: it takes the
-    record over from a dead holder at once, but not from the holder that another copy
-    of it (a split made twice) made since."""
+def test_a_copy_never_takes_a_running_record_over(monkeypatch):
+    """Copies may exist twice: one that RabbitMQ redelivers (its worker died) must not take
+    the record from the other copy running it. The record's lease is the bound."""
     (record,) = _records(1)
-    with schema_context("acme"):  # a live holder, at its second attempt
+    with schema_context("acme"):  # another copy runs it
         ActionRecord.objects.filter(id=record.id).update(
-            status="running", attempts=2, started_at=timezone.now(), executed_by="other@w"
+            status="running", attempts=1, started_at=timezone.now(), executed_by="other@w"
         )
-    run = {"channel": "user", "schema": "acme", "record_id": str(record.id), "worker": HERE}
-    assert executor.execute(**run, redelivered=True, take_over=1) == "skipped"
-    assert _fetch(record).attempts == 2
-    assert executor.execute(**run, redelivered=True, take_over=2) == "ok"  # copied at 2
-    done = _fetch(record)
-    assert (done.attempts, done.executed_by) == (3, HERE)
+    copy = {"actor_id": record.actor_id, "redelivered": True}
+    assert tasks._run(_task(redelivered=True), "user", "acme", str(record.id), copy) == "skipped"
+    assert (_fetch(record).attempts, _fetch(record).executed_by) == (1, "other@w")
+    # A plain message RabbitMQ redelivered takes it over at once, as before.
+    plain = {"actor_id": record.actor_id}
+    assert tasks._run(_task(redelivered=True), "user", "acme", str(record.id), plain) == "ok"
+    assert (_fetch(record).attempts, _fetch(record).executed_by) == (2, HERE)
+
+
+def test_a_split_leaves_a_running_record_to_its_lease(monkeypatch):
+    records = _records(2)
+    started = timezone.now()
+    with schema_context("acme"):  # its worker died holding it (the long way)
+        ActionRecord.objects.filter(id=records[0].id).update(
+            status="running", attempts=1, started_at=started, executed_by="dead@w"
+        )
+    copied: list[list[str]] = []
+    monkeypatch.setattr(
+        outbox, "publish_apart", lambda **kw: copied.append([r[0] for r in kw["records"]])
+    )
+    facts = _facts(records)
+    assert tasks._run(_task(redelivered=True), "user", "acme", str(records[0].id), facts) == "split"
+    assert copied == [[str(records[1].id)]]  # the accepted one only
+    held = _fetch(records[0])
+    assert (held.status, held.attempts) == ("running", 1)
+    # ... which the sweep publishes again once its lease ran out.
+    with schema_context("acme"):
+        ActionRecord.objects.filter(id=records[0].id).update(
+            started_at=started - timedelta(seconds=30 + LEASE_GRACE_S + 5)
+        )
+    monkeypatch.undo()
+    assert outbox.sweep(older_than_s=0) >= 1
+    done = wait_finished("acme", records[0].id)
+    assert (done.status, done.attempts) == ("ok", 2)
 
 
 def test_a_split_the_broker_did_not_take_requeues_the_message(monkeypatch):
