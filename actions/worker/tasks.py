@@ -2,11 +2,10 @@
 
 import logging
 import time
-from typing import Any
 
 from celery import shared_task
 
-from actions.connections import connection_ready, dependency_lost, drop_connection
+from actions.connections import dependency_lost, drop_connection
 from actions.delivery import outbox
 from actions.worker import executor
 from actions.worker import steps as worker_steps
@@ -82,58 +81,23 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
 
 def _split(task, channel: str, schema: str, records: list, slot: bool) -> None:
     """A redelivered message of several records: its worker died (or lost a dependency)
-    while running one of them, maybe a poison one. Each record still `accepted` goes on in
-    a message of its own, flagged redelivered (it runs alone and its attempts count,
-    docs/reliability.md), so that one record's crashes count only its own attempts and
-    hold no other back; then this message is acknowledged. A copy only claims an
-    `accepted` record (one claim wins), so copies made twice (a split repeated after a
-    crash, or after the broker confirmed part of it) run nothing twice. A record found
-    `running` (its worker died holding it on the long way: a non-atomic handler, or one
-    out of attempts) gets no copy: its lease runs out and the sweep publishes it again."""
-    from django_tenants.utils import schema_context
-
-    from actions.delivery import fairness
-    from actions.models import ActionRecord, RecordStatus
-
-    ids = [record_id for record_id, _ in records]
-    connection_ready()  # a connection a database restart broke is dropped first
-    with schema_context(schema):
-        states = {
-            str(id_): (status, attempts)
-            for id_, status, attempts in ActionRecord.objects.filter(id__in=ids).values_list(
-                "id", "status", "attempts"
-            )
-        }
-    copies: list[tuple[str, Any]] = []
-    settled: list[str] = []
-    running = 0
-    for record_id, known in records:
-        status, _attempts = states.get(record_id, (None, 0))
-        if status == RecordStatus.ACCEPTED:
-            copies.append((record_id, known.get("actor_id")))
-        elif status == RecordStatus.RUNNING:
-            running += 1  # the lease's and the sweep's
-        else:  # finished (or gone): nothing to run
-            settled.append(record_id)
-    log.warning(
-        "a redelivered message of %d records: %d go on alone, %d left to their lease, "
-        "%d were finished",
-        len(records),
-        len(copies),
-        running,
-        len(settled),
+    while running one of them, maybe a poison one. Each record goes on in a message of its
+    own, flagged redelivered (it runs alone and its attempts count, docs/reliability.md),
+    so that one record's crashes count only its own attempts and hold no other back; then
+    this message is acknowledged. It takes the broker only, not the database (which may
+    be what went away). A copy claims only an `accepted` record (one claim wins) and never
+    takes a running one over, so copies made twice (a split repeated after a crash, or
+    after the broker confirmed part of it) run nothing twice; a finished record's copy is
+    skipped (freeing its slot if it still held one), and a record left `running` waits for
+    its lease and the sweep."""
+    log.warning("a redelivered message of %d records: each goes on alone", len(records))
+    outbox.publish_apart(
+        channel=channel,
+        schema=schema,
+        action=getattr(task.request, "action", None) or "",
+        records=[(record_id, known.get("actor_id")) for record_id, known in records],
+        slot=slot,
     )
-    if copies:
-        outbox.publish_apart(
-            channel=channel,
-            schema=schema,
-            action=getattr(task.request, "action", None) or "",
-            records=copies,
-            slot=slot,
-        )
-    if slot:  # a finished record's slot, should its worker have died before freeing it
-        for record_id in settled:
-            fairness.release(channel, schema, record_id)
 
 
 @shared_task(name=execute_task("user"), bind=True)
