@@ -711,7 +711,9 @@ def sweep(*, older_than_s: float | None = None) -> int:
             if mine:  # in the sweeper's own thread: it reports what the broker confirmed
                 sweeper = Publisher(channel)
                 try:
-                    count += sweeper.publish_batch(mine, slot=slot)
+                    # One to a message: a stale record may be a poison one, and a
+                    # message it shared would be split again at each of its crashes.
+                    count += sweeper.publish_batch(mine, slot=slot, most=1)
                 except Exception:
                     log.warning("the sweep could not publish %d records", len(mine), exc_info=True)
                 finally:

@@ -85,11 +85,11 @@ def _split(task, channel: str, schema: str, records: list, slot: bool) -> None:
     own, flagged redelivered (it runs alone and its attempts count, docs/reliability.md),
     so that one record's crashes count only its own attempts and hold no other back; then
     this message is acknowledged. It takes the broker only, not the database (which may
-    be what went away). A copy claims only an `accepted` record (one claim wins) and never
-    takes a running one over, so copies made twice (a split repeated after a crash, or
-    after the broker confirmed part of it) run nothing twice; a finished record's copy is
-    skipped (freeing its slot if it still held one), and a record left `running` waits for
-    its lease and the sweep."""
+    be what went away). A copy claims an `accepted` record (one claim wins) and never takes
+    a running one over before its lease ends, so copies made twice (a split repeated after
+    a crash, or after the broker confirmed part of it) are fenced as any duplicate is; a
+    finished record's copy is skipped (freeing its slot if it still held one), and a
+    record left `running` waits for its lease and the sweep."""
     log.warning("a redelivered message of %d records: each goes on alone", len(records))
     outbox.publish_apart(
         channel=channel,

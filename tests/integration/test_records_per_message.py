@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from celery.exceptions import Reject
+from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -140,7 +141,7 @@ def test_a_redelivered_message_is_split_and_each_record_goes_on_alone():
         ActionRecord.objects.filter(id=first.id).update(status="ok", attempts=1, result={})
     facts = _facts(records)
     assert tasks._run(_task(redelivered=True), "user", "acme", str(first.id), facts) == "split"
-    assert _fetch(first).executed_by == ""  # finished already: not copied, not run again
+    assert _fetch(first).executed_by == ""  # finished already: its copy was skipped
     for record in records[1:]:  # published apart, run by the real worker
         done = wait_finished("acme", record.id)
         assert done.status == "ok" and done.attempts == 1, (done.status, done.error)
@@ -214,3 +215,23 @@ def test_a_split_the_broker_did_not_take_requeues_the_message(monkeypatch):
     assert rejected.value.requeue
     # Nothing ran: the requeued message still carries both records.
     assert [_fetch(r).status for r in records] == ["accepted", "accepted"]
+
+
+def test_the_sweep_republishes_stale_records_one_to_a_message(monkeypatch):
+    """A stale record may be a poison one: a message it shared would be split again at
+    each of its crashes."""
+    conf = {**settings.SWITCHBOARD, "TENANT_INFLIGHT_CAP": {"user": 0, "admin": 0}}
+    monkeypatch.setattr(settings, "SWITCHBOARD", conf)  # no slots: the sweep's order only
+    records = _records(3)  # stored, never published: what the sweep looks for
+    carried: dict[str, int] = {}
+    real = outbox.task_message
+
+    def spy(item, **kwargs):
+        carried[item.record_id] = 1 + len(kwargs.get("also", ()))
+        return real(item, **kwargs)
+
+    monkeypatch.setattr(outbox, "task_message", spy)
+    assert outbox.sweep(older_than_s=0) >= 3
+    assert all(carried.get(str(r.id)) == 1 for r in records), carried
+    for record in records:
+        assert wait_finished("acme", record.id).status == "ok"
