@@ -148,6 +148,23 @@ def dependency_lost(exc: BaseException | None) -> str | None:
     return None
 
 
+def database_back(timeout: float, every: float = 0.5) -> bool:
+    """Wait until this thread reaches the database again (a fresh connection answers a
+    query), at most `timeout` seconds. True if it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.ensure_connection()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except Exception:
+            drop_connection()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(every)
+
+
 def drop_connection() -> None:
     """Close this thread's database connection after it failed (the next use opens one)."""
     try:

@@ -5,7 +5,7 @@ import time
 
 from celery import shared_task
 
-from actions.connections import dependency_lost, drop_connection
+from actions.connections import database_back, dependency_lost, drop_connection
 from actions.delivery import outbox
 from actions.worker import executor
 from actions.worker import steps as worker_steps
@@ -13,6 +13,11 @@ from config.queues import execute_task
 
 log = logging.getLogger(__name__)
 REQUEUE_PAUSE_S = 1.0  # between attempts while a dependency is down: no hot loop
+# While the database is away, how long a worker thread waits for it (holding its message,
+# unacknowledged) before requeueing: a quorum queue counts every requeue toward its
+# `x-delivery-limit` (config/queues.py) and dead-letters the message past it, so one
+# requeue a second would park every message in flight after a 20 s outage.
+DATABASE_WAIT_S = 60.0
 
 
 def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
@@ -69,13 +74,15 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
         if dependency_lost(exc) is None and not isinstance(exc, outbox.PublishFailed):
             raise
         # The database (or broker) is briefly away: not the action's failure. The message
-        # goes back to the queue (redelivered, so the record is taken over at once) after
-        # a pause, rather than waiting for the record's lease and the sweep.
+        # goes back to the queue (redelivered, so the record is taken over at once) once
+        # the database answers again (or after DATABASE_WAIT_S), or after a pause for the
+        # broker, rather than waiting for the record's lease and the sweep.
         from celery.exceptions import Reject
 
         drop_connection()
-        time.sleep(REQUEUE_PAUSE_S)
         lost = dependency_lost(exc) or "broker"
+        if lost != "database" or not database_back(DATABASE_WAIT_S):
+            time.sleep(REQUEUE_PAUSE_S)
         raise Reject(f"{lost} unavailable; requeued", requeue=True) from exc
 
 

@@ -17,6 +17,7 @@ from tests.reliability.stack import POISON, Load, cta, manage, scale, tally
 # The timeout covers the session's set-up of the private services too (slow on a busy host).
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(1200)]
 SERVE_WITHIN_S = 30  # the channel serves again this soon after the dependency is back
+OUTAGE_S = 30  # longer than 20 requeues a second apart
 SPLIT = "a redelivered message of"  # the worker's line when it splits a message
 
 
@@ -50,6 +51,55 @@ def test_postgres_restart_during_load(stack, private, token):
     assert timing["serve_s"] <= SERVE_WITHIN_S
 
 
+def test_postgres_away_for_half_a_minute(stack, private, token):
+    """A longer database outage (half a minute) under load: clients get `unavailable`
+    and send again, every accepted action completes once, the channel serves within
+    SERVE_WITHIN_S of the database's return, and nothing is parked in the dead-letter
+    queue. (Workers wait for the database rather than requeue their messages every
+    second, which a quorum queue would count toward its delivery limit:
+    tests/unit/test_requeue_waits_for_the_database.py.)"""
+    load, ledger, timing = Load(stack, token), private.ledger(), {}
+
+    def fault():
+        time.sleep(1.0)
+        private.pg.stop()
+        try:
+            time.sleep(OUTAGE_S)
+        finally:
+            private.pg.start()
+        timing["serve_s"] = stack.probe(token, timeout=90)
+
+    load.run(scale(200), during=fault)
+    drained = ledger.wait_finished(load.accepted, timeout=180)
+    figures = tally(
+        f"postgres away {OUTAGE_S} s [{stack.queue_type}]",
+        load,
+        ledger,
+        recovery_s=timing["serve_s"],
+        extra=f" drained_s={drained:.1f}",
+    )
+    _assert_promise(figures)
+    assert figures["completed"] == figures["accepted"]
+    assert timing["serve_s"] <= SERVE_WITHIN_S
+    report = _queues(private, stack)
+    assert report["switchboard.user.dead"]["messages"] == 0, report
+
+
+def _queues(private, stack) -> dict:
+    """What system.queues' inspection says of every queue (in the stack's environment)."""
+    return json.loads(
+        manage(
+            {**private.env, "SWITCHBOARD_QUEUE_TYPE": stack.queue_type},
+            "shell",
+            "-c",
+            "import json; from adminchannel.monitoring import queue_inspect; "
+            "print(json.dumps(queue_inspect(), default=str))",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+
+
 def test_poison_message_is_dead_lettered(stack, private, token):
     """A message that kills every worker that runs it is tried MAX_ATTEMPTS times, then its
     record answers internal_error, the message is parked in the dead-letter queue, the
@@ -80,17 +130,7 @@ def test_poison_message_is_dead_lettered(stack, private, token):
     entries = [json.loads(line) for line in lines if poison["id"] in line]
     assert any("Gave up" in e.get("message", "") for e in entries), entries
     # The shared queue inspection (what system.queues answers) counts the parked message.
-    report = json.loads(
-        manage(
-            {**private.env, "SWITCHBOARD_QUEUE_TYPE": stack.queue_type},
-            "shell",
-            "-c",
-            "import json; from adminchannel.monitoring import queue_inspect; "
-            "print(json.dumps(queue_inspect(), default=str))",
-        )
-        .strip()
-        .splitlines()[-1]
-    )
+    report = _queues(private, stack)
     assert report["switchboard.user.dead"]["messages"] >= 1, report
     assert report["switchboard.user.actions"]["messages"] == 0, report
 
