@@ -28,27 +28,40 @@ def _assert_promise(figures: dict) -> None:
     assert figures["unclean"] == 0, figures  # no 500: only accepted or `unavailable`
 
 
-def test_postgres_restart_during_load(stack, private, token):
-    """Every accepted action completes once; clients get 2xx or `unavailable` (503), never
-    `internal_error`; the channel serves within SERVE_WITHIN_S of the database's return."""
+def _database_fault(stack, private, token, *, name: str, count: int, outage) -> tuple:
+    """Load the stack while `outage()` takes PostgreSQL away and brings it back; (the
+    figures, seconds until the channel served again). Asserts the promise."""
     load, ledger, timing = Load(stack, token), private.ledger(), {}
 
     def fault():
-        time.sleep(1.5)
-        private.pg.restart()
+        outage()
         timing["serve_s"] = stack.probe(token, timeout=90)
 
-    load.run(scale(300), during=fault)
+    load.run(count, during=fault)
     drained = ledger.wait_finished(load.accepted, timeout=180)
     figures = tally(
-        f"postgres restart [{stack.queue_type}]",
+        f"{name} [{stack.queue_type}]",
         load,
         ledger,
         recovery_s=timing["serve_s"],
         extra=f" drained_s={drained:.1f}",
     )
     _assert_promise(figures)
-    assert timing["serve_s"] <= SERVE_WITHIN_S
+    return figures, timing["serve_s"]
+
+
+def test_postgres_restart_during_load(stack, private, token):
+    """Every accepted action completes once; clients get 2xx or `unavailable` (503), never
+    `internal_error`; the channel serves within SERVE_WITHIN_S of the database's return."""
+
+    def outage():
+        time.sleep(1.5)
+        private.pg.restart()
+
+    _, serve_s = _database_fault(
+        stack, private, token, name="postgres restart", count=scale(300), outage=outage
+    )
+    assert serve_s <= SERVE_WITHIN_S
 
 
 def test_postgres_away_for_half_a_minute(stack, private, token):
@@ -58,29 +71,20 @@ def test_postgres_away_for_half_a_minute(stack, private, token):
     queue. (Workers wait for the database rather than requeue their messages every
     second, which a quorum queue would count toward its delivery limit:
     tests/unit/test_requeue_waits_for_the_database.py.)"""
-    load, ledger, timing = Load(stack, token), private.ledger(), {}
 
-    def fault():
+    def outage():
         time.sleep(1.0)
         private.pg.stop()
         try:
             time.sleep(OUTAGE_S)
         finally:
             private.pg.start()
-        timing["serve_s"] = stack.probe(token, timeout=90)
 
-    load.run(scale(200), during=fault)
-    drained = ledger.wait_finished(load.accepted, timeout=180)
-    figures = tally(
-        f"postgres away {OUTAGE_S} s [{stack.queue_type}]",
-        load,
-        ledger,
-        recovery_s=timing["serve_s"],
-        extra=f" drained_s={drained:.1f}",
+    figures, serve_s = _database_fault(
+        stack, private, token, name=f"postgres away {OUTAGE_S} s", count=scale(200), outage=outage
     )
-    _assert_promise(figures)
     assert figures["completed"] == figures["accepted"]
-    assert timing["serve_s"] <= SERVE_WITHIN_S
+    assert serve_s <= SERVE_WITHIN_S
     report = _queues(private, stack)
     assert report["switchboard.user.dead"]["messages"] == 0, report
 
