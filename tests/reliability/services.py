@@ -16,9 +16,25 @@ RABBIT_BIN = Path(os.environ.get("SWITCHBOARD_RABBIT_BIN", "/usr/lib/rabbitmq/bi
 
 
 def _port_base() -> int:
-    """Ports of this run's private services, apart per SWITCHBOARD_TEST_NS."""
+    """Ports of this run's private services, apart per SWITCHBOARD_TEST_NS.
+
+    Every port here lies below the kernel's ephemeral range (32768-60999 by default):
+    a port inside it can be taken as the local end of any outgoing connection, and a
+    private service restarted by a fault test could then not bind its own port again (CI
+    saw PostgreSQL fail with "Address already in use" on 55432, nothing listening)."""
     ns = os.environ.get("SWITCHBOARD_TEST_NS", "")
     return 100 * (sum(ns.encode()) % 40)
+
+
+def _below_ephemeral(port: int) -> int:
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    if port >= low:
+        raise RuntimeError(f"port {port} is inside the ephemeral range (from {low})")
+    return port
 
 
 def answers(port: int, timeout: float = 0.5) -> bool:
@@ -48,7 +64,7 @@ def _as_postgres() -> list[str]:
 
 class PrivatePostgres:
     def __init__(self) -> None:
-        self.port = 55432 + _port_base()
+        self.port = _below_ephemeral(23432 + _port_base() // 10)
         self.dir = Path(tempfile.mkdtemp(prefix="sb-faults-pg-"))
         self.data = self.dir / "data"
         self.log = self.dir / "postgres.log"
@@ -122,8 +138,8 @@ class PrivateRabbit:
 
     def __init__(self) -> None:
         base = _port_base()
-        self.port = 56720 + base
-        self.dist_port = 25700 + base // 10
+        self.port = _below_ephemeral(23872 + base // 10)
+        self.dist_port = _below_ephemeral(25700 + base // 10)
         self.node = f"sbfaults{base}@localhost"
         self.dir = Path(tempfile.mkdtemp(prefix="sb-faults-mq-"))
         self.home = self.dir / "home"
