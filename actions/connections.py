@@ -148,10 +148,14 @@ def dependency_lost(exc: BaseException | None) -> str | None:
     return None
 
 
-def database_back(timeout: float, every: float = 0.5) -> bool:
+def database_back(
+    timeout: float, every: float = 0.5, *, stop: threading.Event | None = None
+) -> bool:
     """Wait until this thread reaches the database again (a fresh connection answers a
-    query), at most `timeout` seconds. True if it did."""
+    query), at most `timeout` seconds, or until `stop` is set (the process is shutting
+    down). True if it did."""
     deadline = time.monotonic() + timeout
+    stop = stop or threading.Event()
     while True:
         try:
             connection.ensure_connection()
@@ -160,9 +164,8 @@ def database_back(timeout: float, every: float = 0.5) -> bool:
             return True
         except Exception:
             drop_connection()
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or stop.wait(every):
                 return False
-            time.sleep(every)
 
 
 def drop_connection() -> None:

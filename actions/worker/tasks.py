@@ -1,9 +1,11 @@
 """Celery tasks: thin entry points over actions.worker.executor and actions.delivery.outbox."""
 
 import logging
+import threading
 import time
 
 from celery import shared_task
+from celery.signals import worker_shutting_down
 
 from actions.connections import database_back, dependency_lost, drop_connection
 from actions.delivery import outbox
@@ -18,6 +20,14 @@ REQUEUE_PAUSE_S = 1.0  # between attempts while a dependency is down: no hot loo
 # `x-delivery-limit` (config/queues.py) and dead-letters the message past it, so one
 # requeue a second would park every message in flight after a 20 s outage.
 DATABASE_WAIT_S = 60.0
+# Set when the worker begins to shut down: a thread waiting for the database (or pausing)
+# puts its message back at once, so that a stop during an outage is not held up by the wait.
+STOPPING = threading.Event()
+
+
+@worker_shutting_down.connect
+def _stopping(**kwargs) -> None:
+    STOPPING.set()
 
 
 def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
@@ -81,7 +91,11 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
 
         drop_connection()
         lost = dependency_lost(exc) or "broker"
-        if lost != "database" or not database_back(DATABASE_WAIT_S):
+        back = False
+        if lost == "database":
+            log.warning("the database is away: waiting up to %.0f s to requeue", DATABASE_WAIT_S)
+            back = database_back(DATABASE_WAIT_S, stop=STOPPING)
+        if not back and not STOPPING.is_set():
             time.sleep(REQUEUE_PAUSE_S)
         raise Reject(f"{lost} unavailable; requeued", requeue=True) from exc
 

@@ -3,8 +3,11 @@ answers, or after DATABASE_WAIT_S), instead of requeueing every second: a quorum
 counts each requeue toward its `x-delivery-limit` and dead-letters the message past it
 (measured on this machine's RabbitMQ 3.10: a message rejected with requeue three times
 under a limit of 3 is dead-lettered at the fourth). `database_back` itself is tested
-against the real database and against a port where none listens."""
+against the real database and against a port where none listens; a worker shutting down
+stops waiting."""
 
+import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -29,7 +32,8 @@ def lost(monkeypatch):
     monkeypatch.setattr(tasks, "drop_connection", lambda: None)
     monkeypatch.setattr(tasks.time, "sleep", seen["slept"].append)
 
-    def back(timeout):
+    def back(timeout, *, stop):
+        assert stop is tasks.STOPPING
         seen["waited"].append(timeout)
         return seen["back"]
 
@@ -79,3 +83,35 @@ def test_database_back_gives_up_after_its_timeout_without_a_database(monkeypatch
         monkeypatch.undo()
         connection.close()
     assert connections.database_back(timeout=1)  # the real one again
+
+
+def test_a_worker_shutting_down_requeues_without_the_pause(lost, monkeypatch):
+    """A stop during an outage is not held up: the wait ends when the worker begins to shut
+    down (Celery's worker_shutting_down), and the message goes back at once."""
+    from celery.signals import worker_shutting_down
+
+    monkeypatch.setattr(tasks, "STOPPING", threading.Event())
+    worker_shutting_down.send(sender="w@test", sig="SIGTERM", how="Warm", exitcode=0)
+    assert tasks.STOPPING.is_set()
+    lost.update(error=OperationalError("connection refused"), back=False)
+    assert _requeued(lost)
+    assert lost["waited"] == [tasks.DATABASE_WAIT_S] and lost["slept"] == []
+
+
+def test_database_back_stops_waiting_when_told(monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict, "PORT", port)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    try:
+        assert not connections.database_back(timeout=30, every=0.1, stop=stop)
+    finally:
+        monkeypatch.undo()
+        connection.close()
+    assert time.monotonic() - started < 5
