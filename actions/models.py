@@ -51,13 +51,10 @@ class ActionRecord(models.Model):
 
     class Meta:
         indexes = [
-            # Records not run yet, in order: the outbox's held-back backlog and what the
-            # sweep republishes (unpublished, or published long ago and lost). On status,
-            # not on `published_at`: marking a record published changes no indexed column.
             models.Index(
                 fields=["created_at"],
-                name="record_accepted",
-                condition=models.Q(status="accepted"),
+                name="record_unpublished",
+                condition=models.Q(published_at__isnull=True),
             ),
             models.Index(fields=["-created_at"], name="record_newest"),
             # Records left running (their worker died): what the outbox sweep looks for.

@@ -216,7 +216,7 @@ _UNPUBLISHED = sql.SQL(
 def records_unpublished(*, schema: str, channel: str, limit: int) -> list[tuple[str, str, Any]]:
     """The oldest records of `channel` in `schema` not (yet) marked published: (id, action,
     actor_id) each. The outbox's fair scheduling takes a tenant's held-back records from
-    here (the partial index `record_accepted` serves it)."""
+    here (the partial index `record_unpublished` serves it)."""
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute(_statement("unpublished", schema).decode(), [channel, limit])

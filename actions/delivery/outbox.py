@@ -25,7 +25,6 @@ from typing import Any
 import amqp
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 from kombu import Connection
@@ -639,21 +638,14 @@ def record_schemas() -> list[str]:
     )
 
 
-def sweep(*, older_than_s: float | None = None, stranded_s: float | None = None) -> int:
-    """Republish, in every schema, the records stored but never published, the running
-    ones whose lease ran out (their worker died or could not record the result), and the
-    stranded ones: published more than OUTBOX_STRANDED_SECONDS ago, never run, while
-    their channel's queue has no message waiting (their message was lost: dead-lettered
-    by a quorum queue's delivery limit, purged, or taken by a bug before the claim). With
-    fair scheduling on, each goes out only with a slot of its tenant, and the slots of
-    records that are finished or gone are freed first (`fairness.reconcile` of the
-    records' truth). A copy too many is harmless: the claim runs a record once."""
+def sweep(*, older_than_s: float | None = None) -> int:
+    """Republish, in every schema, the records stored but never published and the running
+    ones whose lease ran out (their worker died or could not record the result). With fair
+    scheduling on, each goes out only with a slot of its tenant, and the slots of records
+    that are finished or gone are freed first (`fairness.reconcile` of the records' truth)."""
     connection_ready()
     grace = settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"] if older_than_s is None else older_than_s
-    if stranded_s is None:
-        stranded_s = settings.SWITCHBOARD["OUTBOX_STRANDED_SECONDS"]
     now = timezone.now()
-    drained = _Drained()
     count = 0
     schemas = record_schemas()
     # Every slot held now, per channel and schema, in one round trip per channel.
@@ -672,7 +664,6 @@ def sweep(*, older_than_s: float | None = None, stranded_s: float | None = None)
             "created_before": now - timedelta(seconds=grace),
             "running": RecordStatus.RUNNING,
             "started_before": now - timedelta(seconds=LEASE_GRACE_S),
-            "published_before": now - timedelta(seconds=stranded_s),
         },
     )
     visit.update(schema for ids in held.values() for schema in ids)
@@ -688,37 +679,22 @@ def sweep(*, older_than_s: float | None = None, stranded_s: float | None = None)
                 status=RecordStatus.RUNNING,
                 started_at__lt=now - timedelta(seconds=LEASE_GRACE_S),
             )
-            stranded = ActionRecord.objects.filter(
-                status=RecordStatus.ACCEPTED,
-                published_at__lt=now - timedelta(seconds=stranded_s),
-            )
             with transaction.atomic():  # rows a worker holds are running now: not stale
                 waiting = list(
                     unpublished.order_by("created_at").select_for_update(skip_locked=True)[:500]
                 )
-                lost = [
-                    record
-                    for record in stranded.order_by("published_at").select_for_update(
-                        skip_locked=True
-                    )[:500]
-                    if drained(record.channel)
-                ]
-                _restamp(schema, lost, now)
-            expired = [
+            stale = waiting + [
                 record
                 for record in running.order_by("started_at")[:500]
                 if record.started_at
                 < lease_expired_before(registry.get(record.action, record.version), now)
             ]
-            stale = waiting + lost + expired
         batch = [Pending.of(record, schema=schema) for record in stale]
-        # Records a live publisher will never publish again: its own are the unpublished.
-        taken_over = {str(r.id) for r in stale if r.status == RecordStatus.RUNNING}
-        taken_over |= {str(r.id) for r in lost}
+        running_ids = {str(r.id) for r in stale if r.status == RecordStatus.RUNNING}
         for channel in ("user", "admin"):
             mine = [item for item in batch if item.channel == channel]
             if schema in served.get(channel, ()):
-                mine = [item for item in mine if item.record_id in taken_over]
+                mine = [item for item in mine if item.record_id in running_ids]
             slot = False
             if mine and fairness.cap(channel):
                 # A slot taken more than `grace` ago by a record still unpublished (or
@@ -746,57 +722,12 @@ def sweep(*, older_than_s: float | None = None, stranded_s: float | None = None)
     return count
 
 
-# A record the sweep may have to publish again: what the three queries of `sweep` look for
-# (the partial indexes `record_accepted` and `record_running` serve them).
+# A record the sweep may have to publish again: what the two queries of `sweep` look for
+# (the partial indexes `record_unpublished` and `record_running` serve them).
 _STALE = (
-    "(status = %(accepted)s AND published_at IS NULL AND created_at < %(created_before)s)"
-    " OR (status = %(accepted)s AND published_at < %(published_before)s)"
+    "(published_at IS NULL AND status = %(accepted)s AND created_at < %(created_before)s)"
     " OR (status = %(running)s AND started_at < %(started_before)s)"
 )
-
-
-class _Drained:
-    """Whether a channel's action queue has no message waiting, asked of the broker once
-    per sweep and only when a stranded record is found. A record published long ago that
-    is still `accepted` while messages wait may only be queued behind them; with none
-    waiting, its message is gone. False when the broker does not answer."""
-
-    queue_of = staticmethod(action_queue)
-
-    def __init__(self) -> None:
-        self._known: dict[str, bool] = {}
-
-    def __call__(self, channel: str) -> bool:
-        if channel not in self._known:
-            try:
-                with Connection(broker_url(channel), connect_timeout=2) as conn:
-                    _, waiting, _ = conn.default_channel.queue_declare(
-                        queue=self.queue_of(channel), passive=True
-                    )
-                self._known[channel] = waiting == 0
-            except Exception:
-                log.warning("the sweep could not ask how deep %s's queue is", channel)
-                self._known[channel] = False
-        return self._known[channel]
-
-
-def _restamp(schema: str, lost: list[ActionRecord], now) -> None:
-    """Stranded records about to be published again (their rows locked by the caller):
-    stamped published now, so that the next sweeps leave them to their new message for
-    OUTBOX_STRANDED_SECONDS, and the lost message counted as an attempt, so that a record
-    whose every message is lost before its claim is given up after MAX_ATTEMPTS (parked,
-    `internal_error`) instead of going round every few minutes for ever."""
-    if lost:
-        log.warning(
-            "publishing again %d records of %s published long ago and never run "
-            "(their task message was lost): %s",
-            len(lost),
-            schema,
-            ", ".join(str(record.id) for record in lost[:10]),
-        )
-        ActionRecord.objects.filter(id__in=[record.id for record in lost]).update(
-            published_at=now, attempts=F("attempts") + 1
-        )
 
 
 def _reconcile_slots(schema: str, held: dict[str, list[str]]) -> None:

@@ -169,10 +169,6 @@ SWITCHBOARD: dict[str, Any] = {
     "RECORDS_PER_MESSAGE": int(env("SWITCHBOARD_RECORDS_PER_MESSAGE", "4")),
     # A record stored but not published after this long is republished by the sweep.
     "OUTBOX_GRACE_SECONDS": 5,
-    # A record published this long ago and never run, while its channel's queue has no
-    # message waiting, lost its message: the sweep publishes it again (the claim runs a
-    # record once, so a copy too many costs only its delivery).
-    "OUTBOX_STRANDED_SECONDS": int(env("SWITCHBOARD_OUTBOX_STRANDED_SECONDS", "300")),
     # How long a result's secrets (login tokens) answer a replay of the same id.
     "SECRET_REPLAY_WINDOW_SECONDS": 300,
     # Rate limits (actions/edge/ratelimit.py, docs/security.md): counters in Redis per fixed

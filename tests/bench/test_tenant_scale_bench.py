@@ -22,8 +22,8 @@ in the same run.
   (audit/jsonlines.py) to the existing logs of tenants drawn at random among N (a writer
   keeps 256 descriptors: at 1,000 most lines reopen a file); then every line is read
   back: none lost, none twice, none torn, none in another tenant's file.
-Then the migration of every schema: the last five migrations of `actions` (an added
-column, then new tables and indexes, which depend on it) taken out of all of them, and
+Then the migration of every schema: the last four migrations of `actions` (an added
+column, then new tables and an index, which depend on it) taken out of all of them, and
 `migrate_schemas` puts them back with its pool of processes.
 
 The bench tenants (`scale_*`) are dropped at the end. `make bench`; SCALE_SIZES=10,100
@@ -154,23 +154,20 @@ def _migrate_noop_stock(schemas: list[str]) -> tuple[float, bool]:
 
 
 def _put_all_behind(schemas: list[str]) -> None:
-    """As if every schema predated actions 0002 (a column), 0003 and 0004 (new tables),
-    0005 (an index) and 0006 (an index replaced): the migrations that depend on 0002 go
-    with it, so the history stays consistent."""
+    """As if every schema predated actions 0002 (a column), 0003 and 0004 (new tables) and
+    0005 (an index): the migrations that depend on 0002 go with it, so the history stays
+    consistent."""
     with connection.cursor() as cursor:
         for s in schemas:
             cursor.execute(
                 sql.SQL(
                     "DROP TABLE {s}.actions_message, {s}.actions_conversation,"
                     " {s}.actions_ctaevent;"
-                    " DROP INDEX {s}.record_running, {s}.record_accepted;"
-                    " CREATE INDEX record_unpublished ON {s}.actions_actionrecord (created_at)"
-                    " WHERE published_at IS NULL;"
+                    " DROP INDEX {s}.record_running;"
                     " ALTER TABLE {s}.actions_actionrecord DROP COLUMN secrets_purged_at;"
                     " DELETE FROM {s}.django_migrations WHERE app = 'actions' AND name IN"
                     " ('0002_record_secrets_purged_at', '0003_cta_event',"
-                    " '0004_conversation_message', '0005_record_running',"
-                    " '0006_record_accepted')"
+                    " '0004_conversation_message', '0005_record_running')"
                 ).format(s=sql.Identifier(s))
             )
 
@@ -393,7 +390,7 @@ def test_a_thousand_tenants(capsys):
             )
         if migrate_all:
             print(
-                f"[bench] an added column, three new tables, an index and one replaced into "
+                f"[bench] an added column, three new tables and an index into "
                 f"{migrate_all[0]} schemas: "
                 f"{migrate_all[1]:.0f} s with {settings.TENANT_MULTIPROCESSING_MAX_PROCESSES} "
                 f"processes"

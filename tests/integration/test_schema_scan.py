@@ -98,8 +98,6 @@ def _stale_params() -> dict:
         "created_before": now - timedelta(seconds=settings.SWITCHBOARD["OUTBOX_GRACE_SECONDS"]),
         "running": "running",
         "started_before": now - timedelta(seconds=records.LEASE_GRACE_S),
-        "published_before": now
-        - timedelta(seconds=settings.SWITCHBOARD["OUTBOX_STRANDED_SECONDS"]),
     }
 
 
