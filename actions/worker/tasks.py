@@ -20,8 +20,11 @@ REQUEUE_PAUSE_S = 1.0  # between attempts while a dependency is down: no hot loo
 # `x-delivery-limit` (config/queues.py) and dead-letters the message past it, so one
 # requeue a second would park every message in flight after a 20 s outage.
 DATABASE_WAIT_S = 60.0
-# Set when the worker begins to shut down: a thread waiting for the database (or pausing)
-# puts its message back at once, so that a stop during an outage is not held up by the wait.
+# Set when the worker begins a warm shutdown (SIGTERM, SIGINT: Celery's
+# worker_shutting_down, sent in the main process, where the threads pool's tasks run): a
+# thread waiting for the database (or pausing) puts its message back at once, so that a
+# stop during an outage is not held up by the wait. Not in prefork children, which never
+# get the signal, nor on a SIGHUP restart: those still wait up to DATABASE_WAIT_S.
 STOPPING = threading.Event()
 
 
@@ -92,7 +95,7 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
         drop_connection()
         lost = dependency_lost(exc) or "broker"
         back = False
-        if lost == "database":
+        if lost == "database" and not STOPPING.is_set():
             log.warning("the database is away: waiting up to %.0f s to requeue", DATABASE_WAIT_S)
             back = database_back(DATABASE_WAIT_S, stop=STOPPING)
         if not back and not STOPPING.is_set():

@@ -121,6 +121,10 @@ DATABASES: dict[str, dict[str, Any]] = {
         "PORT": env("SWITCHBOARD_DB_PORT", "5432"),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # A database host that drops packets fails a connection attempt after this many
+        # seconds instead of the kernel's ~2 minutes (libpq waits for ever by default): the
+        # edge answers `unavailable` and a worker's wait for the database stays bounded.
+        "OPTIONS": {"connect_timeout": int(env("SWITCHBOARD_DB_CONNECT_TIMEOUT", "5"))},
     }
 }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)

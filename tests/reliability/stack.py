@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from tests.bench.spine import cta_envelope
 
@@ -226,11 +227,11 @@ class Ledger:
     def __init__(self, port: int, dbname: str):
         self.dsn = f"host=127.0.0.1 port={port} user=postgres dbname={dbname}"
 
-    def _query(self, sql: str, params=()) -> list[tuple]:
+    def _query(self, query: str | sql.Composable, params=()) -> list[tuple]:
         for attempt in range(20):  # the database may be restarting
             try:
                 with psycopg.connect(self.dsn, connect_timeout=3) as conn:
-                    return conn.execute(sql, params).fetchall()
+                    return conn.execute(query, params).fetchall()
             except psycopg.OperationalError:
                 if attempt == 19:
                     raise
@@ -252,6 +253,34 @@ class Ledger:
             (ids,),
         )
         return dict(rows)
+
+    def stored_like(self, ids: list[str]) -> list[str]:
+        """New records copied from those of `ids` under new ids, `accepted` and never run,
+        marked published (so that the sweep leaves them to their task messages); their ids."""
+        columns = [
+            name
+            for (name,) in self._query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "'acme' AND table_name = 'actions_actionrecord' ORDER BY ordinal_position"
+            )
+        ]
+        fresh = {
+            "id": "gen_random_uuid()", "status": "'accepted'", "result": "NULL",
+            "error": "NULL", "reply_to": "'[]'::jsonb", "attempts": "0", "executed_by": "''",
+            "created_at": "now()", "published_at": "now()", "started_at": "NULL",
+            "finished_at": "NULL", "duration_ms": "NULL", "secrets_purged_at": "NULL",
+        }  # fmt: skip
+        copy = sql.SQL(
+            "INSERT INTO acme.actions_actionrecord ({}) SELECT {} FROM acme.actions_actionrecord"
+            " WHERE id = ANY(%s::uuid[]) RETURNING id::text"
+        ).format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(
+                sql.SQL(fresh[c]) if c in fresh else sql.Identifier(c) for c in columns
+            ),
+        )
+        rows = self._query(copy, (ids,))
+        return [id_ for (id_,) in rows]
 
     def wait_finished(self, ids: list[str], timeout: float) -> float:
         started = time.monotonic()
