@@ -140,6 +140,11 @@ class PrivateRabbit:
         base = _port_base()
         self.port = _below_ephemeral(23872 + base // 10)
         self.dist_port = _below_ephemeral(25700 + base // 10)
+        # rabbitmqctl's own distribution ports (35672-35682 by default: ephemeral too)
+        self.ctl_ports = (
+            _below_ephemeral(26700 + base // 10),
+            _below_ephemeral(26710 + base // 10),
+        )
         self.node = f"sbfaults{base}@localhost"
         self.dir = Path(tempfile.mkdtemp(prefix="sb-faults-mq-"))
         self.home = self.dir / "home"
@@ -157,6 +162,8 @@ class PrivateRabbit:
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.port),
             "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_CTL_DIST_PORT_MIN": str(self.ctl_ports[0]),
+            "RABBITMQ_CTL_DIST_PORT_MAX": str(self.ctl_ports[1]),
             "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.dir / "log"),
             "RABBITMQ_PID_FILE": str(self.dir / "rabbit.pid"),
