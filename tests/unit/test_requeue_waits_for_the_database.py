@@ -69,20 +69,24 @@ def test_database_back_answers_at_once_when_the_database_does():
     assert connections.database_back(timeout=1)
 
 
-def test_database_back_gives_up_after_its_timeout_without_a_database(monkeypatch):
+@pytest.fixture
+def no_database(monkeypatch):
+    """This thread's connection points at a port where nothing listens, then back."""
     import socket
 
-    with socket.socket() as probe:  # a port nothing listens on
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     connection.close()
     monkeypatch.setitem(connection.settings_dict, "PORT", port)
-    try:
-        assert not connections.database_back(timeout=0.3, every=0.1)
-    finally:
-        monkeypatch.undo()
-        connection.close()
+    yield
+    monkeypatch.undo()
+    connection.close()
     assert connections.database_back(timeout=1)  # the real one again
+
+
+def test_database_back_gives_up_after_its_timeout_without_a_database(no_database):
+    assert not connections.database_back(timeout=0.3, every=0.1)
 
 
 def test_a_worker_shutting_down_requeues_without_the_pause(lost, monkeypatch):
@@ -98,20 +102,9 @@ def test_a_worker_shutting_down_requeues_without_the_pause(lost, monkeypatch):
     assert lost["waited"] == [] and lost["slept"] == []  # no wait begins once stopping
 
 
-def test_database_back_stops_waiting_when_told(monkeypatch):
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    connection.close()
-    monkeypatch.setitem(connection.settings_dict, "PORT", port)
+def test_database_back_stops_waiting_when_told(no_database):
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()
     started = time.monotonic()
-    try:
-        assert not connections.database_back(timeout=30, every=0.1, stop=stop)
-    finally:
-        monkeypatch.undo()
-        connection.close()
+    assert not connections.database_back(timeout=30, every=0.1, stop=stop)
     assert time.monotonic() - started < 5
