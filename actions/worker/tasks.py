@@ -84,7 +84,8 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
             raise failed
         return status
     except Exception as exc:
-        if dependency_lost(exc) is None and not isinstance(exc, outbox.PublishFailed):
+        lost = dependency_lost(exc)
+        if lost is None and not isinstance(exc, outbox.PublishFailed):
             raise
         # The database (or broker) is briefly away: not the action's failure. The message
         # goes back to the queue (redelivered, so the record is taken over at once) once
@@ -93,7 +94,7 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
         from celery.exceptions import Reject
 
         drop_connection()
-        lost = dependency_lost(exc) or "broker"
+        lost = lost or "broker"  # PublishFailed: the split could not publish its copies
         back = False
         if lost == "database" and not STOPPING.is_set():
             log.warning("the database is away: waiting up to %.0f s to requeue", DATABASE_WAIT_S)

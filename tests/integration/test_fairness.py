@@ -219,6 +219,29 @@ def test_the_sweep_frees_the_slots_of_finished_and_vanished_records(capped, toke
     assert not {done, ghost} & set(fairness.held("user", ["acme"]).get("acme", []))
 
 
+def test_a_late_copy_of_a_finished_records_task_frees_its_slot(capped, tokens):
+    """A worker died after committing a record of a message it shared and before freeing
+    the record's slot; the split (actions.worker.tasks) publishes a copy for every record
+    without asking the database. The copy finds the record finished: skipped, slot freed."""
+    from actions.worker import executor
+
+    done = _send(tokens["member@acme.test"], "acme", f"fair-copy-{uuid.uuid4().hex[:8]}")
+    _wait_all_finished("acme", [done])
+    fairness.acquire("user", {"acme": [done]})
+    assert done in fairness.held("user", ["acme"])["acme"]
+    status = executor.execute(
+        channel="user",
+        schema="acme",
+        record_id=done,
+        worker="copy",
+        redelivered=True,
+        slot=True,
+        take_over=False,
+    )
+    assert status == "skipped"
+    assert done not in fairness.held("user", ["acme"]).get("acme", [])
+
+
 def test_without_a_cap_records_go_out_without_slots(capped, tokens, monkeypatch):
     conf = {**settings.SWITCHBOARD, "TENANT_INFLIGHT_CAP": {"user": 0, "admin": 0}}
     monkeypatch.setattr(settings, "SWITCHBOARD", conf)

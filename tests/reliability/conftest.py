@@ -35,9 +35,9 @@ class Private:
 
         self.dbname = settings.DATABASES["default"]["NAME"]
         self.vhost = settings.BROKER_VHOST
-        self.admin_url = settings.BROKER_URL_ADMIN.replace(
-            settings.BROKER_HOST, mq.env()["SWITCHBOARD_BROKER_HOST"]
-        )
+        host = mq.env()["SWITCHBOARD_BROKER_HOST"]
+        self.admin_url = settings.BROKER_URL_ADMIN.replace(settings.BROKER_HOST, host)
+        self.user_url = settings.BROKER_URL_USER.replace(settings.BROKER_HOST, host)
 
     def ledger(self) -> Ledger:
         return Ledger(self.pg.port, self.dbname)

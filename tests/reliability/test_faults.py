@@ -21,7 +21,6 @@ SERVE_WITHIN_S = 30  # the channel serves again this soon after the dependency i
 OUTAGE_S = 30  # longer than 20 requeues a second apart
 SPLIT = "a redelivered message of"  # the worker's line when it splits a message
 WAITING = "the database is away: waiting"  # the worker's line when it waits for it
-BROKER_HOST = "SWITCHBOARD_BROKER_HOST"
 
 
 def _assert_promise(figures: dict) -> None:
@@ -98,8 +97,6 @@ def test_a_worker_stopped_while_the_database_is_away_stops_at_once(stack, privat
     the worker exits in seconds instead of after the wait. The records (stored, not run:
     their only messages are the ones published here, two each) then run exactly once:
     the messages were put back, not lost, and the second copy is skipped."""
-    from django.conf import settings
-
     from actions.delivery.outbox import Pending, task_message
     from actions.worker.tasks import DATABASE_WAIT_S
     from config.queues import exchange_name, routing_key
@@ -108,12 +105,11 @@ def test_a_worker_stopped_while_the_database_is_away_stops_at_once(stack, privat
     load.run(6)
     ledger.wait_finished(load.accepted, timeout=60)
     waiting = ledger.stored_like(load.accepted)
-    url = settings.BROKER_URL_USER.replace(settings.BROKER_HOST, private.mq.env()[BROKER_HOST])
     log = stack.log_dir / "worker0.log"
     waits_before = log.read_text(errors="replace").count(WAITING)
     private.pg.stop()
     try:
-        with Connection(url, connect_timeout=10) as conn:
+        with Connection(private.user_url, connect_timeout=10) as conn:
             channel = conn.default_channel
             for record_id in waiting * 2:  # more than the two workers' 8 threads take
                 item = Pending("acme", record_id, "user", "analytics.cta.record", None)
