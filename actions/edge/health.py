@@ -83,7 +83,10 @@ def ingress_consumers(channel: str, name: str | None = None) -> dict:
     name = name or ingress_name(channel)
     with Connection(broker_url(channel), connect_timeout=2) as conn:
         broker = conn.default_channel
-        _, backlog, consumers = broker.queue_declare(queue=name, passive=True)
+        try:
+            _, backlog, consumers = broker.queue_declare(queue=name, passive=True)
+        except amqp.NotFound:  # no ingress process has ever declared it (a new broker)
+            return {"consumers": 0, "backlog": 0}
         in_lanes, serving_all = 0, consumers
         try:
             for lane in range(INGRESS_LANES):

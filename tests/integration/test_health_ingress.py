@@ -71,3 +71,9 @@ def test_without_lanes_the_queue_alone_counts(private_queue, broker):
         assert health.ingress_consumers("user", private_queue) == {"consumers": 1, "backlog": 3}
     finally:
         consumer.connection.close()
+
+
+def test_a_queue_never_declared_has_no_consumers_and_no_backlog(private_queue):
+    """A new broker: no ingress process has run yet, so its queue does not exist. /health
+    says "no ingress" rather than failing, and so does the bench's check that none runs."""
+    assert health.ingress_consumers("user", private_queue) == {"consumers": 0, "backlog": 0}
