@@ -22,8 +22,10 @@ from django.db import connection
 NEVER_AUTOMATICALLY = 2**31 - 1
 # First statement of a batch whose commit may skip waiting for its WAL flush (the batch is
 # one implicit transaction, so the setting ends with it). Only for writes that are safe
-# to lose in a database crash: see their callers.
-ASYNC_COMMIT = ("SET LOCAL synchronous_commit = off", (), "async commit")
+# to lose in a database crash: see their callers. `set_config(..., true)` is SET LOCAL
+# without its warning: PostgreSQL applies SET LOCAL to a pipeline's implicit transaction
+# but still warns "can only be used in transaction blocks", one server log line a batch.
+ASYNC_COMMIT = ("SELECT set_config('synchronous_commit', 'off', true)", (), "async commit")
 
 
 def execute_prepared(

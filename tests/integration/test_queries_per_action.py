@@ -32,7 +32,7 @@ CONTROL = (
     "ROLLBACK",
     "SAVEPOINT",
     "RELEASE SAVEPOINT",
-    "-- async commit",  # SET LOCAL synchronous_commit = off, sent with the claim
+    "-- async commit",  # SET LOCAL synchronous_commit = off (set_config), sent with the claim
 )
 
 
