@@ -18,7 +18,7 @@ Tasks take a schema and a record id and re-read the record. A record runs once:
 
 A first delivery (not redelivered, the sender named in the message) of an atomic action
 takes the short way: the claim, the handler's writes and the result are one transaction,
-in four round trips (BEGIN; search_path, the record locked and the access; the handler;
+in three round trips (BEGIN, search_path, the record locked and the access; the handler;
 result and COMMIT). The claim is the row lock (`SELECT ... FOR UPDATE` of an `accepted`
 record): the record goes from `accepted` to its outcome in one UPDATE, never written as
 `running`. Holding the lock from the claim to the commit fences the record as the

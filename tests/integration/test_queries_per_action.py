@@ -2,7 +2,7 @@
 
 The edge stores an accepted action with two statements (who is calling on which tenant
 with which roles; the record's INSERT). The worker runs a first delivery in one
-transaction with five statements in four round trips (BEGIN; the search_path, the
+transaction with five statements in three round trips (BEGIN with the search_path, the
 record's lock and the roles again, which may have changed; the handler's INSERT; the
 result with the COMMIT); an older message without its sender takes four statements and two commits.
 Publishing is not a query (the outbox marks a whole batch published with one UPDATE per
