@@ -7,7 +7,6 @@ confirm, the worker's insert, the rpc reply. They are the yardstick of issue 8.
 import itertools
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from django_tenants.utils import schema_context
 
 from actions.models import CtaEvent
 from tests.bench.bare_app import SURFACE, app, cta_insert
+from tests.bench.spine import figures
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 10  # seconds a single call may take before the benchmark fails
@@ -83,7 +83,58 @@ def _call(i: int) -> int:
     return cta_insert.apply_async((SURFACE, f"cta-{i}")).get(timeout=TIMEOUT)
 
 
-def _delete_rows() -> int:
+def bare_warm() -> None:
+    """Warm-up: connections, the worker's database connections, caches."""
+    for i in range(20):
+        _call(i)
+
+
+def bare_load(*, threads: int, n: int) -> dict:
+    """`threads` clients until n calls: spine.figures (seconds) and `pks`, the results."""
+    counter = itertools.count()  # next() on it is atomic under the GIL
+    pks: list[int] = []
+    latencies: list[float] = []
+
+    def client() -> None:
+        try:
+            while (i := next(counter)) < n:
+                t0 = time.perf_counter()
+                pks.append(_call(i))
+                latencies.append(time.perf_counter() - t0)
+        finally:
+            # Celery names a thread's rpc reply queue after its thread id, which
+            # Python reuses: a later thread would share the queue with this one's
+            # still-open consumer and lose its replies to it. Close it now.
+            app.backend.result_consumer.stop()
+
+    # Each thread's first call also declares its reply queue: a few ms in seconds.
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(client) for _ in range(threads)]:
+            future.result()  # re-raises a client's failure
+    result = figures(latencies, time.perf_counter() - started)
+    result["pks"] = pks
+    return result
+
+
+def bare_serial(n: int) -> dict:
+    """n calls one at a time: spine.figures."""
+    latencies = []
+    started = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        _call(i)
+        latencies.append(time.perf_counter() - t0)
+    return figures(latencies, time.perf_counter() - started)
+
+
+def bare_rows() -> int:
+    """CtaEvent rows the bare task inserted (warm-ups included)."""
+    with schema_context("acme"):
+        return CtaEvent.objects.filter(surface=SURFACE).count()
+
+
+def delete_bare_rows() -> int:
     with schema_context("acme"):
         return CtaEvent.objects.filter(surface=SURFACE).delete()[0]
 
@@ -94,46 +145,17 @@ def measure_bare(*, threads: int = 8, n: int = 2000, serial_n: int = 300) -> dic
     Returns throughput (tasks/s), p50_ms, p95_ms, completed (distinct results of the
     threaded calls) and rows (CtaEvent rows the whole run inserted, warm-ups included).
     """
-    _delete_rows()  # leftovers of an interrupted run would inflate `rows`
+    delete_bare_rows()  # leftovers of an interrupted run would inflate `rows`
     try:
-        for i in range(20):  # warm-up: connections, the worker's DB connections, caches
-            _call(i)
-
-        counter = itertools.count()  # next() on it is atomic under the GIL
-        pks: list[int] = []
-
-        def client() -> None:
-            try:
-                while (i := next(counter)) < n:
-                    pks.append(_call(i))
-            finally:
-                # Celery names a thread's rpc reply queue after its thread id, which
-                # Python reuses: a later thread would share the queue with this one's
-                # still-open consumer and lose its replies to it. Close it now.
-                app.backend.result_consumer.stop()
-
-        # Each thread's first call also declares its reply queue: a few ms in seconds.
-        started = time.perf_counter()
-        with ThreadPoolExecutor(threads) as pool:
-            for future in [pool.submit(client) for _ in range(threads)]:
-                future.result()  # re-raises a client's failure
-        elapsed = time.perf_counter() - started
-
-        latencies = []
-        for i in range(serial_n):
-            t0 = time.perf_counter()
-            _call(i)
-            latencies.append((time.perf_counter() - t0) * 1000)
-        quantiles = statistics.quantiles(latencies, n=20)  # 19 cut points, [18] is p95
-
-        with schema_context("acme"):
-            rows = CtaEvent.objects.filter(surface=SURFACE).count()
+        bare_warm()
+        load = bare_load(threads=threads, n=n)
+        serial = bare_serial(serial_n)
         return {
-            "throughput": len(pks) / elapsed,
-            "p50_ms": statistics.median(latencies),
-            "p95_ms": quantiles[18],
-            "completed": len(set(pks)),
-            "rows": rows,
+            "throughput": load["throughput"],
+            "p50_ms": serial["p50_ms"],
+            "p95_ms": serial["p95_ms"],
+            "completed": len(set(load["pks"])),
+            "rows": bare_rows(),
         }
     finally:
-        _delete_rows()
+        delete_bare_rows()

@@ -42,7 +42,21 @@ def figures(latencies_s: list[float], elapsed_s: float) -> dict:
         "p50_ms": statistics.median(ordered) * 1000,
         "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
         "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "latencies_s": latencies_s,
+        "elapsed_s": elapsed_s,
     }
+
+
+def combined(parts: list[dict]) -> dict:
+    """Several measurements of one path (rounds) as one: every answer over all the time
+    they took, percentiles over every latency; errors added up."""
+    result = figures(
+        [t for part in parts for t in part["latencies_s"]], sum(p["elapsed_s"] for p in parts)
+    )
+    errors = [p for p in parts if p.get("errors")]
+    result["errors"] = sum(p.get("errors", 0) for p in parts)
+    result["first_error"] = errors[0]["first_error"] if errors else None
+    return result
 
 
 # --- the stack -------------------------------------------------------------------------------
