@@ -83,9 +83,12 @@ def _call(i: int) -> int:
     return cta_insert.apply_async((SURFACE, f"cta-{i}")).get(timeout=TIMEOUT)
 
 
+WARM_CALLS = 20
+
+
 def bare_warm() -> None:
     """Warm-up: connections, the worker's database connections, caches."""
-    for i in range(20):
+    for i in range(WARM_CALLS):
         _call(i)
 
 
@@ -107,7 +110,7 @@ def bare_load(*, threads: int, n: int) -> dict:
             # still-open consumer and lose its replies to it. Close it now.
             app.backend.result_consumer.stop()
 
-    # Each thread's first call also declares its reply queue: a few ms in seconds.
+    # Each thread's first call also declares its reply queue: a few ms a round.
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(client) for _ in range(threads)]:

@@ -35,13 +35,15 @@ def cta_envelope(surface: str = "bench-spine") -> dict:
 
 
 def figures(latencies_s: list[float], elapsed_s: float) -> dict:
-    ordered = sorted(latencies_s)
+    """Throughput and percentiles (NaN when nothing was answered: the caller's assert on
+    the count and first error says why)."""
+    ordered = sorted(latencies_s) or [float("nan")]
     return {
-        "count": len(ordered),
-        "throughput": len(ordered) / elapsed_s if elapsed_s else 0.0,
+        "count": len(latencies_s),
+        "throughput": len(latencies_s) / elapsed_s if elapsed_s else 0.0,
         "p50_ms": statistics.median(ordered) * 1000,
-        "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
-        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "p95_ms": ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000,
+        "p99_ms": ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000,
         "latencies_s": latencies_s,
         "elapsed_s": elapsed_s,
     }

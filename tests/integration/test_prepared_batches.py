@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from config.db import ASYNC_COMMIT, IDLE, execute_prepared_batch
 
@@ -56,26 +57,38 @@ def _messages_sent() -> Iterator[list[str]]:
                     sent.append(" ".join(fields[3:]).strip())
 
 
+def _round_trips(sent: list[str]) -> int:
+    """Extended-protocol Syncs and simple-protocol Queries: each waits for an answer."""
+    return sum(1 for m in sent if m == "Sync" or m.startswith("Query"))
+
+
+def _named(sent: list[str], command: str) -> int:
+    return sum(1 for m in sent if m.startswith(("Parse", "Query")) and f'"{command}"' in m)
+
+
 def test_a_transactions_first_batch_carries_its_begin_and_commit_in_one_round_trip():
     committed = []
-    with _messages_sent() as sent, transaction.atomic():
-        transaction.on_commit(lambda: committed.append(True))
-        ((xid, _),) = execute_prepared_batch([("SELECT txid_current()", (), "xid")], commit=True)
-    syncs = [m for m in sent if m == "Sync"]
-    begins = [m for m in sent if m.startswith("Parse") and '"BEGIN"' in m]
-    commits = [m for m in sent if m.startswith("Parse") and '"COMMIT"' in m]
-    assert (len(syncs), len(begins), len(commits)) == (1, 1, 1), sent
-    assert committed == [True]  # the atomic block still ran its on_commit hooks
-    assert connection.connection.pgconn.transaction_status == IDLE
-    with connection.cursor() as cursor:  # committed: the transaction id is over
-        cursor.execute("SELECT txid_status(%s)", [xid[0]])
-        assert cursor.fetchone()[0] == "committed"
-
-
-def test_statements_after_the_first_batch_stay_in_its_transaction():
     with transaction.atomic():
-        ((xid,), _) = execute_prepared_batch([("SELECT txid_current()", (), "xid")])[0]
+        transaction.on_commit(lambda: committed.append(True))
+        with _messages_sent() as sent:
+            ((xid, _),) = execute_prepared_batch(
+                [("SELECT txid_current()", (), "xid")], commit=True
+            )
+        # Committed by the batch itself, before the block ends.
+        assert connection.connection.pgconn.transaction_status == IDLE
         with connection.cursor() as cursor:
+            cursor.execute("SELECT txid_status(%s)", [xid[0]])
+            assert cursor.fetchone()[0] == "committed"
+    assert (_round_trips(sent), _named(sent, "BEGIN"), _named(sent, "COMMIT")) == (1, 1, 1), sent
+    assert committed == [True]  # the atomic block still ran its on_commit hooks
+
+
+def test_a_single_statement_opening_a_transaction_is_one_round_trip():
+    with transaction.atomic():
+        with _messages_sent() as sent:
+            ((xid,), _) = execute_prepared_batch([("SELECT txid_current()", (), "xid")])[0]
+        assert (_round_trips(sent), _named(sent, "BEGIN")) == (1, 1), sent
+        with connection.cursor() as cursor:  # later statements: the same transaction
             cursor.execute("SELECT txid_current()")
             assert cursor.fetchone()[0] == xid
         ((again,), _) = execute_prepared_batch([("SELECT txid_current()", (), "xid")])[0]
@@ -85,14 +98,49 @@ def test_statements_after_the_first_batch_stay_in_its_transaction():
         assert cursor.fetchone()[0] == "committed"
 
 
-def test_a_failing_first_batch_rolls_its_transaction_back():
+@pytest.fixture
+def probe_table():
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS batch_probe (n int)")
         cursor.execute("TRUNCATE batch_probe")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS batch_probe")
+
+
+def _probe_rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM batch_probe")
+        return cursor.fetchone()[0]
+
+
+def test_the_first_batchs_writes_roll_back_with_its_block(probe_table):
+    """The batch ran inside the block's transaction, not in one of its own: an error later
+    in the block takes its write back."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        execute_prepared_batch([("INSERT INTO batch_probe VALUES (1)", (), "write")])
+        assert _probe_rows() == 1
+        raise RuntimeError("the handler failed")
+    assert _probe_rows() == 0
+
+
+def test_a_failing_first_batch_leaves_a_connection_that_serves(probe_table):
     with pytest.raises(DatabaseError), transaction.atomic():
         execute_prepared_batch(
             [("INSERT INTO batch_probe VALUES (1)", (), "write"), ("SELECT 1/0", (), "fails")]
         )
-    with connection.cursor() as cursor:  # the connection serves, and nothing was kept
-        cursor.execute("SELECT count(*) FROM batch_probe")
-        assert cursor.fetchone()[0] == 0
+    assert _probe_rows() == 0
+    with transaction.atomic():  # the next block opens its own transaction as usual
+        execute_prepared_batch([("INSERT INTO batch_probe VALUES (2)", (), "write")])
+    assert _probe_rows() == 1
+
+
+def test_a_batch_commits_only_from_the_outermost_block(probe_table):
+    with transaction.atomic(), transaction.atomic():
+        with pytest.raises(TransactionManagementError):
+            execute_prepared_batch([("INSERT INTO batch_probe VALUES (1)", (), "w")], commit=True)
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            execute_prepared_batch([("INSERT INTO batch_probe VALUES (1)", (), "w")], commit=True)
+    assert _probe_rows() == 0
