@@ -15,7 +15,10 @@ in the same run.
   first touch (at 1,000 most calls go to a tenant no database connection has met since
   the stack started: PostgreSQL loads that schema's table descriptions into the
   connection's cache) and warm (after one action for every tenant, as on a system that
-  has run a while).
+  has run a while). The rows are measured minutes apart, and this machine's speed drifts
+  by tens of per cent from minute to minute; so, warm, also *interleaved*: alternating
+  blocks of calls to the same 10 tenants and to every tenant, on the same stack and
+  database, whose ratio the drift cannot bias.
 - *periodic work*: the outbox sweep (due every 10 s) and the secrets purge (every 60 s)
   over every schema, with nothing to do: what a running system pays for its tenants.
 - *log lines/s*: four writer processes appending tenant action-log lines
@@ -64,6 +67,7 @@ SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "10,100,1000").split(",")
 PREFIX = "scale_"
 USER = "scale@bench.test"
 CREATE_N, SERIAL_N, WARM_N, PERIODIC_N = 3, 300, 50, 3
+FEW, INTERLEAVE_BLOCKS, INTERLEAVE_BLOCK = 10, 12, 25
 WRITERS, LINES_PER_WRITER = 4, 10000
 STOCK_SAMPLE = 100
 
@@ -209,6 +213,24 @@ def _dispatch_each(port: int, token: str, tenants: list[str]) -> None:
     assert not any(errors), errors
 
 
+def _interleaved(port: int, token: str, few: list[str], every: list[str]) -> tuple[float, float]:
+    """p50 (ms) of calls to `few` tenants and to `every` tenant, in alternating blocks of
+    INTERLEAVE_BLOCK calls on the same stack and database: the machine's drift from minute
+    to minute falls on both alike, which the rows (measured minutes apart) cannot promise."""
+    latencies: dict[str, list[float]] = {"few": [], "every": []}
+    for _ in range(INTERLEAVE_BLOCKS):
+        for name, tenants in (("few", few), ("every", every)):
+            took, errors = _calls(
+                port, token, [random.choice(tenants) for _ in range(INTERLEAVE_BLOCK)]
+            )
+            assert not errors, errors[0]
+            latencies[name] += took
+    return (
+        statistics.median(latencies["few"]) * 1000,
+        statistics.median(latencies["every"]) * 1000,
+    )
+
+
 def _periodic() -> tuple[float, float]:
     """Seconds of the outbox sweep and of the secrets purge over every schema (median)."""
     from actions.delivery import outbox
@@ -293,7 +315,7 @@ def test_a_thousand_tenants(capsys):
     token = token_issue_pair(user=user)["access_token"]
     stack = spine.Stack(port=_free_port())
     stack.start(settings.VAR_DIR)
-    rows, migrate_all = [], None
+    rows, migrate_all, few = [], None, []
     try:
         for size in SIZES:
             _grow_to(size - 2 * CREATE_N, user)
@@ -311,6 +333,8 @@ def test_a_thousand_tenants(capsys):
             _dispatch_each(stack.port, token, member_of)
             warm = _dispatch(stack.port, token, member_of, SERIAL_N)
             assert warm["errors"] == 0, warm["first_error"]
+            few = few or member_of[:FEW]  # the same few tenants at every size
+            few_p50, every_p50 = _interleaved(stack.port, token, few, member_of)
             sweep_s, purge_s = _periodic()
             logs = _log_lines(schemas)
             assert logs["lost"] == logs["duplicated"] == logs["torn"] == logs["misplaced"] == 0
@@ -327,6 +351,8 @@ def test_a_thousand_tenants(capsys):
                     "p95_ms": dispatch["p95_ms"],
                     "warm_p50_ms": warm["p50_ms"],
                     "warm_p95_ms": warm["p95_ms"],
+                    "few_p50_ms": few_p50,
+                    "every_p50_ms": every_p50,
                     "sweep_s": sweep_s,
                     "purge_s": purge_s,
                     "lines_per_s": logs["lines_per_s"],
@@ -387,6 +413,17 @@ def test_a_thousand_tenants(capsys):
                 f"{row['p50_ms'] / base['p50_ms']:5.2f} {row['warm_p50_ms']:8.1f} "
                 f"{row['warm_p50_ms'] / base['warm_p50_ms']:5.2f} {row['warm_p95_ms']:6.1f} "
                 f"{row['sweep_s']:8.3f} {row['purge_s']:8.3f}"
+            )
+        print(
+            f"[bench] dispatch interleaved (warm): {INTERLEAVE_BLOCKS} x 2 blocks of "
+            f"{INTERLEAVE_BLOCK} calls alternating between the same {len(few)} tenants and "
+            f"every tenant, on the same stack and database"
+        )
+        print(f"[bench] {'tenants':>7s} {'few p50':>7s} {'all p50':>7s} {'ratio':>5s}")
+        for row in rows:
+            print(
+                f"[bench] {row['tenants']:7d} {row['few_p50_ms']:7.1f} "
+                f"{row['every_p50_ms']:7.1f} {row['every_p50_ms'] / row['few_p50_ms']:5.2f}"
             )
         if migrate_all:
             print(
