@@ -66,6 +66,17 @@ def _cleanup() -> None:
         cursor.execute("DELETE FROM acme.actions_ctaevent WHERE surface = 'bench-spine'")
 
 
+def _in_rounds(**measures) -> dict[str, list[dict]]:
+    """ROUNDS rounds, each path's measurement in turn: the machine's speed drifts by tens
+    of per cent from minute to minute, and a baseline measured before the rest would
+    carry the drift into the ratio. {path: [figures of each round]}."""
+    out: dict[str, list[dict]] = {path: [] for path in measures}
+    for _ in range(ROUNDS):
+        for path, measure in measures.items():
+            out[path].append(measure())
+    return out
+
+
 @pytest.mark.parametrize(("pool", "concurrency"), POOLS)
 def test_spine_against_bare_celery(pool, concurrency, generous_limits, capsys):
     from actions.edge import health
@@ -75,8 +86,6 @@ def test_spine_against_bare_celery(pool, concurrency, generous_limits, capsys):
     assert not health.ingress_consumers("user")["consumers"], "another ingress is running"
     rest_token, amqp_token = _token("member@acme.test"), _token("owner@acme.test")
     url = settings.BROKER_URL_CLIENT
-    loads: dict[str, list[dict]] = {"bare": [], "rest": [], "amqp": []}
-    serial: dict[str, list[dict]] = {"bare": [], "rest": [], "amqp": []}
     with contextlib.ExitStack() as cleanup:  # each clean-up runs even if another fails
         cleanup.callback(_cleanup)
         cleanup.callback(delete_bare_rows)
@@ -89,25 +98,17 @@ def test_spine_against_bare_celery(pool, concurrency, generous_limits, capsys):
         bare_warm()
         spine.rest_load(stack.port, rest_token, threads=CLIENT_THREADS, n=200)
         spine.amqp_load(url, amqp_token, n=200, in_flight=IN_FLIGHT)
-        # Rounds, each path in turn: the machine's speed drifts by tens of per cent from
-        # minute to minute, and a baseline measured before the rest would carry it into
-        # the ratio.
-        for _ in range(ROUNDS):
-            loads["bare"].append(bare_load(threads=CLIENT_THREADS, n=N // ROUNDS))
-            loads["rest"].append(
-                spine.rest_load(stack.port, rest_token, threads=CLIENT_THREADS, n=N // ROUNDS)
-            )
-            loads["amqp"].append(
-                spine.amqp_load(url, amqp_token, n=N // ROUNDS, in_flight=IN_FLIGHT)
-            )
-        for _ in range(ROUNDS):
-            serial["bare"].append(bare_serial(SERIAL_N // ROUNDS))
-            serial["rest"].append(
-                spine.rest_load(stack.port, rest_token, threads=1, n=SERIAL_N // ROUNDS)
-            )
-            serial["amqp"].append(
-                spine.amqp_load(url, amqp_token, n=SERIAL_N // ROUNDS, in_flight=1)
-            )
+        n, serial_n = N // ROUNDS, SERIAL_N // ROUNDS
+        loads = _in_rounds(
+            bare=lambda: bare_load(threads=CLIENT_THREADS, n=n),
+            rest=lambda: spine.rest_load(stack.port, rest_token, threads=CLIENT_THREADS, n=n),
+            amqp=lambda: spine.amqp_load(url, amqp_token, n=n, in_flight=IN_FLIGHT),
+        )
+        serial = _in_rounds(
+            bare=lambda: bare_serial(serial_n),
+            rest=lambda: spine.rest_load(stack.port, rest_token, threads=1, n=serial_n),
+            amqp=lambda: spine.amqp_load(url, amqp_token, n=serial_n, in_flight=1),
+        )
         bare_completed = len({pk for r in loads["bare"] for pk in r["pks"]})
         bare_inserted = bare_rows()
         waiters = spine.many_waiters(stack, rest_token, clients=WAITERS, wait=10)
@@ -148,8 +149,9 @@ def test_spine_against_bare_celery(pool, concurrency, generous_limits, capsys):
     # Every bare call inserted its row once: the warm-up's, the load's and the serial ones.
     assert bare_inserted == WARM_CALLS + N // ROUNDS * ROUNDS + SERIAL_N // ROUNDS * ROUNDS
     for path in ("rest", "amqp"):
-        assert load[path]["errors"] == 0 and load[path]["count"] == N // ROUNDS * ROUNDS, load[
-            path
-        ]["first_error"]
+        answered = load[path]
+        assert answered["errors"] == 0 and answered["count"] == N // ROUNDS * ROUNDS, answered[
+            "first_error"
+        ]
         assert one[path]["errors"] == 0, one[path]["first_error"]
     assert waiters["answered"] == WAITERS
