@@ -8,16 +8,18 @@ query on it failed (the database restarted, the network broke) or it reached
 CONN_MAX_AGE, and the next unit of work opens a fresh one.
 """
 
+import contextlib
 import functools
 import hashlib
 import os
 import threading
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import redis
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 _redis = threading.local()
 
@@ -113,6 +115,118 @@ def connection_ready() -> None:
         connection.close_if_unusable_or_obsolete()
     if connection.connection is not None and connection.errors_occurred:
         connection.close()  # it answered the ping, but a failed query may have left it odd
+
+
+class TenantConnections:
+    """A tenant's actions on the same database connection, whenever it is free.
+
+    PostgreSQL learns per connection what a tenant's statements need: the descriptions of
+    its tables (the relation cache) and the plans of its prepared statements (config/db.py).
+    A thread's own connection serves whichever tenant its thread is handed, so at 1,000
+    tenants most actions met tables and statements their connection had not, and paid for
+    them again (0.3-0.6 ms each, docs/performance.md "A thousand tenants").
+
+    A process whose `size` threads do units of work (the worker's threads, the web's edge
+    pool, the ingress's threads: each configures its own) keeps `size` connections here,
+    and its threads use them instead of their own: a unit of work takes one for its whole
+    length (`serving`), and once it knows its tenant moves to the connection the tenant's
+    schema hashes to, if that one is free (else it keeps the one it has). `size` threads
+    never find them all taken, so a thread's own connection stays closed; each connection
+    comes to serve about 1/`size` of the tenants, and keeps them warm. Size 0 (the
+    default; a prefork child, one thread; tests) leaves every thread on its own connection.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._lock = threading.Lock()
+        self._wrappers: list = []
+        self._busy: list[bool] = []
+        self._pid = 0
+        self._held = threading.local()  # .index: the slot this thread holds, .own: its wrapper
+
+    def configure(self, size: int) -> None:
+        with self._lock:
+            self.size = size
+
+    def close(self) -> None:
+        """Off, and every connection closed (a process stopping, a test ending)."""
+        with self._lock:
+            self.size, wrappers = 0, self._wrappers
+            self._wrappers, self._busy = [], []
+        for wrapper in wrappers:
+            with contextlib.suppress(Exception):
+                wrapper.close()
+
+    @contextlib.contextmanager
+    def serving(self, schema: str = "") -> Iterator[None]:
+        """Run the block on a connection of the pool (django.db.connection is it), checked
+        first as `connection_ready` checks one; inside a block that holds one already,
+        move to the one `schema` prefers if it is free. `schema` is only hashed: any string,
+        even a client's, picks a connection and nothing else."""
+        if getattr(self._held, "index", None) is not None:
+            self._move_to(schema)
+            yield
+            return
+        index = self._take(schema, holding=None)
+        if index is None:  # the thread's own connection, checked alike
+            connection_ready()
+            yield
+            return
+        self._held.index, self._held.own = index, connections[DEFAULT_DB_ALIAS]
+        connections[DEFAULT_DB_ALIAS] = self._wrappers[index]
+        try:
+            connection_ready()  # one left broken by an earlier unit of work is dropped
+            yield
+        finally:
+            connections[DEFAULT_DB_ALIAS] = self._held.own
+            with self._lock:
+                if self._held.index < len(self._busy):  # not closed meanwhile
+                    self._busy[self._held.index] = False
+            self._held.index = self._held.own = None
+
+    def _move_to(self, schema: str) -> None:
+        if connection.in_atomic_block:  # a transaction stays on its connection
+            return
+        held = self._held.index
+        index = self._take(schema, holding=held)
+        if index is None or index == held:
+            return
+        connections[DEFAULT_DB_ALIAS] = self._wrappers[index]
+        self._held.index = index
+        with self._lock:
+            if held < len(self._busy):
+                self._busy[held] = False
+        connection_ready()
+
+    def _take(self, schema: str, *, holding: int | None) -> int | None:
+        """Mark a slot taken and return it: the one `schema` prefers, else (when the thread
+        holds none) the next free one after it; None: off, or all taken."""
+        with self._lock:
+            if not self.size:
+                return None
+            if self._pid != os.getpid():  # none inherited across a fork: a socket is not shared
+                self._pid, self._wrappers, self._busy = os.getpid(), [], []
+            while len(self._wrappers) < self.size:
+                wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
+                wrapper.inc_thread_sharing()  # used by one thread at a time, any thread
+                self._wrappers.append(wrapper)
+                self._busy.append(False)
+            preferred = zlib.crc32(schema.encode()) % self.size
+            if preferred == holding:
+                return holding
+            candidates = (
+                [preferred]
+                if holding is not None
+                else [(preferred + k) % self.size for k in range(self.size)]
+            )
+            for index in candidates:
+                if not self._busy[index]:
+                    self._busy[index] = True
+                    return index
+            return None
+
+
+tenant_connections = TenantConnections()
 
 
 def dependency_lost(exc: BaseException | None) -> str | None:

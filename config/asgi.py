@@ -11,14 +11,18 @@ from config.environments import settings_module
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 django_application = get_asgi_application()  # sets Django up before the imports below
 
+from actions.connections import tenant_connections  # noqa: E402
 from actions.edge.asgi import with_fast_routes  # noqa: E402
+from actions.edge.gateway import EDGE_THREADS  # noqa: E402
 from tenants import access_cache  # noqa: E402
 
 
 def with_lifespan(app):
     """The process's own services, started by the ASGI lifespan (uvicorn sends it; an
     in-process test calling the application does not): the access cache's listener
-    (tenants/access_cache.py), which this web process serves its requests from."""
+    (tenants/access_cache.py), which this web process serves its requests from, and one
+    database connection per edge thread kept for the tenants it serves
+    (actions.connections.TenantConnections)."""
 
     async def wrapped(scope, receive, send):
         if scope["type"] != "lifespan":
@@ -28,8 +32,10 @@ def with_lifespan(app):
             message = await receive()
             if message["type"] == "lifespan.startup":
                 access_cache.start()
+                tenant_connections.configure(EDGE_THREADS)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                tenant_connections.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -4,8 +4,12 @@ Django's PostgreSQL cursors bind parameters on the client, so PostgreSQL parses 
 every statement anew: for the few statements every action runs (who is calling, store,
 claim, finish) that costs more server time than running them (docs/performance.md).
 These run through psycopg's server-side binding with `prepare=True`: planned once per
-connection, then executed. Only statements whose tables are all named with their schema
-may go through here, so that a plan can never follow a changed search_path elsewhere.
+connection (a generic plan: `plan_cache_mode` in config/settings/base.py), then executed.
+Only statements whose tables are all named with their schema may go through here, so that
+a plan can never follow a changed search_path elsewhere. PostgreSQL still plans a
+prepared statement again whenever the search_path differs from its last execution: a
+statement that a worker runs for every tenant, each under its own path, is therefore
+given one text per tenant (tenants.services.access_statement's `schema`).
 
 Each statement is added to Django's query log when it is on (tests count queries with
 CaptureQueriesContext), as Django's own debug cursor does.
@@ -22,6 +26,12 @@ from django.db.transaction import TransactionManagementError
 from psycopg.pq import TransactionStatus
 
 NEVER_AUTOMATICALLY = 2**31 - 1
+# Prepared statements a connection keeps (psycopg's default is 100), least recently used
+# deallocated first. The hot statements name their tenant's schema, so each tenant has its
+# own: a worker connection serving its share of 1,000 tenants (actions.connections.
+# TenantConnections) keeps about 4 a tenant. A generic plan of one of them takes a few KB
+# of the server's memory.
+PREPARED_MAX = 2000
 IDLE = TransactionStatus.IDLE
 # First statement of a batch whose commit may skip waiting for its WAL flush (the batch is
 # one implicit transaction, so the setting ends with it). Only for writes that are safe
@@ -64,6 +74,7 @@ def execute_prepared_batch(
         # `prepare=True`. A threshold no statement reaches keeps automatic preparation off
         # and lets the statements here be prepared.
         pg.prepare_threshold = NEVER_AUTOMATICALLY
+        pg.prepared_max = PREPARED_MAX
     started = time.monotonic()
     results: list[tuple[list[Any] | None, int]] = []
     # Django's wrapper: psycopg's errors become django.db's, and a broken connection is

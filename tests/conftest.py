@@ -26,6 +26,12 @@ def _db_access(django_db_blocker):
     # Real commits: workers in other processes must see what the tests write.
     with django_db_blocker.unblock():
         yield
+        # A test that started an ASGI lifespan (or an ingress) configured this process's
+        # connection pool: off again, so that later tests' queries stay on the thread's own
+        # connection (CaptureQueriesContext reads that one).
+        from actions.connections import tenant_connections
+
+        tenant_connections.close()
 
 
 def _start_worker(channel: str, log_dir: Path) -> subprocess.Popen:

@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django_tenants.utils import schema_context
 
 from actions import audit_trail as audit
-from actions.connections import connection_ready
+from actions.connections import tenant_connections
 from actions.contract import envelope
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.redaction import redact_for
@@ -188,8 +188,10 @@ async def _submit_in_turn(ingress: Ingress):
 # The edge's blocking work (the ORM, the broker) runs here, off the event loop. A plain
 # executor rather than asgiref's sync_to_async: the pipeline needs none of its context
 # copying, which cost more CPU than the hand-over itself. Its threads live as long as the
-# process, so each keeps its database connection across requests.
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="edge")
+# process; the database connections they use are the process's, kept across requests and
+# handed out by tenant (actions.connections.TenantConnections).
+EDGE_THREADS = 8
+_pool = ThreadPoolExecutor(max_workers=EDGE_THREADS, thread_name_prefix="edge")
 
 
 def in_thread(func, *args):
@@ -198,8 +200,8 @@ def in_thread(func, *args):
 
 
 def _run_ready(func, args):
-    connection_ready()
-    return func(*args)
+    with tenant_connections.serving():  # a connection of the pool (checked), by tenant
+        return func(*args)
 
 
 def _reread(outcome):

@@ -42,7 +42,7 @@ import amqp as pyamqp
 import pika
 from django.conf import settings
 
-from actions.connections import connection_ready
+from actions.connections import tenant_connections
 from actions.contract import envelope
 from actions.contract.registry import Channel
 from actions.delivery.outbox import ConfirmChannel, Confirms
@@ -99,11 +99,15 @@ def lane_of(body: bytes, *, signed: bool = False) -> int:
 
 def handle(channel: str, body: bytes, properties, routing_key: str | None) -> None:
     """One message through the pipeline; the answer, if final, to its reply_to."""
+    with tenant_connections.serving():  # a connection of the process's pool, by tenant
+        _handle(channel, body, properties, routing_key)
+
+
+def _handle(channel: str, body: bytes, properties, routing_key: str | None) -> None:
     correlation_id = properties.correlation_id
     # Only to the sender's own direct reply-to address: a refused reply_to (another client's
     # queue) gets nothing, not even the refusal (logged as a security event instead).
     reply_to = properties.reply_to if is_direct_reply_to(properties.reply_to) else None
-    connection_ready()  # a connection left broken (e.g. by a database restart) is dropped
     try:
         authorization = (properties.headers or {}).get("authorization")
         if isinstance(authorization, bytes):
@@ -173,7 +177,11 @@ class IngressProcess:
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
         signal.signal(signal.SIGINT, lambda *_: self.stop())
         access_cache.start()  # who may send what, cached while PostgreSQL reports changes
-        self.serve()
+        tenant_connections.configure(self.threads)  # a connection per thread, by tenant
+        try:
+            self.serve()
+        finally:
+            tenant_connections.close()
 
     def serve(self) -> None:
         """Consume until stopped, reconnecting after a lost connection (no signals)."""

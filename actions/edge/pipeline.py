@@ -19,7 +19,7 @@ from django_tenants.utils import schema_context
 from pydantic import ValidationError
 
 from actions import audit_trail as audit
-from actions.connections import dependency_lost, drop_connection
+from actions.connections import dependency_lost, drop_connection, tenant_connections
 from actions.contract import envelope
 from actions.contract.connectors import require_subscribed
 from actions.contract.errors import ActionError, ErrorCode
@@ -113,7 +113,9 @@ def _submit(ingress: Ingress) -> Outcome:
         request = envelope.parse_request(ingress.body)  # 1
         _check_amqp_properties(ingress, request)
         guard.inspect_envelope(request)
-        return _accept(ingress, request, trace_id, seen)
+        # The tenant's statements on the connection that has served it (TenantConnections).
+        with tenant_connections.serving(str(request.get("tenant") or "")):
+            return _accept(ingress, request, trace_id, seen)
     except ActionError as err:
         return _refused(ingress, request or envelope.peek(ingress.body), err, trace_id, seen)
 

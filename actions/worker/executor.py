@@ -173,7 +173,7 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
 
     slug = _tenant_slug(schema)
     lock = lock_statement(schema=schema, record_id=record_id, channel=channel)
-    access_sql = access_statement(user_id=actor_id, slug=slug)
+    access_sql = access_statement(user_id=actor_id, slug=slug, schema=schema)
     paths = connection._get_cursor_search_paths()  # type: ignore[attr-defined]
     search_path = (_SET_SEARCH_PATH, [",".join(map(quote_schema_name, paths))], "search_path")
     failure: BaseException | None = None
@@ -286,7 +286,7 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id, take_over=F
     if actor_id is UNKNOWN:  # a message from before the outbox named the sender
         return with_access(_claim(record_id, channel=channel, worker=worker, take_over=take_over))
     claim = claim_statement(schema=schema, record_id=record_id, channel=channel, worker=worker)
-    access = access_statement(user_id=actor_id, slug=slug)
+    access = access_statement(user_id=actor_id, slug=slug, schema=schema)
     # The claim need not wait for its WAL flush: if the database crashes before the
     # handler's transaction commits, the claim is lost with it, the record is `accepted`
     # again and RabbitMQ (or the sweep) delivers it again; once that transaction commits,

@@ -7,6 +7,7 @@ The AMQP ingress is not here: it is its own process kind (actions.edge.ingress).
 from celery import bootsteps
 from celery.worker.control import inspect_command
 
+from actions.connections import tenant_connections
 from config.queues import MAINTENANCE_QUEUE, action_queue
 
 # The channel this process serves (None outside a channel worker: web, beat, tests).
@@ -23,6 +24,10 @@ class ChannelStep(bootsteps.StartStopStep):
         if channel is None:
             return
         served_channel = channel
+        if getattr(worker.pool_cls, "__module__", worker.pool_cls) == "celery.concurrency.thread":
+            # Threads share the process: a tenant's actions keep to one connection of it
+            # (a prefork child has one thread and its own connection).
+            tenant_connections.configure(worker.concurrency or 0)
         if channel == "admin":
             from django.conf import settings
 
@@ -31,6 +36,9 @@ class ChannelStep(bootsteps.StartStopStep):
         if channel == "user":
             queues.append(MAINTENANCE_QUEUE)  # beat's periodic jobs
         worker.app.amqp.queues.select(queues)
+
+    def stop(self, worker):
+        tenant_connections.close()
 
 
 @inspect_command()

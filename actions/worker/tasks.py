@@ -1,13 +1,19 @@
 """Celery tasks: thin entry points over actions.worker.executor and actions.delivery.outbox."""
 
+import contextlib
 import logging
 import threading
 import time
 
 from celery import shared_task
-from celery.signals import worker_shutting_down
+from celery.signals import task_postrun, task_prerun, worker_shutting_down
 
-from actions.connections import database_back, dependency_lost, drop_connection
+from actions.connections import (
+    database_back,
+    dependency_lost,
+    drop_connection,
+    tenant_connections,
+)
 from actions.delivery import outbox
 from actions.worker import executor
 from actions.worker import steps as worker_steps
@@ -33,6 +39,24 @@ def _stopping(**kwargs) -> None:
     STOPPING.set()
 
 
+# Every task of a threads worker runs on a connection of the process's pool
+# (actions.connections.TenantConnections); an action's moves to its tenant's (`_run`).
+_unit = threading.local()
+
+
+@task_prerun.connect
+def _take_connection(**kwargs) -> None:
+    _unit.stack = contextlib.ExitStack()
+    _unit.stack.enter_context(tenant_connections.serving())
+
+
+@task_postrun.connect
+def _give_connection_back(**kwargs) -> None:
+    stack, _unit.stack = getattr(_unit, "stack", None), None
+    if stack is not None:
+        stack.close()
+
+
 def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
     if worker_steps.served_channel not in (None, channel):
         # A worker of the other channel must never run this; put it back for the right one.
@@ -55,6 +79,11 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
     # running is the lease's and the sweep's to retry.
     take_over = False if facts.get("redelivered") else None  # None: when redelivered
     redelivered = redelivered or bool(facts.get("redelivered"))
+    with tenant_connections.serving(schema):
+        return _run_records(task, channel, schema, records, redelivered, slot, take_over)
+
+
+def _run_records(task, channel, schema, records, redelivered, slot, take_over) -> str:
     try:
         if redelivered and len(records) > 1:
             _split(task, channel, schema, records, slot)

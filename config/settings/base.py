@@ -119,12 +119,24 @@ DATABASES: dict[str, dict[str, Any]] = {
         "PASSWORD": env("SWITCHBOARD_DB_PASSWORD", ""),
         "HOST": env("SWITCHBOARD_DB_HOST", "127.0.0.1"),
         "PORT": env("SWITCHBOARD_DB_PORT", "5432"),
-        "CONN_MAX_AGE": 60,
+        # A connection carries what PostgreSQL learnt of each tenant it served: the
+        # descriptions of its tables and the plans of its prepared statements (config/db.py,
+        # docs/performance.md "A thousand tenants"); closing it every minute threw that away.
+        "CONN_MAX_AGE": int(env("SWITCHBOARD_DB_CONN_MAX_AGE", "600")),
         "CONN_HEALTH_CHECKS": True,
-        # A database host that drops packets fails a connection attempt after this many
-        # seconds instead of the kernel's ~2 minutes (libpq waits for ever by default): the
-        # edge answers `unavailable` and a worker's wait for the database stays bounded.
-        "OPTIONS": {"connect_timeout": int(env("SWITCHBOARD_DB_CONNECT_TIMEOUT", "5"))},
+        "OPTIONS": {
+            # A database host that drops packets fails a connection attempt after this many
+            # seconds instead of the kernel's ~2 minutes (libpq waits for ever by default):
+            # the edge answers `unavailable` and a worker's wait for the database stays
+            # bounded.
+            "connect_timeout": int(env("SWITCHBOARD_DB_CONNECT_TIMEOUT", "5")),
+            # Only config/db.py prepares statements (Django binds on the client): planned
+            # once per connection, not at every execution. PostgreSQL's default plans the
+            # first five executions anew and then keeps planning any statement whose
+            # constants make a custom plan look cheaper (the access statement's NULL token
+            # id did, 0.34 ms a call); every statement prepared here looks rows up by key.
+            "options": "-c plan_cache_mode=force_generic_plan",
+        },
     }
 }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
@@ -292,9 +304,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-# Celery's Django fix-up closes DB connections around every task unless this is set;
-# a new PostgreSQL connection costs ~15 ms (ARCHITECTURE.md section 10).
-CELERY_DB_REUSE_MAX = 1000
+# Celery's Django fix-up closes a thread's DB connections around every task unless this
+# is set, and then every CELERY_DB_REUSE_MAX tasks: a new PostgreSQL connection costs
+# ~15 ms (ARCHITECTURE.md section 10) and loses what the old one knew of every tenant
+# (config/db.py). Never, then: every task takes its connection through
+# actions.connections.TenantConnections.serving, which drops a broken one, or one older
+# than CONN_MAX_AGE, first (connection_ready).
+CELERY_DB_REUSE_MAX = 10**12
 
 # Queues and exchanges are named and declared in config/queues.py (the one place); the
 # outbox publishes to them, workers consume them; the AMQP ingress process declares its own.

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from actions.connections import TenantConnections
 from actions.contract.payloads import Empty, Result
 from actions.contract.registry import Channel, Scope, action, registry
 from actions.models import ActionRecord
@@ -91,7 +92,13 @@ def test_after_a_failure_for_acme_the_next_task_runs_in_beta(whereami):
     assert connection.schema_name == "public"  # restored after the task
 
 
-def test_thousands_of_actions_on_eight_threads_never_cross_schemas(whereami):
+@pytest.mark.parametrize("pooled", [False, True], ids=["own connections", "pooled by tenant"])
+def test_thousands_of_actions_on_eight_threads_never_cross_schemas(whereami, pooled):
+    """Each thread on its own connection (a prefork child, tests), and each unit of work on
+    a connection of the process's pool, moved to its tenant's (a threads worker, the web,
+    the ingress: actions.connections.TenantConnections), handed between threads."""
+    tenant_pool = TenantConnections()
+    tenant_pool.configure(8 if pooled else 0)
     members = {
         "acme": User.objects.get(email="member@acme.test"),
         "beta": User.objects.get(email="member@beta.test"),
@@ -105,7 +112,8 @@ def test_thousands_of_actions_on_eight_threads_never_cross_schemas(whereami):
         try:
             for i in range(per_thread):
                 slug = "acme" if (index + i) % 2 else "beta"  # each thread alternates tenants
-                record = run_inline(whereami, {}, schema=slug, user=members[slug])
+                with tenant_pool.serving(), tenant_pool.serving(slug):  # as a task does
+                    record = run_inline(whereami, {}, schema=slug, user=members[slug])
                 with lock:
                     done[slug].append(str(record.id))
         except BaseException as exc:  # noqa: BLE001  (reported below)
@@ -118,6 +126,7 @@ def test_thousands_of_actions_on_eight_threads_never_cross_schemas(whereami):
         thread.start()
     for thread in pool:
         thread.join()
+    tenant_pool.close()
     assert not errors, errors[:3]
     assert len(done["acme"]) + len(done["beta"]) == per_thread * threads
     for slug, other in (("acme", "beta"), ("beta", "acme")):
