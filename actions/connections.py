@@ -11,6 +11,7 @@ CONN_MAX_AGE, and the next unit of work opens a fresh one.
 import contextlib
 import functools
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,7 @@ import redis
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 _redis = threading.local()
+log = logging.getLogger(__name__)
 
 
 def thread_redis(url: str, *, socket_timeout: float) -> redis.Redis:
@@ -129,101 +131,138 @@ class TenantConnections:
     A process whose `size` threads do units of work (the worker's threads, the web's edge
     pool, the ingress's threads: each configures its own) keeps `size` connections here,
     and its threads use them instead of their own: a unit of work takes one for its whole
-    length (`serving`), and once it knows its tenant moves to the connection the tenant's
-    schema hashes to, if that one is free (else it keeps the one it has). `size` threads
-    never find them all taken, so a thread's own connection stays closed; each connection
-    comes to serve about 1/`size` of the tenants, and keeps them warm. Size 0 (the
-    default; a prefork child, one thread; tests) leaves every thread on its own connection.
+    length (`serving`): its tenant's if the tenant is known and its connection free, else
+    the one this thread had last, else the next free one; once it knows its tenant, a unit
+    moves to the tenant's connection if that one is free (outside a transaction). `size`
+    threads never find them all taken, so a thread's own connection stays closed; each
+    connection comes to serve about 1/`size` of the tenants, and keeps them warm. Work
+    over every tenant (the outbox sweep, the purges) takes one more connection of its own
+    (`MAINTENANCE`), so that no tenant's connection holds every tenant's tables. Size 0
+    (the default; a prefork child, one thread; tests) leaves every thread on its own.
     """
+
+    MAINTENANCE = "\x00maintenance"  # the key of work over every tenant: its own connection
 
     def __init__(self) -> None:
         self.size = 0
         self._lock = threading.Lock()
-        self._wrappers: list = []
+        self._wrappers: list = []  # `size` by tenant, then the maintenance one
         self._busy: list[bool] = []
+        self._generation = 0  # a unit holding a slot of an older generation frees nothing
         self._pid = 0
-        self._held = threading.local()  # .index: the slot this thread holds, .own: its wrapper
+        self._held = threading.local()  # .slot: (generation, index) held; .own; .last
 
     def configure(self, size: int) -> None:
         with self._lock:
             self.size = size
 
     def close(self) -> None:
-        """Off, and every connection closed (a process stopping, a test ending)."""
+        """Off, and every connection closed (a process stopping, a test ending): a free one
+        now, one in use by its unit when the unit ends."""
         with self._lock:
-            self.size, wrappers = 0, self._wrappers
+            self.size, self._generation = 0, self._generation + 1
+            free = [w for w, busy in zip(self._wrappers, self._busy, strict=True) if not busy]
             self._wrappers, self._busy = [], []
-        for wrapper in wrappers:
-            with contextlib.suppress(Exception):
-                wrapper.close()
+        for wrapper in free:
+            _close_quietly(wrapper)
 
     @contextlib.contextmanager
-    def serving(self, schema: str = "") -> Iterator[None]:
+    def serving(self, key: str | None = None) -> Iterator[None]:
         """Run the block on a connection of the pool (django.db.connection is it), checked
         first as `connection_ready` checks one; inside a block that holds one already,
-        move to the one `schema` prefers if it is free. `schema` is only hashed: any string,
-        even a client's, picks a connection and nothing else."""
-        if getattr(self._held, "index", None) is not None:
-            self._move_to(schema)
+        move to the one `key` (a tenant's schema or slug) prefers, if it is free. `key` is
+        only hashed: any string, even a client's, picks a connection and nothing else."""
+        if getattr(self._held, "slot", None) is not None:
+            if key is not None:
+                self._move_to(key)
             yield
             return
-        index = self._take(schema, holding=None)
-        if index is None:  # the thread's own connection, checked alike
+        slot = self._take(key, holding=None)
+        if slot is None:  # the thread's own connection, checked alike
             connection_ready()
             yield
             return
-        self._held.index, self._held.own = index, connections[DEFAULT_DB_ALIAS]
-        connections[DEFAULT_DB_ALIAS] = self._wrappers[index]
+        generation, index, wrapper = slot
+        self._held.slot, self._held.own = (generation, index), connections[DEFAULT_DB_ALIAS]
+        connections[DEFAULT_DB_ALIAS] = wrapper
         try:
             connection_ready()  # one left broken by an earlier unit of work is dropped
             yield
         finally:
+            held, self._held.slot = self._held.slot, None
+            wrapper = connections[DEFAULT_DB_ALIAS]
             connections[DEFAULT_DB_ALIAS] = self._held.own
-            with self._lock:
-                if self._held.index < len(self._busy):  # not closed meanwhile
-                    self._busy[self._held.index] = False
-            self._held.index = self._held.own = None
+            self._held.own = None
+            self._free(held, wrapper)
 
-    def _move_to(self, schema: str) -> None:
+    def _move_to(self, key: str) -> None:
         if connection.in_atomic_block:  # a transaction stays on its connection
             return
-        held = self._held.index
-        index = self._take(schema, holding=held)
-        if index is None or index == held:
+        held = self._held.slot
+        slot = self._take(key, holding=held)
+        if slot is None:
             return
-        connections[DEFAULT_DB_ALIAS] = self._wrappers[index]
-        self._held.index = index
-        with self._lock:
-            if held < len(self._busy):
-                self._busy[held] = False
+        generation, index, wrapper = slot
+        previous = connections[DEFAULT_DB_ALIAS]
+        connections[DEFAULT_DB_ALIAS] = wrapper
+        self._held.slot = (generation, index)
+        self._free(held, previous)
         connection_ready()
 
-    def _take(self, schema: str, *, holding: int | None) -> int | None:
-        """Mark a slot taken and return it: the one `schema` prefers, else (when the thread
-        holds none) the next free one after it; None: off, or all taken."""
+    def _free(self, held: tuple[int, int], wrapper) -> None:
+        generation, index = held
+        with self._lock:
+            current = generation == self._generation
+            if current:
+                self._busy[index] = False
+        if current:
+            self._held.last = index
+        else:  # closed while it was in use: its unit closes it
+            _close_quietly(wrapper)
+
+    def _take(self, key: str | None, *, holding: tuple[int, int] | None):
+        """Take a slot: (generation, index, wrapper), or None (off, all taken, or no move
+        to make). Holding one, only the slot `key` prefers will do."""
         with self._lock:
             if not self.size:
                 return None
             if self._pid != os.getpid():  # none inherited across a fork: a socket is not shared
                 self._pid, self._wrappers, self._busy = os.getpid(), [], []
-            while len(self._wrappers) < self.size:
+                self._generation += 1
+            while len(self._wrappers) < self.size + 1:
                 wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
                 wrapper.inc_thread_sharing()  # used by one thread at a time, any thread
                 self._wrappers.append(wrapper)
                 self._busy.append(False)
-            preferred = zlib.crc32(schema.encode()) % self.size
-            if preferred == holding:
-                return holding
-            candidates = (
-                [preferred]
-                if holding is not None
-                else [(preferred + k) % self.size for k in range(self.size)]
-            )
+            if key == self.MAINTENANCE:
+                candidates = [self.size]  # its own one, or the thread's own
+            else:
+                if key is not None:
+                    preferred = zlib.crc32(key.encode("utf-8", "surrogatepass")) % self.size
+                else:
+                    last = getattr(self._held, "last", None)
+                    if isinstance(last, int) and last < self.size:
+                        preferred = last
+                    else:
+                        preferred = threading.get_ident() % self.size
+                if holding is not None:
+                    if holding == (self._generation, preferred):
+                        return None
+                    candidates = [preferred]
+                else:
+                    candidates = [(preferred + k) % self.size for k in range(self.size)]
             for index in candidates:
                 if not self._busy[index]:
                     self._busy[index] = True
-                    return index
+                    return self._generation, index, self._wrappers[index]
             return None
+
+
+def _close_quietly(wrapper) -> None:
+    try:
+        wrapper.close()
+    except Exception:  # one the server dropped already
+        log.warning("could not close a pooled database connection", exc_info=True)
 
 
 tenant_connections = TenantConnections()

@@ -2,6 +2,7 @@
 POST endpoints, which take the fast route of actions.edge.asgi; waiting clients (`?wait`)
 hold no thread while their action runs (actions.edge.waiters)."""
 
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -35,7 +36,8 @@ def with_lifespan(app):
                 tenant_connections.configure(EDGE_THREADS)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                tenant_connections.close()
+                # Django closes a connection from a thread only (async_unsafe).
+                await asyncio.get_running_loop().run_in_executor(None, tenant_connections.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -27,7 +27,8 @@ class ChannelStep(bootsteps.StartStopStep):
         if getattr(worker.pool_cls, "__module__", worker.pool_cls) == "celery.concurrency.thread":
             # Threads share the process: a tenant's actions keep to one connection of it
             # (a prefork child has one thread and its own connection).
-            tenant_connections.configure(worker.concurrency or 0)
+            size = getattr(worker, "max_concurrency", None) or worker.concurrency or 0
+            tenant_connections.configure(size)  # --autoscale: its most threads
         if channel == "admin":
             from django.conf import settings
 
@@ -36,9 +37,6 @@ class ChannelStep(bootsteps.StartStopStep):
         if channel == "user":
             queues.append(MAINTENANCE_QUEUE)  # beat's periodic jobs
         worker.app.amqp.queues.select(queues)
-
-    def stop(self, worker):
-        tenant_connections.close()
 
 
 @inspect_command()

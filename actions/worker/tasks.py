@@ -6,7 +6,7 @@ import threading
 import time
 
 from celery import shared_task
-from celery.signals import task_postrun, task_prerun, worker_shutting_down
+from celery.signals import task_postrun, task_prerun, worker_shutdown, worker_shutting_down
 
 from actions.connections import (
     database_back,
@@ -40,21 +40,35 @@ def _stopping(**kwargs) -> None:
 
 
 # Every task of a threads worker runs on a connection of the process's pool
-# (actions.connections.TenantConnections); an action's moves to its tenant's (`_run`).
+# (actions.connections.TenantConnections): an action's on its tenant's, work over every
+# tenant on the pool's maintenance connection. Not an eager task (run inside another).
 _unit = threading.local()
 
 
 @task_prerun.connect
-def _take_connection(**kwargs) -> None:
+def _take_connection(task=None, args=(), kwargs=None, **_) -> None:
+    if task is None or getattr(task.request, "is_eager", False):
+        return
+    if task.name in (execute_task("user"), execute_task("admin")):
+        key = (kwargs or {}).get("schema") or (args[0] if args else None)
+    else:
+        key = tenant_connections.MAINTENANCE
     _unit.stack = contextlib.ExitStack()
-    _unit.stack.enter_context(tenant_connections.serving())
+    _unit.stack.enter_context(tenant_connections.serving(key))
 
 
 @task_postrun.connect
-def _give_connection_back(**kwargs) -> None:
+def _give_connection_back(task=None, **_) -> None:
+    if task is None or getattr(task.request, "is_eager", False):
+        return
     stack, _unit.stack = getattr(_unit, "stack", None), None
     if stack is not None:
         stack.close()
+
+
+@worker_shutdown.connect
+def _close_connections(**kwargs) -> None:
+    tenant_connections.close()  # after the pool stopped: no task is running
 
 
 def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:

@@ -124,9 +124,11 @@ def test_thousands_of_actions_on_eight_threads_never_cross_schemas(whereami, poo
     pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
     for thread in pool:
         thread.start()
-    for thread in pool:
-        thread.join()
-    tenant_pool.close()
+    try:
+        for thread in pool:
+            thread.join()
+    finally:
+        tenant_pool.close()
     assert not errors, errors[:3]
     assert len(done["acme"]) + len(done["beta"]) == per_thread * threads
     for slug, other in (("acme", "beta"), ("beta", "acme")):

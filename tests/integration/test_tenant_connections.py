@@ -14,7 +14,7 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from actions.connections import TenantConnections
 from actions.worker.steps import ChannelStep
@@ -149,9 +149,10 @@ def test_a_busy_connection_is_not_shared_and_all_busy_leaves_the_own_one(pool):
 def test_a_unit_of_work_moves_to_its_tenants_connection_and_gives_it_back(pool):
     pool.configure(3)
     own = _backend_pid()
-    schema = _schema_preferring(pool, 2)
-    with pool.serving():  # the tenant not known yet: the first free one from ""'s
+    with pool.serving():  # the tenant not known yet: the connection this thread had last
+        landed = pool._held.slot[1]
         first = _backend_pid()
+        schema = _schema_preferring(pool, (landed + 1) % 3)
         with pool.serving(schema):  # known: its own one, which is free
             moved = _backend_pid()
         assert _backend_pid() == moved  # kept to the end of the unit
@@ -163,6 +164,91 @@ def test_a_unit_of_work_moves_to_its_tenants_connection_and_gives_it_back(pool):
     assert _backend_pid() == own and pool._busy.count(True) == 0
     with pool.serving(schema):
         assert _backend_pid() == moved  # the same connection, warm for it
+    with pool.serving():
+        assert _backend_pid() == moved  # unkeyed: where this thread was last
+
+
+def test_work_over_every_tenant_has_a_connection_of_its_own(pool):
+    pool.configure(2)
+    own = _backend_pid()
+    tenants = set()
+    for index in range(2):
+        with pool.serving(_schema_preferring(pool, index)):
+            tenants.add(_backend_pid())
+    entered, release = threading.Event(), threading.Event()
+
+    def sweep():
+        with pool.serving(pool.MAINTENANCE):
+            tenants_or_not.append(_backend_pid())
+            entered.set()
+            release.wait(10)
+
+    tenants_or_not: list[int] = []
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    assert entered.wait(10)
+    with pool.serving(pool.MAINTENANCE):  # taken: the thread's own
+        second = _backend_pid()
+    release.set()
+    thread.join()
+    assert tenants_or_not[0] not in tenants and second == own
+
+
+def test_closing_while_a_unit_runs_closes_its_connection_when_it_ends(pool):
+    pool.configure(2)
+    entered, release = threading.Event(), threading.Event()
+    used = []
+
+    def unit():
+        with pool.serving("acme"):
+            used.append(connections["default"])
+            _backend_pid()
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=unit)
+    thread.start()
+    assert entered.wait(10)
+    pool.close()  # the running unit's connection stays open until it ends
+    wrapper = used[-1]
+    assert wrapper.connection is not None
+    pool.configure(2)
+    with pool.serving("acme"):  # a new generation: not the closed pool's slot or connection
+        assert connections["default"] is not wrapper
+    release.set()
+    thread.join()
+    assert wrapper.connection is None  # closed by its unit, at its end
+    assert pool._busy == [False, False, False]
+
+
+def test_a_task_takes_its_tenants_connection_and_an_eager_one_takes_none(monkeypatch):
+    from actions import connections as module
+    from actions.worker import tasks
+
+    made = TenantConnections()
+    monkeypatch.setattr(module, "tenant_connections", made)
+    monkeypatch.setattr(tasks, "tenant_connections", made)
+    made.configure(3)
+    try:
+        schema = _schema_preferring(made, 1)
+        task = SimpleNamespace(name=tasks.execute_task("user"), request=SimpleNamespace())
+        tasks._take_connection(task=task, args=(schema, "id"), kwargs={})
+        assert made._held.slot[1] == 1
+        tasks._give_connection_back(task=task)
+        assert made._held.slot is None and made._busy.count(True) == 0
+        sweep = SimpleNamespace(name="outbox_sweep", request=SimpleNamespace())
+        tasks._take_connection(task=sweep, args=(), kwargs={})
+        assert made._held.slot[1] == 3  # the maintenance connection
+        eager = SimpleNamespace(
+            name=tasks.execute_task("user"), request=SimpleNamespace(is_eager=True)
+        )
+        tasks._take_connection(task=eager, args=(schema, "id"), kwargs={})  # inside: nothing
+        tasks._give_connection_back(task=eager)
+        assert made._held.slot[1] == 3
+        tasks._give_connection_back(task=sweep)
+        assert made._held.slot is None
+    finally:
+        made.close()
 
 
 def test_off_by_default_and_on_for_a_threads_worker_only(pool, monkeypatch):
