@@ -93,11 +93,6 @@ def _run(task, channel: str, schema: str, record_id: str, facts: dict) -> str:
     # running is the lease's and the sweep's to retry.
     take_over = False if facts.get("redelivered") else None  # None: when redelivered
     redelivered = redelivered or bool(facts.get("redelivered"))
-    with tenant_connections.serving(schema):
-        return _run_records(task, channel, schema, records, redelivered, slot, take_over)
-
-
-def _run_records(task, channel, schema, records, redelivered, slot, take_over) -> str:
     try:
         if redelivered and len(records) > 1:
             _split(task, channel, schema, records, slot)

@@ -200,6 +200,8 @@ def test_the_web_process_starts_the_listener_with_its_asgi_lifespan():
     in-process call of the application, as the other tests make, does not)."""
     import asyncio
 
+    from actions.connections import tenant_connections
+    from actions.edge.gateway import EDGE_THREADS
     from config.asgi import application
 
     access_cache.stop()
@@ -212,9 +214,20 @@ def test_the_web_process_starts_the_listener_with_its_asgi_lifespan():
     async def send(message):
         answered.append(message["type"])
 
+    sizes: list[int] = []
+    real_configure = tenant_connections.configure
+
+    def configure(size):
+        sizes.append(size)
+        real_configure(size)
+
+    tenant_connections.configure = configure  # type: ignore[method-assign]
     try:
         asyncio.run(application({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
         assert answered == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
         assert access_cache.wait_listening(), "the lifespan did not start the listener"
+        # One database connection per edge thread, by tenant; closed again at shutdown.
+        assert sizes == [EDGE_THREADS] and tenant_connections.size == 0
     finally:
+        del tenant_connections.configure
         access_cache.stop()

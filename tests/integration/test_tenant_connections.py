@@ -273,3 +273,32 @@ def test_off_by_default_and_on_for_a_threads_worker_only(pool, monkeypatch):
         worker = SimpleNamespace(pool_cls=pool_cls, concurrency=concurrency, app=app)
         ChannelStep(worker, channel="user")
     assert configured == [8]
+
+
+def test_the_edge_moves_a_request_to_its_tenants_connection(tokens, monkeypatch):
+    import json
+    import zlib
+
+    from actions.contract.registry import Channel
+    from actions.edge import pipeline
+    from tests.conftest import envelope
+
+    made = TenantConnections()
+    monkeypatch.setattr(pipeline, "tenant_connections", made)
+    made.configure(3)
+    acme = zlib.crc32(b"acme") % 3
+    ingress = pipeline.Ingress(
+        channel=Channel.USER,
+        body=json.dumps(
+            envelope("analytics.cta.record", {"surface": "web", "cta_id": "signup"})
+        ).encode(),
+        authorization=f"Bearer {tokens['member@acme.test']}",
+    )
+    try:
+        with made.serving(_schema_preferring(made, (acme + 1) % 3)):  # as _run_ready lands
+            outcome = pipeline.submit(ingress)
+            assert outcome.envelope["status"] == "pending"
+            assert made._held.slot[1] == acme  # stored on acme's connection
+            assert connections["default"] is made._wrappers[acme]
+    finally:
+        made.close()
