@@ -174,8 +174,7 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
     slug = _tenant_slug(schema)
     lock = lock_statement(schema=schema, record_id=record_id, channel=channel)
     access_sql = access_statement(user_id=actor_id, slug=slug, schema=schema)
-    paths = connection._get_cursor_search_paths()  # type: ignore[attr-defined]
-    search_path = (_SET_SEARCH_PATH, [",".join(map(quote_schema_name, paths))], "search_path")
+    search_path, paths = _search_path()
     failure: BaseException | None = None
     try:
         with transaction.atomic():
@@ -231,6 +230,13 @@ def _first_delivery(record_id, channel, worker, schema, actor_id):
 
 
 _SET_SEARCH_PATH = "SELECT set_config('search_path', %s, false)"
+
+
+def _search_path() -> tuple[tuple, list[str]]:
+    """The statement setting the current tenant's search_path (django-tenants' list), for
+    a batch; and the list, to tell django-tenants once the batch ran."""
+    paths = connection._get_cursor_search_paths()  # type: ignore[attr-defined]
+    return (_SET_SEARCH_PATH, [",".join(map(quote_schema_name, paths))], "search_path"), paths
 
 
 def _atomic(spec) -> bool:
@@ -291,9 +297,13 @@ def _claim_with_access(record_id, channel, worker, schema, actor_id, take_over=F
     # handler's transaction commits, the claim is lost with it, the record is `accepted`
     # again and RabbitMQ (or the sweep) delivers it again; once that transaction commits,
     # its flush covers the claim too. One fsync per action instead of two.
-    _, (claim_row, _), (access_row, _) = execute_prepared_batch(
-        [ASYNC_COMMIT, (*claim, "record_claim"), (*access, "access_resolve")]
+    # The tenant's search_path goes first, as on the short way: the access statement's
+    # plan is kept for it (config.db), and the handler's queries need not set it again.
+    search_path, paths = _search_path()
+    _, _, (claim_row, _), (access_row, _) = execute_prepared_batch(
+        [ASYNC_COMMIT, search_path, (*claim, "record_claim"), (*access, "access_resolve")]
     )
+    connection.search_path_set_schemas = paths  # type: ignore[attr-defined]
     record = claimed_record(claim_row)
     if record is None:  # running (a redelivery), finished, or another channel's
         return with_access(

@@ -147,3 +147,25 @@ def test_the_worker_runs_an_action_with_four_queries_without_the_sender():
     control = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(CONTROL)]
     assert control.count("COMMIT") == 1, control
     assert len([c for c in control if c.startswith("SET search_path")]) <= 1, control
+
+
+def test_the_long_way_sets_the_tenants_search_path_with_its_claim():
+    """A redelivered message takes the long way: its claim commits on its own. The
+    tenant's search_path travels in the claim's batch, as on the short way, so that the
+    access statement meets the search_path its plan was made for and the handler's
+    queries need no `SET search_path` of their own."""
+    run: dict = dict(channel="user", schema="acme", worker="queries-test", redelivered=True)
+    run["actor_id"] = User.objects.get(email="member@acme.test").pk
+    with schema_context("beta"):  # the connection's search_path is another tenant's
+        ActionRecord.objects.exists()
+    record_id = _stored_record()
+    with CaptureQueriesContext(connection) as captured:
+        assert executor.execute(record_id=record_id, **run) == "ok"
+    statements = _statements(captured.captured_queries)
+    search_path, claim, access = statements[:3]
+    assert search_path.startswith("-- search_path\nSELECT set_config('search_path'"), statements
+    assert claim.startswith('-- record_claim\nUPDATE "acme"."actions_actionrecord"')
+    assert access.startswith("-- access_resolve\n/* acme */")
+    assert any('INSERT INTO "actions_ctaevent"' in s for s in statements[3:]), statements
+    control = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(CONTROL)]
+    assert not [c for c in control if c.startswith("SET search_path")], control
