@@ -13,6 +13,7 @@ import functools
 import hashlib
 import logging
 import os
+import random
 import threading
 import time
 import zlib
@@ -109,14 +110,30 @@ def run_scripts(
 
 
 def connection_ready() -> None:
-    """Call before each unit of work (an action, an ingress message)."""
+    """Call before each unit of work (an action, an ingress message): a connection past
+    its age is closed; one whose last query failed is pinged, and closed unless it
+    answers (Django's `close_if_unusable_or_obsolete`: a failed query of a live
+    connection, a handler's unique violation say, costs it nothing)."""
     if connection.connection is None:
         return
     aged = connection.close_at is not None and time.monotonic() >= connection.close_at
     if connection.errors_occurred or aged or connection.needs_rollback:
         connection.close_if_unusable_or_obsolete()
-    if connection.connection is not None and connection.errors_occurred:
-        connection.close()  # it answered the ping, but a failed query may have left it odd
+
+
+# Connections opened together (a process's pool, filled as it starts) would reach
+# CONN_MAX_AGE together, and every tenant's next action would then pay for a new
+# connection and its statements' plans at the same moment. Each new connection is given
+# up to this share of the age less, at random.
+MAX_AGE_SPREAD = 0.25
+
+
+def spread_max_age(sender=None, connection=None, **kwargs) -> None:
+    """Django's `connection_created` receiver (actions.apps): a new connection's close
+    time, moved earlier by up to MAX_AGE_SPREAD of CONN_MAX_AGE."""
+    max_age = connection.settings_dict.get("CONN_MAX_AGE") if connection else None
+    if connection is not None and connection.close_at is not None and max_age:
+        connection.close_at -= random.uniform(0, MAX_AGE_SPREAD * max_age)
 
 
 class TenantConnections:

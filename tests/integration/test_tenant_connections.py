@@ -11,12 +11,13 @@
 """
 
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 
-from actions.connections import TenantConnections
+from actions.connections import TenantConnections, connection_ready
 from actions.worker.steps import ChannelStep
 from config.db import execute_prepared
 from tenants.services import access_statement
@@ -302,3 +303,51 @@ def test_the_edge_moves_a_request_to_its_tenants_connection(tokens, monkeypatch)
             assert connections["default"] is made._wrappers[acme]
     finally:
         made.close()
+
+
+def test_connections_opened_together_do_not_reach_their_age_together():
+    """A process opens its pool's connections together as it starts: each is given up to
+    a quarter of CONN_MAX_AGE less, at random, so that they are not all closed (and every
+    tenant's statements planned again) at the same moment."""
+    from actions.connections import MAX_AGE_SPREAD
+
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    assert max_age and max_age > 0
+    wrappers = [connections.create_connection("default") for _ in range(8)]
+    try:
+        ages = []
+        for wrapper in wrappers:
+            opened = time.monotonic()
+            wrapper.ensure_connection()
+            ages.append(wrapper.close_at - opened)
+        assert all(max_age * (1 - MAX_AGE_SPREAD) - 1 <= age <= max_age for age in ages), ages
+        assert max(ages) - min(ages) > 1, ages  # 8 draws over 150 s
+    finally:
+        for wrapper in wrappers:
+            wrapper.close()
+
+
+def test_a_connection_past_its_age_is_replaced_before_the_next_unit_of_work(fresh_connection):
+    first = _backend_pid()
+    connection_ready()
+    assert _backend_pid() == first  # not aged: kept
+    connection.close_at = time.monotonic() - 1
+    connection_ready()
+    assert connection.connection is None
+    assert _backend_pid() != first
+
+
+def test_a_failed_query_costs_a_live_connection_nothing_and_a_dead_one_its_place(
+    fresh_connection,
+):
+    first = _backend_pid()
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM no_such_table")
+    assert connection.errors_occurred
+    connection_ready()  # it answers the ping: kept
+    assert _backend_pid() == first and not connection.errors_occurred
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")  # the server ends it
+    assert connection.errors_occurred
+    connection_ready()  # it does not answer: replaced
+    assert _backend_pid() != first
