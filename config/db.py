@@ -3,8 +3,9 @@
 Django's PostgreSQL cursors bind parameters on the client, so PostgreSQL parses and plans
 every statement anew: for the few statements every action runs (who is calling, store,
 claim, finish) that costs more server time than running them (docs/performance.md).
-These run through psycopg's server-side binding with `prepare=True`: planned once per
-connection (a generic plan: `plan_cache_mode` in config/settings/base.py), then executed.
+These are prepared on the server: planned once per connection (a generic plan:
+`plan_cache_mode` in config/settings/base.py), then executed by name, a batch of them in
+one round trip (libpq's pipeline mode, driven here on psycopg's libpq binding: `_round_trip`).
 Only statements whose tables are all named with their schema may go through here, so that
 a plan can never follow a changed search_path elsewhere. PostgreSQL still plans a
 prepared statement again whenever the search_path differs from its last execution: a
@@ -15,17 +16,21 @@ Each statement is added to Django's query log when it is on (tests count queries
 CaptureQueriesContext), as Django's own debug cursor does.
 """
 
-import contextlib
+import collections
+import itertools
+import select
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import psycopg
 from django.db import connection
 from django.db.transaction import TransactionManagementError
-from psycopg.pq import TransactionStatus
+from psycopg._queries import PostgresQuery  # psycopg is pinned (requirements.lock)
+from psycopg.adapt import Transformer
+from psycopg.pq import ExecStatus, TransactionStatus
 
-NEVER_AUTOMATICALLY = 2**31 - 1
 # Prepared statements a connection keeps (psycopg's default is 100), least recently used
 # deallocated first. The hot statements name their tenant's schema, so each tenant has its
 # own: a worker connection serving its share of 1,000 tenants (actions.connections.
@@ -33,6 +38,8 @@ NEVER_AUTOMATICALLY = 2**31 - 1
 # of the server's memory.
 PREPARED_MAX = 2000
 IDLE = TransactionStatus.IDLE
+FATAL_ERROR, TUPLES_OK = ExecStatus.FATAL_ERROR, ExecStatus.TUPLES_OK
+COMMAND_OK, PIPELINE_SYNC = ExecStatus.COMMAND_OK, ExecStatus.PIPELINE_SYNC
 # First statement of a batch whose commit may skip waiting for its WAL flush (the batch is
 # one implicit transaction, so the setting ends with it). Only for writes that are safe
 # to lose in a database crash: see their callers. `set_config(..., true)` is SET LOCAL
@@ -58,7 +65,7 @@ def execute_prepared_batch(
     *,
     commit: bool = False,
 ) -> list[tuple[list[Any] | None, int]]:
-    """Statements in one round trip (psycopg's pipeline mode), each prepared; in autocommit
+    """Statements in one round trip (libpq's pipeline mode), each prepared; in autocommit
     they share one implicit transaction. [(first row or None, row count)] each.
 
     Inside Django's `atomic` before its first statement, the transaction's BEGIN goes in
@@ -69,69 +76,148 @@ def execute_prepared_batch(
     with no transaction open) and still runs its on_commit hooks."""
     connection.ensure_connection()
     pg = connection.connection
-    if pg.prepare_threshold is None:
-        # Django leaves psycopg's threshold unset, which disables even an explicit
-        # `prepare=True`. A threshold no statement reaches keeps automatic preparation off
-        # and lets the statements here be prepared.
-        pg.prepare_threshold = NEVER_AUTOMATICALLY
-        pg.prepared_max = PREPARED_MAX
     started = time.monotonic()
-    results: list[tuple[list[Any] | None, int]] = []
     # Django's wrapper: psycopg's errors become django.db's, and a broken connection is
     # marked so that it is dropped before the next unit of work.
     with connection.wrap_database_errors:
-        cursors = []
         begin = not pg.autocommit and pg.pgconn.transaction_status == IDLE
         if commit:
             _check_outermost()
-        # One statement goes without the pipeline, whose Sync and flush cost twice the
-        # client CPU of a plain execute (measured: 101 against 52 us a statement), unless
-        # it opens a transaction: then its BEGIN goes with it.
-        batched = len(statements) > 1 or commit or begin
-        with (
-            pg.pipeline() if batched else contextlib.nullcontext(),
-            _own_begin(pg) if begin else contextlib.nullcontext(),
-        ):
-            for statement, params, _label in statements:
-                cursor = psycopg.Cursor(pg)
-                cursor.execute(statement, params, prepare=True)
-                cursors.append(cursor)
-            if commit:
-                # A statement, not pg.commit(), which would add a Sync (one more round
-                # trip) before the pipeline's own.
-                psycopg.Cursor(pg).execute(b"COMMIT")
-        for cursor in cursors:
-            row = cursor.fetchone() if cursor.description else None
-            results.append((list(row) if row is not None else None, cursor.rowcount))
-            cursor.close()
+        with pg.lock:
+            results = _round_trip(pg, statements, begin=begin, commit=commit)
     if connection.queries_logged:
         took = f"{time.monotonic() - started:.3f}"
-        for (statement, _params, label), cursor in zip(statements, cursors, strict=True):
+        for statement, _params, label in statements:
             if isinstance(statement, bytes):
                 text = statement.decode()
             elif isinstance(statement, str):
                 text = statement
             else:
-                text = statement.as_string(cursor)
+                text = statement.as_string(pg)
             connection.queries_log.append({"sql": f"-- {label}\n{text}", "time": took})
     return results
 
 
-@contextlib.contextmanager
-def _own_begin(pg: psycopg.Connection) -> Iterator[None]:
-    """The transaction's BEGIN queued in the open pipeline with the statements that follow.
-    psycopg, outside autocommit, sends BEGIN before a transaction's first statement and
-    then syncs the pipeline to read its answer: a round trip of its own. Here psycopg is
-    told it is in autocommit while the batch is queued (its private flag: psycopg is
-    pinned in requirements.lock, and tests/integration/test_prepared_batches.py counts the
-    round trips), so it adds no BEGIN of its own; ours is psycopg's own start command (the
-    connection's isolation level and the rest included)."""
-    pg._autocommit = True
+# The statements this module prepared on each psycopg connection: their text (as sent,
+# with $n placeholders) -> their name, least recently used first. Kept apart from
+# psycopg's own cache, which it empties (DEALLOCATE ALL) at every ROLLBACK.
+_PREPARED_ATTR = "_switchboard_prepared"
+_names = itertools.count(1)
+
+
+def _prepared_of(pg: psycopg.Connection) -> "collections.OrderedDict[bytes, bytes]":
+    prepared = getattr(pg, _PREPARED_ATTR, None)
+    if prepared is None:
+        prepared = collections.OrderedDict()
+        setattr(pg, _PREPARED_ATTR, prepared)
+    return prepared
+
+
+def _round_trip(pg: psycopg.Connection, statements, *, begin: bool, commit: bool):
+    """Send the batch in libpq's pipeline mode, with one Sync, and read every result.
+
+    Written on libpq's calls (psycopg.pq) rather than psycopg's cursors, whose pipeline
+    machinery (a cursor, a generator step and a poll of the socket per statement, results
+    turned into cursors) cost about twice the client CPU of the round trip itself
+    (docs/performance.md). psycopg still converts and adapts the parameters (its
+    PostgresQuery and Transformer, as its cursors do) and builds the errors."""
+    pgconn = pg.pgconn
+    tx = Transformer(pg)
+    prepared = _prepared_of(pg)
+    # (the libpq call, what its result means): None, an execute, or a statement prepared
+    sends: list[tuple[Any, Any]] = []
+    used: set[bytes] = set()
+    preparing: dict[bytes, bytes] = {}  # prepared by this batch, before their first run
+    if begin:
+        sends.append((partial(pgconn.send_query_params, pg._get_tx_start_command(), None), None))
+    for statement, params, _label in statements:
+        query = PostgresQuery(tx)
+        query.convert(statement, params)
+        name = prepared.get(query.query) or preparing.get(query.query)
+        if name is None:
+            name = preparing[query.query] = b"_sb_%d" % next(_names)
+            send = partial(pgconn.send_prepare, name, query.query, param_types=query.types)
+            sends.append((send, (query.query, name)))
+        elif query.query in prepared:
+            prepared.move_to_end(query.query)
+        used.add(name)
+        send = partial(pgconn.send_query_prepared, name, query.params, param_formats=query.formats)
+        sends.append((send, _EXECUTE))
+    if commit:
+        sends.append((partial(pgconn.send_query_params, b"COMMIT", None), None))
+    # The least recently used go (a protocol Close: it takes no part in the transaction);
+    # never one this batch uses.
+    while prepared and len(prepared) + len(preparing) > PREPARED_MAX:
+        oldest = next(iter(prepared))
+        if prepared[oldest] in used:
+            break
+        sends.append((partial(pgconn.send_close_prepared, prepared.pop(oldest)), None))
+
+    pgconn.enter_pipeline_mode()
     try:
-        psycopg.Cursor(pg).execute(pg._get_tx_start_command())
-        yield
-    finally:
-        pg._autocommit = False
+        for send, _meaning in sends:
+            send()
+        pgconn.pipeline_sync()
+        answers = _read_until_sync(pgconn, len(sends))
+        pgconn.exit_pipeline_mode()
+    except BaseException:
+        try:
+            pgconn.exit_pipeline_mode()
+        except psycopg.Error:  # results left unread: the connection cannot be used again
+            pg.close()
+        raise
+
+    results: list[tuple[list[Any] | None, int]] = []
+    error = None
+    for (_send, meaning), answer in zip(sends, answers, strict=True):
+        status = answer.status if answer is not None else None
+        if status == FATAL_ERROR:
+            error = error or psycopg.errors.error_from_result(answer, encoding=pg.info.encoding)
+        elif meaning is _EXECUTE:
+            row = None
+            if status == TUPLES_OK:
+                rowcount = answer.ntuples
+                if rowcount:
+                    tx.set_pgresult(answer)
+                    row = list(tx.load_row(0, tuple))
+            else:
+                count = answer.command_tuples
+                rowcount = count if count is not None else -1
+            results.append((row, rowcount))
+        elif meaning is not None and status == COMMAND_OK:  # prepared: known from now on
+            prepared[meaning[0]] = meaning[1]
+    if error is not None:
+        raise error
+    return results
+
+
+_EXECUTE = object()
+
+
+def _read_until_sync(pgconn, expected: int) -> list:
+    """Each command's result (the last of its results), up to the pipeline's Sync."""
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLOUT)
+    while pgconn.flush():  # 1: libpq holds more to send
+        poller.poll()
+    poller.modify(pgconn.socket, select.POLLIN)
+    answers: list = []
+    last = None
+    while True:
+        if pgconn.is_busy():
+            poller.poll()
+            pgconn.consume_input()
+            continue
+        result = pgconn.get_result()
+        if result is None:  # the end of one command's results
+            answers.append(last)
+            last = None
+        elif result.status == PIPELINE_SYNC:
+            if len(answers) != expected:
+                raise psycopg.InterfaceError(f"{len(answers)} results for {expected} commands")
+            return answers
+        else:
+            last = result
 
 
 def _check_outermost() -> None:

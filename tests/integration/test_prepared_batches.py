@@ -144,3 +144,79 @@ def test_a_batch_commits_only_from_the_outermost_block(probe_table):
         with pytest.raises(TransactionManagementError):
             execute_prepared_batch([("INSERT INTO batch_probe VALUES (1)", (), "w")], commit=True)
     assert _probe_rows() == 0
+
+
+def _ours_prepared() -> dict[str, int]:
+    """This connection's statements prepared by config.db: text -> generic plans so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans FROM pg_prepared_statements "
+            "WHERE name LIKE '\\_sb\\_%'"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.fixture
+def own_connection():
+    connection.close()
+    yield
+    connection.close()
+
+
+def test_a_statement_is_prepared_once_and_kept_across_a_rollback(own_connection, probe_table):
+    """psycopg deallocates every statement it prepared at each ROLLBACK; config.db keeps
+    its own, so a handler's failure does not cost the connection its plans."""
+    probe = ("SELECT count(*) FROM batch_probe WHERE n > %s", [0], "probe")
+    execute_prepared_batch([probe])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        execute_prepared_batch([probe])
+        raise RuntimeError("rolled back")
+    row, count = execute_prepared_batch([probe])[0]
+    assert (row, count) == ([0], 1)
+    [(text, plans)] = [(t, n) for t, n in _ours_prepared().items() if "batch_probe" in t]
+    assert text == "SELECT count(*) FROM batch_probe WHERE n > $1" and plans == 3
+
+
+def test_the_least_recently_used_statements_are_closed_past_the_limit(own_connection, monkeypatch):
+    monkeypatch.setattr("config.db.PREPARED_MAX", 3)
+    for n in range(6):
+        [(row, _)] = execute_prepared_batch([(f"SELECT {n} + %s", [1], "n")])
+        assert row == [n + 1]
+    kept = sorted(t for t in _ours_prepared() if t.startswith("SELECT "))
+    assert kept == ["SELECT 3 + $1", "SELECT 4 + $1", "SELECT 5 + $1"]
+    assert execute_prepared_batch([("SELECT 0 + %s", [1], "again")])[0][0] == [1]
+
+
+def test_a_statement_that_fails_to_prepare_is_not_taken_for_prepared(own_connection):
+    for _ in range(2):  # the same error again, not "prepared statement does not exist"
+        with pytest.raises(DatabaseError, match="no_such_table"):
+            execute_prepared_batch([("SELECT * FROM no_such_table WHERE 1 = %s", [1], "bad")])
+    assert not [t for t in _ours_prepared() if "no_such_table" in t]
+    assert execute_prepared_batch([("SELECT %s::int", [7], "good")])[0][0] == [7]
+
+
+def test_a_statement_after_a_failing_one_is_prepared_by_a_later_batch(own_connection):
+    """Within a batch, what follows an error is skipped by the server, its preparation
+    too: it must be prepared again next time, not executed by a name the server lacks."""
+    later = ("SELECT %s::int + 1", [1], "later")
+    with pytest.raises(DatabaseError):
+        execute_prepared_batch([("SELECT 1/0 + %s", [1], "fails"), later])
+    assert execute_prepared_batch([later])[0][0] == [2]
+
+
+def test_a_connection_lost_in_a_batch_raises_and_is_replaced(own_connection):
+    from actions.connections import connection_ready
+
+    with pytest.raises(DatabaseError):
+        execute_prepared_batch(
+            [("SELECT pg_terminate_backend(pg_backend_pid()) AND %s", [True], "dies")]
+        )
+    assert connection.errors_occurred
+    connection_ready()
+    assert execute_prepared_batch([("SELECT %s::int", [1], "fresh")])[0][0] == [1]
+
+
+def test_a_statement_twice_in_a_batch_is_prepared_once(own_connection):
+    twice = ("SELECT %s::int * 2", [21], "twice")
+    assert [row for row, _ in execute_prepared_batch([twice, twice])] == [[42], [42]]
+    assert [t for t in _ours_prepared() if "* 2" in t] == ["SELECT $1::int * 2"]
