@@ -17,7 +17,10 @@ CaptureQueriesContext), as Django's own debug cursor does.
 """
 
 import collections
+import ctypes
+import glob
 import itertools
+import os
 import select
 import time
 from collections.abc import Mapping, Sequence
@@ -157,7 +160,7 @@ def _round_trip(pg: psycopg.Connection, statements, *, begin: bool, commit: bool
     try:
         for send, _meaning in sends:
             send()
-        pgconn.pipeline_sync()
+        _sync(pgconn)
         answers = _read_until_sync(pgconn, len(sends))
         pgconn.exit_pipeline_mode()
     except BaseException:
@@ -194,13 +197,57 @@ def _round_trip(pg: psycopg.Connection, statements, *, begin: bool, commit: bool
 _EXECUTE = object()
 
 
+def _libpq_without_the_gil() -> Any:
+    """The libpq that psycopg's binary package loaded, through ctypes (which lets go of
+    the GIL during a call); None if psycopg runs on another build of it. psycopg's own
+    binding keeps the GIL while libpq writes to the socket, and a write to a waiting
+    PostgreSQL backend on the same machine wakes it, often taking the CPU from the writer
+    for a while: every thread of the process waited meanwhile (10 % of the web process's
+    GIL time was spent in the Sync's flush, py-spy; docs/performance.md)."""
+    if psycopg.pq.__impl__ != "binary":
+        return None
+    import psycopg_binary
+
+    folder = os.path.join(os.path.dirname(psycopg_binary.__file__), "..", "psycopg_binary.libs")
+    found = glob.glob(os.path.join(folder, "libpq-*.so*"))
+    if len(found) != 1:
+        return None
+    libpq = ctypes.CDLL(found[0])  # the library already loaded: the same handle
+    for function in (libpq.PQsendPipelineSync, libpq.PQflush):
+        function.argtypes, function.restype = [ctypes.c_void_p], ctypes.c_int
+    return libpq
+
+
+_LIBPQ = _libpq_without_the_gil()
+
+
+def _sync(pgconn) -> None:
+    """The pipeline's Sync, and everything queued sent to the server."""
+    if _LIBPQ is None:
+        pgconn.pipeline_sync()
+        flush = pgconn.flush
+    else:
+        pointer = pgconn.pgconn_ptr
+        if _LIBPQ.PQsendPipelineSync(pointer) != 1:
+            raise psycopg.OperationalError(pgconn.get_error_message())
+
+        def flush() -> int:
+            return int(_LIBPQ.PQflush(pointer))
+
+    poller = None
+    while flushed := flush():  # 1: more to send once the socket takes it
+        if flushed < 0:
+            raise psycopg.OperationalError(pgconn.get_error_message())
+        if poller is None:
+            poller = select.poll()
+            poller.register(pgconn.socket, select.POLLOUT)
+        poller.poll()
+
+
 def _read_until_sync(pgconn, expected: int) -> list:
     """Each command's result (the last of its results), up to the pipeline's Sync."""
     poller = select.poll()
-    poller.register(pgconn.socket, select.POLLOUT)
-    while pgconn.flush():  # 1: libpq holds more to send
-        poller.poll()
-    poller.modify(pgconn.socket, select.POLLIN)
+    poller.register(pgconn.socket, select.POLLIN)
     answers: list = []
     last = None
     while True:

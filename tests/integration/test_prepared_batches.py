@@ -220,3 +220,24 @@ def test_a_statement_twice_in_a_batch_is_prepared_once(own_connection):
     twice = ("SELECT %s::int * 2", [21], "twice")
     assert [row for row, _ in execute_prepared_batch([twice, twice])] == [[42], [42]]
     assert [t for t in _ours_prepared() if "* 2" in t] == ["SELECT $1::int * 2"]
+
+
+def test_the_sync_is_sent_through_the_loaded_libpq_without_the_gil():
+    """On psycopg's binary build (the pinned one), the Sync and the flush go through the
+    libpq it loaded, called by ctypes, which lets go of the GIL for the call."""
+    import psycopg
+
+    from config import db
+
+    assert psycopg.pq.__impl__ == "binary" and db._LIBPQ is not None
+    assert db._LIBPQ.PQlibVersion() == psycopg.pq.version()
+
+
+def test_a_batch_runs_the_same_on_psycopgs_own_binding(own_connection, monkeypatch):
+    monkeypatch.setattr("config.db._LIBPQ", None)
+    with transaction.atomic():
+        [(row, _), (other, _)] = execute_prepared_batch(
+            [("SELECT %s::int", [5], "a"), ("SELECT %s::text", ["b"], "b")], commit=True
+        )
+    assert (row, other) == ([5], ["b"])
+    assert connection.connection.pgconn.transaction_status == IDLE
