@@ -40,12 +40,22 @@ def thread_redis(url: str, *, socket_timeout: float) -> redis.Redis:
     return client
 
 
+# This process's id, kept up to date across forks: os.getpid() is a system call, and the
+# hot path asks for it on every Redis call and every unit of work.
+_pid = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+
+
+def process_id() -> int:
+    return _pid[0]
+
+
 def _own_connection(url: str, socket_timeout: float) -> redis.Connection:
     """This thread's own Redis connection for `url`, taken from its client's pool once and
     kept (a forked child makes its own: a socket is never shared across processes)."""
     conns: dict = _redis.__dict__.setdefault("connections", {})
     key = (url, socket_timeout)
-    pid = os.getpid()
+    pid = process_id()
     held = conns.get(key)
     if held is None or held[0] != pid:
         client = thread_redis(url, socket_timeout=socket_timeout)
@@ -243,8 +253,8 @@ class TenantConnections:
         with self._lock:
             if not self.size:
                 return None
-            if self._pid != os.getpid():  # none inherited across a fork: a socket is not shared
-                self._pid, self._wrappers, self._busy = os.getpid(), [], []
+            if self._pid != process_id():  # none inherited across a fork: no socket is shared
+                self._pid, self._wrappers, self._busy = process_id(), [], []
                 self._generation += 1
             while len(self._wrappers) < self.size + 1:
                 wrapper = connections.create_connection(DEFAULT_DB_ALIAS)

@@ -100,3 +100,19 @@ def test_a_script_redis_does_not_know_is_loaded_and_run(clean):
     )
     assert replies == [13]  # the scripts' replies only
     assert clean.get(KEY + ":then") == b"done"  # the `then` commands ran, in the same trip
+
+
+def test_the_process_id_kept_for_the_hot_path_follows_a_fork():
+    assert connections.process_id() == os.getpid()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"yes" if connections.process_id() == os.getpid() else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    answer = os.read(read, 16)
+    os.close(read)
+    assert answer == b"yes" and connections.process_id() == os.getpid() != pid
