@@ -43,6 +43,8 @@ PREPARED_MAX = 2000
 IDLE = TransactionStatus.IDLE
 FATAL_ERROR, TUPLES_OK = ExecStatus.FATAL_ERROR, ExecStatus.TUPLES_OK
 COMMAND_OK, PIPELINE_SYNC = ExecStatus.COMMAND_OK, ExecStatus.PIPELINE_SYNC
+PIPELINE_ABORTED = ExecStatus.PIPELINE_ABORTED
+COPY = frozenset({ExecStatus.COPY_IN, ExecStatus.COPY_OUT, ExecStatus.COPY_BOTH})
 # First statement of a batch whose commit may skip waiting for its WAL flush (the batch is
 # one implicit transaction, so the setting ends with it). Only for writes that are safe
 # to lose in a database crash: see their callers. `set_config(..., true)` is SET LOCAL
@@ -101,14 +103,17 @@ def execute_prepared_batch(
     return results
 
 
-# The statements this module prepared on each psycopg connection: their text (as sent,
-# with $n placeholders) -> their name, least recently used first. Kept apart from
-# psycopg's own cache, which it empties (DEALLOCATE ALL) at every ROLLBACK.
+# The statements this module prepared on each psycopg connection: (their text as sent,
+# with $n placeholders; their parameters' types) -> their name, least recently used
+# first. Kept apart from psycopg's own cache: psycopg empties the server's (DEALLOCATE
+# ALL) at a ROLLBACK once it has prepared anything itself (it does not here: Django
+# leaves its prepare_threshold unset).
 _PREPARED_ATTR = "_switchboard_prepared"
+_TO_CLOSE_ATTR = "_switchboard_to_close"
 _names = itertools.count(1)
 
 
-def _prepared_of(pg: psycopg.Connection) -> "collections.OrderedDict[bytes, bytes]":
+def _prepared_of(pg: psycopg.Connection) -> "collections.OrderedDict[tuple, bytes]":
     prepared = getattr(pg, _PREPARED_ATTR, None)
     if prepared is None:
         prepared = collections.OrderedDict()
@@ -116,45 +121,76 @@ def _prepared_of(pg: psycopg.Connection) -> "collections.OrderedDict[bytes, byte
     return prepared
 
 
+def _to_close_of(pg: psycopg.Connection) -> list[bytes]:
+    """Names forgotten since the last batch, to close with the next one."""
+    closes = getattr(pg, _TO_CLOSE_ATTR, None)
+    if closes is None:
+        closes = []
+        setattr(pg, _TO_CLOSE_ATTR, closes)
+    return closes
+
+
 def _round_trip(pg: psycopg.Connection, statements, *, begin: bool, commit: bool):
+    """The batch in one round trip; in autocommit, tried once more when the server had
+    dropped a statement it was asked to run (every statement of the batch was then rolled
+    back with its implicit transaction, so nothing ran twice)."""
+    try:
+        return _send_and_read(pg, statements, begin=begin, commit=commit)
+    except psycopg.errors.InvalidSqlStatementName:
+        if not pg.autocommit or pg.pgconn.transaction_status != IDLE:
+            raise
+        return _send_and_read(pg, statements, begin=begin, commit=commit)
+
+
+def _send_and_read(pg: psycopg.Connection, statements, *, begin: bool, commit: bool):
     """Send the batch in libpq's pipeline mode, with one Sync, and read every result.
 
     Written on libpq's calls (psycopg.pq) rather than psycopg's cursors, whose pipeline
     machinery (a cursor, a generator step and a poll of the socket per statement, results
     turned into cursors) cost about twice the client CPU of the round trip itself
     (docs/performance.md). psycopg still converts and adapts the parameters (its
-    PostgresQuery and Transformer, as its cursors do) and builds the errors."""
+    PostgresQuery and Transformer, as its cursors do) and builds the errors.
+
+    A prepared statement is known by its text and its parameters' types, as psycopg knows
+    its own: psycopg sends an int as int2, int4 or int8 after its value, and None untyped."""
     pgconn = pg.pgconn
     tx = Transformer(pg)
     prepared = _prepared_of(pg)
-    # (the libpq call, what its result means): None, an execute, or a statement prepared
+    # (the libpq call, what its result tells): None, ("run", key) or ("prepare", key, name)
     sends: list[tuple[Any, Any]] = []
+    closes: list[bytes] = _to_close_of(pg)
     used: set[bytes] = set()
-    preparing: dict[bytes, bytes] = {}  # prepared by this batch, before their first run
-    if begin:
-        sends.append((partial(pgconn.send_query_params, pg._get_tx_start_command(), None), None))
+    preparing: dict[tuple, bytes] = {}  # prepared by this batch, before their first run
+    runs: list[tuple[Any, Any]] = []
     for statement, params, _label in statements:
         query = PostgresQuery(tx)
         query.convert(statement, params)
-        name = prepared.get(query.query) or preparing.get(query.query)
+        key = (query.query, query.types)
+        name = prepared.get(key) or preparing.get(key)
         if name is None:
-            name = preparing[query.query] = b"_sb_%d" % next(_names)
+            name = preparing[key] = b"_sb_%d" % next(_names)
             send = partial(pgconn.send_prepare, name, query.query, param_types=query.types)
-            sends.append((send, (query.query, name)))
-        elif query.query in prepared:
-            prepared.move_to_end(query.query)
+            runs.append((send, ("prepare", key, name)))
+        elif key in prepared:
+            prepared.move_to_end(key)
         used.add(name)
         send = partial(pgconn.send_query_prepared, name, query.params, param_formats=query.formats)
-        sends.append((send, _EXECUTE))
-    if commit:
-        sends.append((partial(pgconn.send_query_params, b"COMMIT", None), None))
-    # The least recently used go (a protocol Close: it takes no part in the transaction);
-    # never one this batch uses.
+        runs.append((send, ("run", key)))
+    # The least recently used go, never one this batch uses. Closes go first: a protocol
+    # Close takes no part in the transaction, and an error later in the batch cannot skip
+    # it (closing a name the server lacks is no error either).
     while prepared and len(prepared) + len(preparing) > PREPARED_MAX:
         oldest = next(iter(prepared))
         if prepared[oldest] in used:
             break
-        sends.append((partial(pgconn.send_close_prepared, prepared.pop(oldest)), None))
+        closes.append(prepared.pop(oldest))
+    sends += [(partial(pgconn.send_close_prepared, name), None) for name in closes]
+    closes.clear()
+    if begin:
+        sends.append((partial(pgconn.send_query_params, pg._get_tx_start_command(), None), None))
+    sends += runs
+    if commit:
+        sends.append((partial(pgconn.send_query_params, b"COMMIT", None), None))
 
     pgconn.enter_pipeline_mode()
     try:
@@ -168,15 +204,26 @@ def _round_trip(pg: psycopg.Connection, statements, *, begin: bool, commit: bool
             pgconn.exit_pipeline_mode()
         except psycopg.Error:  # results left unread: the connection cannot be used again
             pg.close()
+            connection.errors_occurred = True  # dropped before the next unit of work
         raise
 
     results: list[tuple[list[Any] | None, int]] = []
     error = None
     for (_send, meaning), answer in zip(sends, answers, strict=True):
-        status = answer.status if answer is not None else None
+        status = answer.status
         if status == FATAL_ERROR:
-            error = error or psycopg.errors.error_from_result(answer, encoding=pg.info.encoding)
-        elif meaning is _EXECUTE:
+            if error is None:
+                error = psycopg.errors.error_from_result(answer, encoding=pg.info.encoding)
+                if meaning is not None and meaning[0] == "run" and meaning[1] in prepared:
+                    # A statement the server refused to run (say, its cached plan no
+                    # longer fits a changed table) is prepared afresh next time.
+                    _to_close_of(pg).append(prepared.pop(meaning[1]))
+        elif meaning is None or status == PIPELINE_ABORTED:
+            continue
+        elif meaning[0] == "prepare":
+            if status == COMMAND_OK:
+                prepared[meaning[1]] = meaning[2]  # prepared: known from now on
+        else:  # a statement run
             row = None
             if status == TUPLES_OK:
                 rowcount = answer.ntuples
@@ -187,9 +234,11 @@ def _round_trip(pg: psycopg.Connection, statements, *, begin: bool, commit: bool
                 count = answer.command_tuples
                 rowcount = count if count is not None else -1
             results.append((row, rowcount))
-        elif meaning is not None and status == COMMAND_OK:  # prepared: known from now on
-            prepared[meaning[0]] = meaning[1]
     if error is not None:
+        if isinstance(error, psycopg.errors.InvalidSqlStatementName):
+            # The server dropped them (a DISCARD ALL or DEALLOCATE ALL sent by someone
+            # else): forget them all, and the next batch prepares what it needs again.
+            prepared.clear()
         raise error
     return results
 
@@ -212,7 +261,10 @@ def _libpq_without_the_gil() -> Any:
     found = glob.glob(os.path.join(folder, "libpq-*.so*"))
     if len(found) != 1:
         return None
-    libpq = ctypes.CDLL(found[0])  # the library already loaded: the same handle
+    try:  # the library already loaded (the same handle), never a second copy
+        libpq = ctypes.CDLL(found[0], mode=os.RTLD_NOW | os.RTLD_NOLOAD)
+    except OSError:
+        return None
     for function in (libpq.PQsendPipelineSync, libpq.PQflush):
         function.argtypes, function.restype = [ctypes.c_void_p], ctypes.c_int
     return libpq
@@ -228,6 +280,8 @@ def _sync(pgconn) -> None:
         flush = pgconn.flush
     else:
         pointer = pgconn.pgconn_ptr
+        if not pointer:  # closed: libpq must never be handed a NULL connection
+            raise psycopg.OperationalError("the connection is closed")
         if _LIBPQ.PQsendPipelineSync(pointer) != 1:
             raise psycopg.OperationalError(pgconn.get_error_message())
 
@@ -240,8 +294,9 @@ def _sync(pgconn) -> None:
             raise psycopg.OperationalError(pgconn.get_error_message())
         if poller is None:
             poller = select.poll()
-            poller.register(pgconn.socket, select.POLLOUT)
-        poller.poll()
+            poller.register(pgconn.socket, select.POLLOUT | select.POLLIN)
+        if any(events & select.POLLIN for _fd, events in poller.poll()):
+            pgconn.consume_input()  # the server answers meanwhile: take it, or both wait
 
 
 def _read_until_sync(pgconn, expected: int) -> list:
@@ -257,12 +312,16 @@ def _read_until_sync(pgconn, expected: int) -> list:
             continue
         result = pgconn.get_result()
         if result is None:  # the end of one command's results
+            if last is None or len(answers) == expected:  # libpq lost its way
+                raise psycopg.OperationalError("unexpected end of results in a pipeline")
             answers.append(last)
             last = None
         elif result.status == PIPELINE_SYNC:
             if len(answers) != expected:
                 raise psycopg.InterfaceError(f"{len(answers)} results for {expected} commands")
             return answers
+        elif result.status in COPY:  # would never end: no COPY through here
+            raise psycopg.NotSupportedError("COPY cannot run in a statement batch")
         else:
             last = result
 

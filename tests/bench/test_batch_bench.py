@@ -82,17 +82,25 @@ def test_batches_against_psycopgs_pipeline(capsys):
             run(claim)
             return run(finish, commit=True)
 
-    assert autocommit(_psycopg_pipeline) == autocommit(execute_prepared_batch)
-    assert atomic(_psycopg_pipeline) == atomic(execute_prepared_batch)
+    try:
+        assert autocommit(_psycopg_pipeline) == autocommit(execute_prepared_batch)
+        assert atomic(_psycopg_pipeline) == atomic(execute_prepared_batch)
+    finally:
+        connection.close()
     figures = {}
-    for name, shape in (("claim batch, autocommit", autocommit), ("atomic, 2 batches", atomic)):
-        for way, run in (("psycopg", _psycopg_pipeline), ("config.db", execute_prepared_batch)):
-            connection.close()  # a fresh connection each: nothing prepared before
-            figures[name, way] = _measure(run, shape)
+    try:
+        for name, shape in (("claim batch, autocommit", autocommit), ("atomic, 2 batches", atomic)):
+            for way, run in (
+                ("psycopg", _psycopg_pipeline),
+                ("config.db", execute_prepared_batch),
+            ):
+                connection.close()  # a fresh connection each: nothing prepared before
+                figures[name, way] = _measure(run, shape)
+    finally:
+        connection.close()  # psycopg's prepare threshold set above goes with it
     with capsys.disabled():
         print(f"\n[bench] statement batches, {N} each, one thread")
         print(f"[bench] {'shape':26s} {'way':10s} {'wall us':>8s} {'cpu us':>7s} {'cpu ratio':>9s}")
         for (name, way), (wall, cpu) in figures.items():
             base = figures[name, "psycopg"][1]
             print(f"[bench] {name:26s} {way:10s} {wall:8.0f} {cpu:7.0f} {cpu / base:9.2f}")
-    connection.close()

@@ -241,3 +241,69 @@ def test_a_batch_runs_the_same_on_psycopgs_own_binding(own_connection, monkeypat
         )
     assert (row, other) == ([5], ["b"])
     assert connection.connection.pgconn.transaction_status == IDLE
+
+
+def test_statements_the_server_dropped_are_prepared_again(own_connection, probe_table):
+    """Someone sent DEALLOCATE ALL on the connection. In autocommit the batch is sent
+    again at once (its implicit transaction rolled back whole: nothing ran twice); in a
+    transaction, the error ends it, and the next batch prepares the statement again."""
+    probe = ("INSERT INTO batch_probe VALUES (%s) RETURNING n", [1], "probe")
+    assert execute_prepared_batch([probe])[0][0] == [1]
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert execute_prepared_batch([probe])[0][0] == [1]
+    assert _probe_rows() == 2  # once each: the failed try wrote nothing
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError, match="does not exist"), transaction.atomic():
+        execute_prepared_batch([probe])
+    assert execute_prepared_batch([probe])[0][0] == [1]
+    assert _probe_rows() == 3
+
+
+def test_a_statement_is_known_by_its_parameters_types_too(own_connection):
+    """psycopg sends an int as int2, int4 or int8 after its value, and None untyped: one
+    prepared statement per set of types, as psycopg keeps its own, or the server reads a
+    value of one size with a plan made for another."""
+    widen = ("SELECT %s::bigint", "widen")
+    for value in (1, 2**20, None, 1, 2**40, 7):
+        assert execute_prepared_batch([(widen[0], [value], widen[1])])[0][0] == [value]
+
+
+def test_a_failing_batch_still_closes_what_it_evicts(own_connection, monkeypatch):
+    monkeypatch.setattr("config.db.PREPARED_MAX", 2)
+    for n in range(2):
+        execute_prepared_batch([(f"SELECT {n} + %s", [1], "n")])
+    with pytest.raises(DatabaseError):  # evicts one while failing
+        execute_prepared_batch([("SELECT 9 + %s", [1], "new"), ("SELECT 1/0", (), "fails")])
+    assert len(_ours_prepared()) <= 2, _ours_prepared()
+
+
+def test_copy_is_refused_and_the_connection_recovers(own_connection):
+    with pytest.raises(DatabaseError, match="COPY"):
+        execute_prepared_batch([("COPY (SELECT 1) TO STDOUT", (), "copy")])
+    from actions.connections import connection_ready
+
+    connection_ready()
+    assert execute_prepared_batch([("SELECT %s::int", [3], "after")])[0][0] == [3]
+
+
+def test_a_batch_interrupted_midway_leaves_the_connection_marked_for_replacement(
+    own_connection, monkeypatch
+):
+    """Anything raised while results are unread (a soft time limit, an interrupt) closes
+    the connection and tells Django, which drops it before the next unit of work."""
+    from config import db
+
+    def interrupted(pgconn, expected):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(db, "_read_until_sync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        execute_prepared_batch([("SELECT pg_sleep(0.01) IS NULL AND %s", [True], "slow")])
+    assert connection.errors_occurred
+    monkeypatch.undo()
+    from actions.connections import connection_ready
+
+    connection_ready()
+    assert execute_prepared_batch([("SELECT %s::int", [4], "after")])[0][0] == [4]
