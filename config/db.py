@@ -37,8 +37,9 @@ from psycopg.pq import ExecStatus, TransactionStatus
 # Prepared statements a connection keeps (psycopg's default is 100), least recently used
 # deallocated first. The hot statements name their tenant's schema, so each tenant has its
 # own: a worker connection serving its share of 1,000 tenants (actions.connections.
-# TenantConnections) keeps about 4 a tenant. A generic plan of one of them takes a few KB
-# of the server's memory.
+# TenantConnections) keeps about 4 a tenant, a few more where a parameter's type varies
+# (an int goes as int2, int4 or int8 after its value). A generic plan of one of them takes
+# a few KB of the server's memory.
 PREPARED_MAX = 2000
 IDLE = TransactionStatus.IDLE
 FATAL_ERROR, TUPLES_OK = ExecStatus.FATAL_ERROR, ExecStatus.TUPLES_OK
@@ -78,7 +79,12 @@ def execute_prepared_batch(
 
     `commit`: inside a transaction (Django's `atomic`), the COMMIT goes in the same round
     trip; the block's own commit on exit then finds nothing to do (psycopg skips a COMMIT
-    with no transaction open) and still runs its on_commit hooks."""
+    with no transaction open) and still runs its on_commit hooks.
+
+    In autocommit a batch may be sent a second time, when the server had dropped one of
+    its prepared statements (the first try rolled back whole): only statements whose
+    effects are all transactional belong here (no advisory session locks, no sequences
+    read for their value outside a table)."""
     connection.ensure_connection()
     pg = connection.connection
     started = time.monotonic()
@@ -185,7 +191,7 @@ def _send_and_read(pg: psycopg.Connection, statements, *, begin: bool, commit: b
             break
         closes.append(prepared.pop(oldest))
     sends += [(partial(pgconn.send_close_prepared, name), None) for name in closes]
-    closes.clear()
+    closing = len(closes)  # taken off the list once the server has answered
     if begin:
         sends.append((partial(pgconn.send_query_params, pg._get_tx_start_command(), None), None))
     sends += runs
@@ -207,25 +213,24 @@ def _send_and_read(pg: psycopg.Connection, statements, *, begin: bool, commit: b
             connection.errors_occurred = True  # dropped before the next unit of work
         raise
 
-    results: list[tuple[list[Any] | None, int]] = []
-    error = None
+    del closes[:closing]
+    # First what the server now holds, and the batch's first error; rows only without one.
+    error, failed, fresh = None, None, set()
     for (_send, meaning), answer in zip(sends, answers, strict=True):
-        status = answer.status
-        if status == FATAL_ERROR:
-            if error is None:
-                error = psycopg.errors.error_from_result(answer, encoding=pg.info.encoding)
-                if meaning is not None and meaning[0] == "run" and meaning[1] in prepared:
-                    # A statement the server refused to run (say, its cached plan no
-                    # longer fits a changed table) is prepared afresh next time.
-                    _to_close_of(pg).append(prepared.pop(meaning[1]))
-        elif meaning is None or status == PIPELINE_ABORTED:
-            continue
-        elif meaning[0] == "prepare":
-            if status == COMMAND_OK:
-                prepared[meaning[1]] = meaning[2]  # prepared: known from now on
-        else:  # a statement run
+        if answer.status == FATAL_ERROR and error is None:
+            error = psycopg.errors.error_from_result(answer, encoding=pg.info.encoding)
+            failed = meaning
+        elif meaning is not None and meaning[0] == "prepare" and answer.status == COMMAND_OK:
+            prepared[meaning[1]] = meaning[2]  # prepared: known from now on
+            fresh.add(meaning[2])
+    if error is not None:
+        _forget(pg, prepared, error, failed, fresh)
+        raise error
+    results: list[tuple[list[Any] | None, int]] = []
+    for (_send, meaning), answer in zip(sends, answers, strict=True):
+        if meaning is not None and meaning[0] == "run":
             row = None
-            if status == TUPLES_OK:
+            if answer.status == TUPLES_OK:
                 rowcount = answer.ntuples
                 if rowcount:
                     tx.set_pgresult(answer)
@@ -234,16 +239,23 @@ def _send_and_read(pg: psycopg.Connection, statements, *, begin: bool, commit: b
                 count = answer.command_tuples
                 rowcount = count if count is not None else -1
             results.append((row, rowcount))
-    if error is not None:
-        if isinstance(error, psycopg.errors.InvalidSqlStatementName):
-            # The server dropped them (a DISCARD ALL or DEALLOCATE ALL sent by someone
-            # else): forget them all, and the next batch prepares what it needs again.
-            prepared.clear()
-        raise error
     return results
 
 
-_EXECUTE = object()
+def _forget(pg, prepared, error, failed, fresh: set[bytes]) -> None:
+    """After an error, the statements to prepare afresh next time (their old names closed
+    with the next batch)."""
+    closes = _to_close_of(pg)
+    if isinstance(error, psycopg.errors.InvalidSqlStatementName):
+        # The server dropped ours (a DISCARD ALL or DEALLOCATE ALL sent by someone else):
+        # all but those this batch prepared are forgotten, and prepared again when needed.
+        for key, name in list(prepared.items()):
+            if name not in fresh:
+                closes.append(prepared.pop(key))
+    elif isinstance(error, psycopg.errors.FeatureNotSupported) and failed is not None:
+        # "cached plan must not change result type": the table changed under the plan.
+        if failed[0] == "run" and failed[1] in prepared:
+            closes.append(prepared.pop(failed[1]))
 
 
 def _libpq_without_the_gil() -> Any:
@@ -313,7 +325,9 @@ def _read_until_sync(pgconn, expected: int) -> list:
         result = pgconn.get_result()
         if result is None:  # the end of one command's results
             if last is None or len(answers) == expected:  # libpq lost its way
-                raise psycopg.OperationalError("unexpected end of results in a pipeline")
+                raise psycopg.OperationalError(
+                    f"unexpected end of results in a pipeline: {pgconn.get_error_message()}"
+                )
             answers.append(last)
             last = None
         elif result.status == PIPELINE_SYNC:

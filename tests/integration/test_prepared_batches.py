@@ -307,3 +307,18 @@ def test_a_batch_interrupted_midway_leaves_the_connection_marked_for_replacement
 
     connection_ready()
     assert execute_prepared_batch([("SELECT %s::int", [4], "after")])[0][0] == [4]
+
+
+def test_a_statement_whose_table_changed_shape_is_prepared_afresh(own_connection):
+    """A plan cached for a table whose column changed type no longer fits ("cached plan
+    must not change result type"): that statement fails once, then is prepared again."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE shape_probe (n int)")
+        cursor.execute("INSERT INTO shape_probe VALUES (1)")
+    probe = ("SELECT * FROM shape_probe WHERE %s::int >= 0", [1], "shape")
+    assert execute_prepared_batch([probe])[0][0] == [1]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shape_probe ALTER COLUMN n TYPE text")
+    with pytest.raises(DatabaseError, match="cached plan must not change result type"):
+        execute_prepared_batch([probe])
+    assert execute_prepared_batch([probe])[0][0] == ["1"]
