@@ -141,8 +141,8 @@ MAX_AGE_SPREAD = 0.25
 def spread_max_age(sender=None, connection=None, **kwargs) -> None:
     """Django's `connection_created` receiver (actions.apps): a new connection's close
     time, moved earlier by up to MAX_AGE_SPREAD of CONN_MAX_AGE."""
-    max_age = connection.settings_dict.get("CONN_MAX_AGE") if connection else None
-    if connection is not None and connection.close_at is not None and max_age:
+    if connection is not None and connection.close_at is not None:  # CONN_MAX_AGE not None
+        max_age = connection.settings_dict["CONN_MAX_AGE"]
         connection.close_at -= random.uniform(0, MAX_AGE_SPREAD * max_age)
 
 

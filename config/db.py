@@ -296,19 +296,18 @@ def _sync(pgconn) -> None:
             raise psycopg.OperationalError("the connection is closed")
         if _LIBPQ.PQsendPipelineSync(pointer) != 1:
             raise psycopg.OperationalError(pgconn.get_error_message())
+        flush = partial(_LIBPQ.PQflush, pointer)
 
-        def flush() -> int:
-            return int(_LIBPQ.PQflush(pointer))
-
+    # libpq's flush reads what the server has answered meanwhile when the socket takes no
+    # more (its pqSendSome), so a batch larger than both sockets' buffers cannot stall.
     poller = None
     while flushed := flush():  # 1: more to send once the socket takes it
         if flushed < 0:
             raise psycopg.OperationalError(pgconn.get_error_message())
         if poller is None:
             poller = select.poll()
-            poller.register(pgconn.socket, select.POLLOUT | select.POLLIN)
-        if any(events & select.POLLIN for _fd, events in poller.poll()):
-            pgconn.consume_input()  # the server answers meanwhile: take it, or both wait
+            poller.register(pgconn.socket, select.POLLOUT)
+        poller.poll()
 
 
 def _read_until_sync(pgconn, expected: int) -> list:

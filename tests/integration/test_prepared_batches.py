@@ -322,3 +322,12 @@ def test_a_statement_whose_table_changed_shape_is_prepared_afresh(own_connection
     with pytest.raises(DatabaseError, match="cached plan must not change result type"):
         execute_prepared_batch([probe])
     assert execute_prepared_batch([probe])[0][0] == ["1"]
+
+
+def test_a_batch_larger_than_the_sockets_buffers_both_ways_does_not_stall(own_connection):
+    """While libpq still sends a big batch, the server already answers its first
+    statements; once both sockets' buffers are full, each side would wait for the other,
+    but libpq's flush reads the answers in when it cannot send (24 MB each way here)."""
+    big = "x" * 1_000_000
+    results = execute_prepared_batch([("SELECT %s::text", [big], f"echo {n}") for n in range(24)])
+    assert [len(row[0]) for row, _count in results] == [len(big)] * 24

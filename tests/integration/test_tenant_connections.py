@@ -274,6 +274,10 @@ def test_off_by_default_and_on_for_a_threads_worker_only(pool, monkeypatch):
         worker = SimpleNamespace(pool_cls=pool_cls, concurrency=concurrency, app=app)
         ChannelStep(worker, channel="user")
     assert configured == [8]
+    # --autoscale 12,3: as many connections as it may have threads, not as it starts with
+    autoscaled = SimpleNamespace(pool_cls=ThreadsPool, concurrency=3, max_concurrency=12, app=app)
+    ChannelStep(autoscaled, channel="user")
+    assert configured == [8, 12]
 
 
 def test_the_edge_moves_a_request_to_its_tenants_connection(tokens, monkeypatch):
