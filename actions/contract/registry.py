@@ -166,20 +166,32 @@ class ActionSpec:
 class Registry:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], ActionSpec] = {}
+        # name -> its newest version: `get` without a version runs for every message, on
+        # the web and on the worker (a scan of every entry took 2 % of the web's CPU).
+        self._newest: dict[str, int] = {}
 
     def add(self, spec: ActionSpec) -> ActionSpec:
         _check(spec)
         if spec.key in self._entries:
             raise ValueError(f"action {spec.name} v{spec.version} is declared twice")
         self._entries[spec.key] = spec
+        self._newest[spec.name] = max(spec.version, self._newest.get(spec.name, spec.version))
         return spec
+
+    def remove(self, name: str, version: int) -> None:
+        """Forget one entry (tests that declare an action of their own)."""
+        del self._entries[(name, version)]
+        versions = [v for (n, v) in self._entries if n == name]
+        if versions:
+            self._newest[name] = max(versions)
+        else:
+            del self._newest[name]
 
     def get(self, name: str, version: int | None = None) -> ActionSpec:
         if version is None:
-            versions = [v for (n, v) in self._entries if n == name]
-            if not versions:
+            version = self._newest.get(name)
+            if version is None:
                 raise UnknownAction(name)
-            version = max(versions)
         try:
             return self._entries[(name, version)]
         except KeyError:
@@ -201,7 +213,7 @@ class Registry:
         return len(self._entries)
 
     def __contains__(self, name: str) -> bool:
-        return any(n == name for (n, _) in self._entries)
+        return name in self._newest
 
 
 _NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"

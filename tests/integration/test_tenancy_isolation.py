@@ -68,7 +68,7 @@ def whereami():
     action(name, channel="user", summary="test", input=Empty, output=Where,
            roles=("member", "owner", "primary_owner"))(handler)  # fmt: skip
     yield name
-    registry._entries.pop((name, 1))
+    registry.remove(name, 1)
 
 
 def test_after_a_failure_for_acme_the_next_task_runs_in_beta(whereami):

@@ -134,6 +134,39 @@ def test_the_registry_fails_loudly():
         )
 
 
+def test_the_registry_answers_the_newest_version_unless_asked_for_one():
+    from actions.contract.payloads import Empty
+
+    local = Registry()
+
+    def spec(version: int) -> ActionSpec:
+        return ActionSpec(
+            name="x.y",
+            version=version,
+            channel="user",
+            summary="s",
+            input=Empty,
+            output=Empty,
+            roles=("member",),
+            state=State.DUMMY,
+        )
+
+    for version in (2, 3, 1):  # declared in any order
+        local.add(spec(version))
+    assert local.get("x.y").version == 3
+    assert local.get("x.y", 1).version == 1
+    assert "x.y" in local and "x.z" not in local
+    local.remove("x.y", 3)
+    assert local.get("x.y").version == 2
+    with pytest.raises(Exception, match="No action named"):
+        local.get("x.y", 3)
+    local.remove("x.y", 2)
+    local.remove("x.y", 1)
+    assert "x.y" not in local
+    with pytest.raises(Exception, match="No action named"):
+        local.get("x.y")
+
+
 def test_the_committed_contract_matches_the_index():
     root = Path(__file__).resolve().parents[2] / "contract"
     files = contract_files()
