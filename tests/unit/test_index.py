@@ -100,59 +100,29 @@ def test_every_entry_is_complete():
         assert described["queue"] == f"switchboard.{spec.channel}.actions"
 
 
-def test_the_registry_fails_loudly():
+def _dummy(name: str = "x.y", version: int = 1) -> ActionSpec:
     from actions.contract.payloads import Empty
 
+    return ActionSpec(name=name, version=version, channel="user", summary="s", input=Empty,
+                      output=Empty, roles=("member",), state=State.DUMMY)  # fmt: skip
+
+
+def test_the_registry_fails_loudly():
     local = Registry()
-    spec = ActionSpec(
-        name="x.y",
-        version=1,
-        channel="user",
-        summary="s",
-        input=Empty,
-        output=Empty,
-        roles=("member",),
-        state=State.DUMMY,
-    )
+    spec = _dummy()
     local.add(spec)
     with pytest.raises(ValueError, match="declared twice"):
         local.add(spec)
     with pytest.raises(Exception, match="No action named"):
         local.get("x.z")
     with pytest.raises(ValueError, match="domain.verb"):
-        local.add(
-            ActionSpec(
-                name="Bad",
-                version=1,
-                channel="user",
-                summary="s",
-                input=Empty,
-                output=Empty,
-                roles=("member",),
-                state=State.DUMMY,
-            )
-        )
+        local.add(_dummy("Bad"))
 
 
 def test_the_registry_answers_the_newest_version_unless_asked_for_one():
-    from actions.contract.payloads import Empty
-
     local = Registry()
-
-    def spec(version: int) -> ActionSpec:
-        return ActionSpec(
-            name="x.y",
-            version=version,
-            channel="user",
-            summary="s",
-            input=Empty,
-            output=Empty,
-            roles=("member",),
-            state=State.DUMMY,
-        )
-
     for version in (2, 3, 1):  # declared in any order
-        local.add(spec(version))
+        local.add(_dummy(version=version))
     assert local.get("x.y").version == 3
     assert local.get("x.y", 1).version == 1
     assert "x.y" in local and "x.z" not in local
