@@ -26,7 +26,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@mkdir -p var
 	@# Each command under deploy/respawn.py: one that dies starts again, the rest run on.
-	sed -E 's#^([A-Za-z0-9_]+):[[:space:]]*#\1: python deploy/respawn.py #' deploy/Procfile > var/Procfile.run
+	$(BIN)/python deploy/respawn.py --write deploy/Procfile var/Procfile.run
 	PATH=$(abspath $(BIN)):$$PATH exec $(BIN)/honcho -f var/Procfile.run -d . start
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.local_test

@@ -1,7 +1,8 @@
 """`make run`'s supervision (deploy/respawn.py): a process that dies starts again and the
 others run on; stopping stops everything. Real processes, under honcho as `make run`
-runs them."""
+runs them, from a Procfile the wrapper writes as the Makefile has it write one."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,13 +14,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RESPAWN = str(ROOT / "deploy" / "respawn.py")
-# Appends its pid to a file, SIGKILLs itself while the file holds fewer than `die` lines,
-# else sleeps until it is stopped.
+# Appends its pid to a file; SIGKILLs itself while the file holds at most `die` pids, or
+# exits with `code` if one is given; else runs until it is stopped.
 CHILD = """
 import os, signal, sys, time
 path, die = sys.argv[1], int(sys.argv[2])
 with open(path, "a") as f:
     f.write(f"{os.getpid()}\\n")
+if len(sys.argv) > 3:
+    sys.exit(int(sys.argv[3]))
 if len(open(path).read().split()) <= die:
     os.kill(os.getpid(), signal.SIGKILL)
 while True:
@@ -27,8 +30,8 @@ while True:
 """
 
 
-def _env() -> dict:
-    return {**os.environ, "SWITCHBOARD_RESPAWN_PAUSE_S": "0.1"}
+def _env(**extra: str) -> dict:
+    return {**os.environ, "SWITCHBOARD_RESPAWN_PAUSE_S": "0.1", **extra}
 
 
 def _pids(path: Path) -> list[int]:
@@ -45,20 +48,48 @@ def _wait_for(predicate, timeout: float = 15.0) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    # A zombie is dead: its parent has not reaped it yet.
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, not yet reaped
 
 
-def test_a_command_that_dies_starts_again_and_a_stop_stops_it(tmp_path):
-    starts = tmp_path / "starts"
-    wrapper = subprocess.Popen(
-        [sys.executable, RESPAWN, sys.executable, "-c", CHILD, str(starts), "2"],
-        env=_env(),
+def _kill_all(*pids: int) -> None:
+    """Whatever a failed test left running: each process's group, then the process."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def procfile(tmp_path):
+    """A Procfile of two entries running CHILD, as deploy/Procfile runs the stack's."""
+    child = tmp_path / "child.py"
+    child.write_text(CHILD)
+
+    def make(**entries: str) -> Path:
+        path = tmp_path / "Procfile"
+        path.write_text(
+            "".join(f"{name}: {sys.executable} {child} {args}\n" for name, args in entries.items())
+        )
+        return path
+
+    return make
+
+
+def _wrapper(procfile: Path, name: str, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, RESPAWN, "--from", str(procfile), name],
+        env=_env(**env),
         start_new_session=True,  # its own process group, as honcho starts each command
     )
+
+
+def test_a_command_that_dies_starts_again_and_a_stop_stops_it(procfile, tmp_path):
+    starts = tmp_path / "starts"
+    wrapper = _wrapper(procfile(a=f"{starts} 2"), "a", SWITCHBOARD_RESPAWN_FIRST_RUN_S="0")
     try:
         _wait_for(lambda: len(_pids(starts)) == 3)  # killed twice, started a third time
         third = _pids(starts)[-1]
@@ -68,24 +99,42 @@ def test_a_command_that_dies_starts_again_and_a_stop_stops_it(tmp_path):
         assert not _alive(third)
         assert len(_pids(starts)) == 3  # and it was not started again
     finally:
-        if wrapper.poll() is None:
-            os.killpg(wrapper.pid, signal.SIGKILL)
+        _kill_all(wrapper.pid, *_pids(starts))
+
+
+def test_a_stop_sent_to_the_wrapper_alone_reaches_its_command(procfile, tmp_path):
+    starts = tmp_path / "starts"
+    wrapper = _wrapper(procfile(a=f"{starts} 0"), "a")
+    try:
+        _wait_for(lambda: len(_pids(starts)) == 1)
+        os.kill(wrapper.pid, signal.SIGTERM)  # `kill <pid>`, not the group
+        assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM
+        assert not _alive(_pids(starts)[0]) and len(_pids(starts)) == 1
+    finally:
+        _kill_all(wrapper.pid, *_pids(starts))
+
+
+def test_a_first_run_that_ends_at_once_is_not_retried(procfile, tmp_path):
+    """A port taken or a bad setting: honcho should stop the rest and show why."""
+    starts = tmp_path / "starts"
+    wrapper = _wrapper(procfile(a=f"{starts} 0 3"), "a")  # exits with 3 at once
+    try:
+        assert wrapper.wait(timeout=10) == 3
+        assert len(_pids(starts)) == 1
+    finally:
+        _kill_all(wrapper.pid, *_pids(starts))
 
 
 @pytest.mark.timeout(60)
-def test_under_honcho_a_killed_process_comes_back_and_the_others_run_on(tmp_path):
+def test_under_honcho_a_killed_process_comes_back_and_the_others_run_on(procfile, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    procfile = tmp_path / "Procfile"
-    child = tmp_path / "child.py"
-    child.write_text(CHILD)
-    procfile.write_text(
-        f"a: {sys.executable} {RESPAWN} {sys.executable} {child} {a} 0\n"
-        f"b: {sys.executable} {RESPAWN} {sys.executable} {child} {b} 0\n"
-    )
+    run = tmp_path / "Procfile.run"
+    source = procfile(a=f"{a} 0", b=f"{b} 0")
+    subprocess.run([sys.executable, RESPAWN, "--write", str(source), str(run)], check=True)
     honcho = Path(sys.executable).parent / "honcho"
     manager = subprocess.Popen(
-        [str(honcho), "-f", str(procfile), "-d", str(tmp_path), "start"],
-        env=_env(),
+        [str(honcho), "-f", str(run), "-d", str(tmp_path), "start"],
+        env=_env(SWITCHBOARD_RESPAWN_FIRST_RUN_S="0"),  # killed in its first seconds here
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -93,6 +142,10 @@ def test_under_honcho_a_killed_process_comes_back_and_the_others_run_on(tmp_path
     try:
         _wait_for(lambda: len(_pids(a)) == 1 and len(_pids(b)) == 1)
         (first_a,), (first_b,) = _pids(a), _pids(b)
+        # The command is a process of its own, whose command line is the command's alone:
+        # `pkill -f child.py` would reach it, never its wrapper.
+        wrapper = int(Path(f"/proc/{first_a}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert "child.py" not in Path(f"/proc/{wrapper}/cmdline").read_text()
         os.kill(first_a, signal.SIGKILL)  # as the fault tests and the OOM killer do
         _wait_for(lambda: len(_pids(a)) == 2)
         assert _alive(_pids(a)[-1]) and _alive(first_b) and manager.poll() is None
@@ -100,7 +153,6 @@ def test_under_honcho_a_killed_process_comes_back_and_the_others_run_on(tmp_path
         manager.wait(timeout=20)
         assert not _alive(_pids(a)[-1]) and not _alive(first_b)
         output = manager.stdout.read().decode()
-        assert "exited with -9; starting it again" in output
+        assert "respawn: a exited with -9; starting it again" in output
     finally:
-        if manager.poll() is None:
-            os.killpg(manager.pid, signal.SIGKILL)
+        _kill_all(manager.pid, *_pids(a), *_pids(b))
