@@ -11,9 +11,10 @@ deploy/Procfile), whose every command is this wrapper naming an entry of deploy/
 process of its own with its own command line, so `pkill -f celery` reaches the worker,
 not the wrapper. When the command exits, for whatever reason, the wrapper starts it
 again after a pause: RESPAWN_PAUSE_S, doubling to RESPAWN_PAUSE_MAX_S while the command
-keeps dying young, and from the start again once it ran STABLE_S. A first run that ends
-within FIRST_RUN_S (a port taken, a bad setting) is not retried: the wrapper exits with
-its status, and honcho stops the rest and shows why, as before.
+keeps dying young, and from the start again once it ran STABLE_S. A first run that fails
+on its own (exits with an error status: a port taken, a bad setting) is not retried: the
+wrapper exits with that status, and honcho stops the rest and shows why, as before. One
+killed by a signal (SIGKILL, the OOM killer, a crash), and any later run, is.
 
 Stopping stays honcho's: it sends SIGTERM to each command's process group, so the wrapper
 and its command get it together (a Ctrl-C in the terminal reaches honcho, which does the
@@ -37,7 +38,6 @@ from pathlib import Path
 RESPAWN_PAUSE_S = float(os.environ.get("SWITCHBOARD_RESPAWN_PAUSE_S", "1"))
 RESPAWN_PAUSE_MAX_S = 30.0
 STABLE_S = 60.0
-FIRST_RUN_S = float(os.environ.get("SWITCHBOARD_RESPAWN_FIRST_RUN_S", "5"))
 LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")  # a Procfile line, as honcho reads it
 
 
@@ -80,11 +80,10 @@ def run(command: str, name: str) -> int:
             child.terminate()
         print(f"respawn: {name} runs as pid {child.pid}", file=sys.stderr, flush=True)
         code = child.wait()  # a signal's handler runs, the wait goes on
-        ran = time.monotonic() - started
-        if stopping or (first and ran < FIRST_RUN_S):
+        if stopping or (first and code > 0):
             return code if code >= 0 else 128 - code
         first = False
-        if ran >= STABLE_S:
+        if time.monotonic() - started >= STABLE_S:
             pause = RESPAWN_PAUSE_S
         print(
             f"respawn: {name} exited with {code}; starting it again in {pause:g} s",

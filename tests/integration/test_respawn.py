@@ -14,17 +14,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RESPAWN = str(ROOT / "deploy" / "respawn.py")
-# Appends its pid to a file; SIGKILLs itself while the file holds at most `die` pids, or
-# exits with `code` if one is given; else runs until it is stopped.
+# Appends its pid to a file, then does what its plan says for this start (its number is
+# the file's count of pids): `kill` itself with SIGKILL, `exitN` with status N, or `run`
+# until stopped (and so once the plan is done).
 CHILD = """
 import os, signal, sys, time
-path, die = sys.argv[1], int(sys.argv[2])
+path, plan = sys.argv[1], sys.argv[2].split(",")
 with open(path, "a") as f:
     f.write(f"{os.getpid()}\\n")
-if len(sys.argv) > 3:
-    sys.exit(int(sys.argv[3]))
-if len(open(path).read().split()) <= die:
+start = len(open(path).read().split())
+step = plan[start - 1] if start <= len(plan) else "run"
+if step == "kill":
     os.kill(os.getpid(), signal.SIGKILL)
+if step.startswith("exit"):
+    sys.exit(int(step[4:]))
 while True:
     time.sleep(0.05)
 """
@@ -89,9 +92,10 @@ def _wrapper(procfile: Path, name: str, **env: str) -> subprocess.Popen:
 
 def test_a_command_that_dies_starts_again_and_a_stop_stops_it(procfile, tmp_path):
     starts = tmp_path / "starts"
-    wrapper = _wrapper(procfile(a=f"{starts} 2"), "a", SWITCHBOARD_RESPAWN_FIRST_RUN_S="0")
+    # Killed at its first start, failing at its second: each time started again.
+    wrapper = _wrapper(procfile(a=f"{starts} kill,exit3,run"), "a")
     try:
-        _wait_for(lambda: len(_pids(starts)) == 3)  # killed twice, started a third time
+        _wait_for(lambda: len(_pids(starts)) == 3)
         third = _pids(starts)[-1]
         assert _alive(third)
         os.killpg(wrapper.pid, signal.SIGTERM)  # what honcho sends when it stops
@@ -104,7 +108,7 @@ def test_a_command_that_dies_starts_again_and_a_stop_stops_it(procfile, tmp_path
 
 def test_a_stop_sent_to_the_wrapper_alone_reaches_its_command(procfile, tmp_path):
     starts = tmp_path / "starts"
-    wrapper = _wrapper(procfile(a=f"{starts} 0"), "a")
+    wrapper = _wrapper(procfile(a=f"{starts} run"), "a")
     try:
         _wait_for(lambda: len(_pids(starts)) == 1)
         os.kill(wrapper.pid, signal.SIGTERM)  # `kill <pid>`, not the group
@@ -114,10 +118,10 @@ def test_a_stop_sent_to_the_wrapper_alone_reaches_its_command(procfile, tmp_path
         _kill_all(wrapper.pid, *_pids(starts))
 
 
-def test_a_first_run_that_ends_at_once_is_not_retried(procfile, tmp_path):
+def test_a_first_run_that_fails_is_not_retried(procfile, tmp_path):
     """A port taken or a bad setting: honcho should stop the rest and show why."""
     starts = tmp_path / "starts"
-    wrapper = _wrapper(procfile(a=f"{starts} 0 3"), "a")  # exits with 3 at once
+    wrapper = _wrapper(procfile(a=f"{starts} exit3"), "a")
     try:
         assert wrapper.wait(timeout=10) == 3
         assert len(_pids(starts)) == 1
@@ -129,12 +133,12 @@ def test_a_first_run_that_ends_at_once_is_not_retried(procfile, tmp_path):
 def test_under_honcho_a_killed_process_comes_back_and_the_others_run_on(procfile, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     run = tmp_path / "Procfile.run"
-    source = procfile(a=f"{a} 0", b=f"{b} 0")
+    source = procfile(a=f"{a} run", b=f"{b} run")
     subprocess.run([sys.executable, RESPAWN, "--write", str(source), str(run)], check=True)
     honcho = Path(sys.executable).parent / "honcho"
     manager = subprocess.Popen(
         [str(honcho), "-f", str(run), "-d", str(tmp_path), "start"],
-        env=_env(SWITCHBOARD_RESPAWN_FIRST_RUN_S="0"),  # killed in its first seconds here
+        env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
