@@ -12,9 +12,10 @@ process of its own with its own command line, so `pkill -f celery` reaches the w
 not the wrapper. When the command exits, for whatever reason, the wrapper starts it
 again after a pause: RESPAWN_PAUSE_S, doubling to RESPAWN_PAUSE_MAX_S while the command
 keeps dying young, and from the start again once it ran STABLE_S. A first run that fails
-on its own (exits with an error status: a port taken, a bad setting) is not retried: the
-wrapper exits with that status, and honcho stops the rest and shows why, as before. One
-killed by a signal (SIGKILL, the OOM killer, a crash), and any later run, is.
+on its own within STABLE_S (an error status: a port taken, a bad setting) is not retried:
+the wrapper exits with that status, and honcho stops the rest and shows why, as before.
+A run killed by a signal (SIGKILL, the OOM killer, a crash), a first run that failed
+later (an unhandled error after a while), and any later run start again.
 
 Stopping stays honcho's: it sends SIGTERM to each command's process group, so the wrapper
 and its command get it together (a Ctrl-C in the terminal reaches honcho, which does the
@@ -37,7 +38,7 @@ from pathlib import Path
 
 RESPAWN_PAUSE_S = float(os.environ.get("SWITCHBOARD_RESPAWN_PAUSE_S", "1"))
 RESPAWN_PAUSE_MAX_S = 30.0
-STABLE_S = 60.0
+STABLE_S = float(os.environ.get("SWITCHBOARD_RESPAWN_STABLE_S", "60"))
 LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")  # a Procfile line, as honcho reads it
 
 
@@ -80,10 +81,11 @@ def run(command: str, name: str) -> int:
             child.terminate()
         print(f"respawn: {name} runs as pid {child.pid}", file=sys.stderr, flush=True)
         code = child.wait()  # a signal's handler runs, the wait goes on
-        if stopping or (first and code > 0):
+        ran = time.monotonic() - started
+        if stopping or (first and code > 0 and ran < STABLE_S):
             return code if code >= 0 else 128 - code
         first = False
-        if time.monotonic() - started >= STABLE_S:
+        if ran >= STABLE_S:
             pause = RESPAWN_PAUSE_S
         print(
             f"respawn: {name} exited with {code}; starting it again in {pause:g} s",

@@ -15,8 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RESPAWN = str(ROOT / "deploy" / "respawn.py")
 # Appends its pid to a file, then does what its plan says for this start (its number is
-# the file's count of pids): `kill` itself with SIGKILL, `exitN` with status N, or `run`
-# until stopped (and so once the plan is done).
+# the file's count of pids): `kill` itself with SIGKILL, `exitN` with status N, `lateN`
+# the same a second later, or `run` until stopped (and so once the plan is done).
 CHILD = """
 import os, signal, sys, time
 path, plan = sys.argv[1], sys.argv[2].split(",")
@@ -26,7 +26,9 @@ start = len(open(path).read().split())
 step = plan[start - 1] if start <= len(plan) else "run"
 if step == "kill":
     os.kill(os.getpid(), signal.SIGKILL)
-if step.startswith("exit"):
+if step.startswith("late"):
+    time.sleep(1)
+if step.startswith(("exit", "late")):
     sys.exit(int(step[4:]))
 while True:
     time.sleep(0.05)
@@ -125,6 +127,17 @@ def test_a_first_run_that_fails_is_not_retried(procfile, tmp_path):
     try:
         assert wrapper.wait(timeout=10) == 3
         assert len(_pids(starts)) == 1
+    finally:
+        _kill_all(wrapper.pid, *_pids(starts))
+
+
+def test_a_first_run_that_fails_after_a_while_starts_again(procfile, tmp_path):
+    """An unhandled error after running a while (STABLE_S, here 0.5 s) is a crash."""
+    starts = tmp_path / "starts"
+    wrapper = _wrapper(procfile(a=f"{starts} late3,run"), "a", SWITCHBOARD_RESPAWN_STABLE_S="0.5")
+    try:
+        _wait_for(lambda: len(_pids(starts)) == 2)
+        assert _alive(_pids(starts)[-1]) and wrapper.poll() is None
     finally:
         _kill_all(wrapper.pid, *_pids(starts))
 
