@@ -84,62 +84,59 @@ def procfile(tmp_path):
     return make
 
 
-def _wrapper(procfile: Path, name: str, **env: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, RESPAWN, "--from", str(procfile), name],
-        env=_env(**env),
-        start_new_session=True,  # its own process group, as honcho starts each command
-    )
+@pytest.fixture
+def wrapped(procfile, tmp_path):
+    """A wrapper running CHILD with `plan` (its own process group, as honcho starts each
+    command): (the wrapper, the file of its command's pids). Killed at the end."""
+    started: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(plan: str, **env: str) -> tuple[subprocess.Popen, Path]:
+        starts = tmp_path / "starts"
+        wrapper = subprocess.Popen(
+            [sys.executable, RESPAWN, "--from", str(procfile(a=f"{starts} {plan}")), "a"],
+            env=_env(**env),
+            start_new_session=True,
+        )
+        started.append((wrapper, starts))
+        return wrapper, starts
+
+    yield start
+    for wrapper, starts in started:
+        _kill_all(wrapper.pid, *_pids(starts))
 
 
-def test_a_command_that_dies_starts_again_and_a_stop_stops_it(procfile, tmp_path):
-    starts = tmp_path / "starts"
+def test_a_command_that_dies_starts_again_and_a_stop_stops_it(wrapped):
     # Killed at its first start, failing at its second: each time started again.
-    wrapper = _wrapper(procfile(a=f"{starts} kill,exit3,run"), "a")
-    try:
-        _wait_for(lambda: len(_pids(starts)) == 3)
-        third = _pids(starts)[-1]
-        assert _alive(third)
-        os.killpg(wrapper.pid, signal.SIGTERM)  # what honcho sends when it stops
-        assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM  # the command's status
-        assert not _alive(third)
-        assert len(_pids(starts)) == 3  # and it was not started again
-    finally:
-        _kill_all(wrapper.pid, *_pids(starts))
+    wrapper, starts = wrapped("kill,exit3,run")
+    _wait_for(lambda: len(_pids(starts)) == 3)
+    third = _pids(starts)[-1]
+    assert _alive(third)
+    os.killpg(wrapper.pid, signal.SIGTERM)  # what honcho sends when it stops
+    assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM  # the command's status
+    assert not _alive(third)
+    assert len(_pids(starts)) == 3  # and it was not started again
 
 
-def test_a_stop_sent_to_the_wrapper_alone_reaches_its_command(procfile, tmp_path):
-    starts = tmp_path / "starts"
-    wrapper = _wrapper(procfile(a=f"{starts} run"), "a")
-    try:
-        _wait_for(lambda: len(_pids(starts)) == 1)
-        os.kill(wrapper.pid, signal.SIGTERM)  # `kill <pid>`, not the group
-        assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM
-        assert not _alive(_pids(starts)[0]) and len(_pids(starts)) == 1
-    finally:
-        _kill_all(wrapper.pid, *_pids(starts))
+def test_a_stop_sent_to_the_wrapper_alone_reaches_its_command(wrapped):
+    wrapper, starts = wrapped("run")
+    _wait_for(lambda: len(_pids(starts)) == 1)
+    os.kill(wrapper.pid, signal.SIGTERM)  # `kill <pid>`, not the group
+    assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM
+    assert not _alive(_pids(starts)[0]) and len(_pids(starts)) == 1
 
 
-def test_a_first_run_that_fails_is_not_retried(procfile, tmp_path):
+def test_a_first_run_that_fails_is_not_retried(wrapped):
     """A port taken or a bad setting: honcho should stop the rest and show why."""
-    starts = tmp_path / "starts"
-    wrapper = _wrapper(procfile(a=f"{starts} exit3"), "a")
-    try:
-        assert wrapper.wait(timeout=10) == 3
-        assert len(_pids(starts)) == 1
-    finally:
-        _kill_all(wrapper.pid, *_pids(starts))
+    wrapper, starts = wrapped("exit3")
+    assert wrapper.wait(timeout=10) == 3
+    assert len(_pids(starts)) == 1
 
 
-def test_a_first_run_that_fails_after_a_while_starts_again(procfile, tmp_path):
+def test_a_first_run_that_fails_after_a_while_starts_again(wrapped):
     """An unhandled error after running a while (STABLE_S, here 0.5 s) is a crash."""
-    starts = tmp_path / "starts"
-    wrapper = _wrapper(procfile(a=f"{starts} late3,run"), "a", SWITCHBOARD_RESPAWN_STABLE_S="0.5")
-    try:
-        _wait_for(lambda: len(_pids(starts)) == 2)
-        assert _alive(_pids(starts)[-1]) and wrapper.poll() is None
-    finally:
-        _kill_all(wrapper.pid, *_pids(starts))
+    wrapper, starts = wrapped("late3,run", SWITCHBOARD_RESPAWN_STABLE_S="0.5")
+    _wait_for(lambda: len(_pids(starts)) == 2)
+    assert _alive(_pids(starts)[-1]) and wrapper.poll() is None
 
 
 @pytest.mark.timeout(60)
