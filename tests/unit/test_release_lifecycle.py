@@ -114,3 +114,15 @@ def test_an_environment_contradicting_the_settings_refuses_to_start():
     assert "SWITCHBOARD_ENV='local_qa' but the settings module is config.settings.local_test" in (
         done.stderr
     )
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_committed_manifests_pin_the_code_as_it_is(environment):
+    """A released action whose code changed without a release (`release build`, then
+    `promote`) runs unpinned where its manifest rules, and that environment's /health
+    answers 503 `degraded` for as long as it runs. It happened: `system.index@1` changed on
+    2026-11-25 and stayed pinned at its old hash in local_qa, hosted_test and hosted_live
+    until 2026-11-27. Change a released action, release it in the same change."""
+    from release import manifests, runtime
+
+    assert runtime.drift(manifests.load(environment)) == []
