@@ -10,6 +10,7 @@ from typing import Any
 
 from audit import jsonlines
 from audit.files import error_log_path, local_today, now_iso, tenant_log_path
+from config.cursors import number
 
 
 def _matches(entry: dict, filters: dict[str, Any]) -> bool:
@@ -140,10 +141,8 @@ def admin_audit_query(
     if super_admin_only:
         entries = entries.filter(as_super_admin=True)
     if cursor:
-        try:
-            entries = entries.filter(seq__lt=int(cursor))
-        except ValueError:
-            entries = entries.none()
+        before = number(cursor)
+        entries = entries.none() if before is None else entries.filter(seq__lt=before)
     page = list(entries[: limit + 1])
     next_cursor = str(page[limit - 1].seq) if len(page) > limit else None
     return page[:limit], next_cursor

@@ -23,6 +23,7 @@ from actions.contract.connectors import require_subscribed, subscriptions_of
 from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.redaction import ALWAYS_SECRET, redact, secret_keys
 from actions.contract.registry import registry
+from config.cursors import number
 from connectors import credentials as creds
 from connectors.base import Call, Connector, ConnectorFailure, Failure
 from connectors.catalog import CONNECTORS, PROVIDERS
@@ -62,13 +63,16 @@ def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
-        return max(0, int(base64.urlsafe_b64decode(cursor.encode()).decode()))
-    except ValueError:
+        offset = number(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except ValueError:  # not base64, or not UTF-8 inside
+        offset = None
+    if offset is None:
         raise ActionError(
             ErrorCode.VALIDATION_ERROR,
             "The cursor is not one this list gave.",
             details={"errors": [{"path": "payload/cursor", "reason": "unknown cursor"}]},
-        ) from None
+        )
+    return offset
 
 
 def page(queryset, *, limit: int, cursor: str | None) -> tuple[list, str | None]:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 
+from config.cursors import number
 from tenants.errors import conflict, not_found
 from tenants.identity import Actor
 from tenants.models import Membership, Tenant, User
@@ -37,8 +38,9 @@ def owner_list(*, tenant: Tenant, limit: int, cursor: str | None) -> dict[str, A
         .select_related("user")
         .order_by("id")
     )
-    if cursor and cursor.isdigit():
-        owners = owners.filter(id__gt=int(cursor))
+    after = number(cursor)
+    if after is not None:
+        owners = owners.filter(id__gt=after)
     page = list(owners[: limit + 1])
     more = len(page) > limit
     return {

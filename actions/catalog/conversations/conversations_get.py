@@ -14,6 +14,7 @@ from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.payloads import ObjectId, PageInfo, Payload
 from actions.contract.registry import action
 from actions.models import Conversation as ConversationRow
+from config.cursors import number
 from tenants.roles import MEMBERS
 
 
@@ -39,13 +40,14 @@ class ConversationDetail(Conversation):
     output=ConversationDetail,
 )
 def conversations_get(ctx, payload: ConversationGet) -> ConversationDetail:
-    row = ConversationRow.objects.filter(id=int(payload.id) if payload.id.isdigit() else -1).first()
+    row = ConversationRow.objects.filter(id=number(payload.id) or -1).first()
     if row is None:
         raise ActionError(ErrorCode.NOT_FOUND, "No such conversation.", details={"id": payload.id})
     messages = row.messages.order_by("-id")
     cursor = payload.message_cursor
     if cursor is not None:  # the id of the last message of the previous page
-        if not cursor.isdigit():
+        last = number(cursor)
+        if last is None:
             raise ActionError(
                 ErrorCode.VALIDATION_ERROR,
                 "The cursor is not one this conversation gave.",
@@ -53,7 +55,7 @@ def conversations_get(ctx, payload: ConversationGet) -> ConversationDetail:
                     "errors": [{"path": "payload/message_cursor", "reason": "unknown cursor"}]
                 },
             )
-        messages = messages.filter(id__lt=int(cursor))
+        messages = messages.filter(id__lt=last)
     page = list(messages[: payload.message_limit + 1])
     more = len(page) > payload.message_limit
     page = page[: payload.message_limit]

@@ -10,6 +10,7 @@ from actions.contract.errors import ActionError, ErrorCode
 from actions.contract.payloads import ObjectId, Page, PageInfo
 from actions.contract.registry import action
 from actions.models import Conversation as ConversationRow
+from config.cursors import number
 from tenants.roles import MEMBERS
 
 
@@ -54,10 +55,11 @@ def conversations_list(ctx, payload: ConversationQuery) -> ConversationList:
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    offset = number(cursor)
+    if offset is None:
         raise ActionError(
             ErrorCode.VALIDATION_ERROR,
             "The cursor is not one this list gave.",
             details={"errors": [{"path": "payload/cursor", "reason": "unknown cursor"}]},
         )
-    return int(cursor)
+    return offset

@@ -19,6 +19,7 @@ from actions.contract.payloads import ObjectId, Payload, ShortText
 from actions.contract.registry import action, non_atomic
 from actions.models import Conversation
 from actions.models import Message as MessageRow
+from config.cursors import number
 from tenants.roles import MEMBERS
 
 # The channels that are sent today, each through its connector (listed in the index).
@@ -125,4 +126,5 @@ def _last_to(conversation: Conversation) -> str:
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isdigit() else -1
+    found = number(value)
+    return -1 if found is None else found

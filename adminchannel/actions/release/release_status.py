@@ -15,6 +15,7 @@ from actions.catalog._common import (
 from actions.contract.payloads import Page, PageInfo, Result
 from actions.contract.registry import action
 from adminchannel.actions.release.release_request import ReleaseRequest
+from config.cursors import number
 from tenants.roles import OWNERS
 
 
@@ -66,7 +67,7 @@ def release_status(ctx, payload: ReleaseQuery) -> ReleaseStatus:
             continue
         if payload.released is None or payload.released == item.released:
             items.append(item)
-    start = int(payload.cursor or 0) if (payload.cursor or "0").isdigit() else 0
+    start = number(payload.cursor) or 0
     page = items[start : start + payload.limit]
     more = start + payload.limit < len(items)
     requests = services.release_requests(tenant=ctx.tenant)[-MAX_ITEMS:]

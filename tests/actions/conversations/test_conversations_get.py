@@ -43,3 +43,20 @@ def test_messages_come_newest_first_a_page_at_a_time(api):
         user=other["member"],
     )
     assert missing["error"]["code"] == "not_found"
+
+
+def test_a_cursor_or_id_we_never_gave_is_refused_not_an_internal_error(api):
+    t = make_tenant("convg")
+    with schema_context(t["slug"]):
+        conversation = Conversation.objects.create(lead_id="A", channel="sms")
+    for cursor in ("\u00b2", "9" * 40, "1_0"):  # isdigit() passed the first; int() the others
+        body = send(
+            api,
+            "conversations.get",
+            {"id": str(conversation.id), "message_cursor": cursor},
+            tenant=t["slug"],
+            user=t["member"],
+        )
+        assert body["error"]["code"] == "validation_error", (cursor, body)
+    body = send(api, "conversations.get", {"id": "9" * 40}, tenant=t["slug"], user=t["member"])
+    assert body["error"]["code"] == "not_found", body  # not a bigint overflow in the query

@@ -36,3 +36,12 @@ def test_conversations_come_most_recent_first_filtered_and_paged(api):
         api, "conversations.list", {"status": "closed"}, tenant=t["slug"], user=t["member"]
     )
     assert [c["lead_id"] for c in closed["result"]["items"]] == ["A"]
+
+
+def test_a_cursor_we_never_gave_is_refused_not_an_internal_error(api):
+    t = make_tenant("conv")
+    for cursor in ("\u00b2", "9" * 40):
+        body = send(
+            api, "conversations.list", {"cursor": cursor}, tenant=t["slug"], user=t["member"]
+        )
+        assert body["error"]["code"] == "validation_error", (cursor, body)
