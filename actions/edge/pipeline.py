@@ -130,6 +130,9 @@ def sender_of(ingress: Ingress) -> str | None:
 
 def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, seen) -> Outcome:
     """The answer to a message refused at the edge, with its log lines and events."""
+    spec = seen.get("spec")
+    if spec is not None:  # the action was found: its version (the client may have left it out)
+        request = {**request, "version": spec.version}
     actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
     # The tenant's whitelabel text, once the tenant is known and the caller belongs.
     err.user_message = err.user_message or user_message(tenant=seen.get("tenant"), code=err.code)
@@ -155,7 +158,10 @@ def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, s
         transport=ingress.transport,
         actor=actor.email if actor else None,
     )
-    return Outcome(envelope.error_response(request, err, trace_id=trace_id), err.status)
+    state = spec.state.value if spec is not None else None
+    return Outcome(
+        envelope.error_response(request, err, trace_id=trace_id, state=state), err.status
+    )
 
 
 def _not_released(name: str, version: int) -> ActionError:
@@ -249,6 +255,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
             seen["actor"] = _live_actor(claims)
         raise
     request = {**request, "version": spec.version}
+    seen["spec"] = spec  # a refusal from here on names the version and state it resolved
     try:
         slug = _tenant_slug(spec, request["tenant"])
         misaddressed = None

@@ -147,3 +147,42 @@ def test_json_nested_past_the_parsers_limit_is_an_invalid_envelope_not_a_500(cli
 
 def test_head_on_health_is_allowed(client):
     assert client.head("/health").status_code in (200, 503)
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "user", "admin", "code"),
+    [
+        # the payload does not fit the action's schema
+        (
+            "analytics.cta.record",
+            {"surface": "home"},
+            "member@acme.test",
+            False,
+            "validation_error",
+        ),
+        # an admin action from a member
+        ("tenants.config.get", {}, "member@acme.test", True, "forbidden"),
+        # an admin action with no token at all
+        ("tenants.config.get", {}, None, True, "forbidden"),
+    ],
+)
+def test_a_refusal_names_the_version_and_state_it_resolved(
+    api, tokens, action, payload, user, admin, code
+):
+    """A client may leave `version` out (the newest is meant); once the edge has found the
+    action, its refusal answers with that version and the action's lifecycle state, as an
+    accepted action's answer does (ARCHITECTURE.md, the response envelope)."""
+    from actions.contract.registry import registry
+
+    spec = registry.get(action)
+    response = api(envelope(action, payload), token=tokens.get(user), admin=admin)
+    body = assert_envelope(response.json())
+    assert body["error"]["code"] == code, body
+    assert body["version"] == spec.version
+    assert body["meta"]["state"] == spec.state.value
+
+
+def test_an_unknown_action_has_no_version_or_state_to_name(api, tokens):
+    body = assert_envelope(api(envelope("nosuch.action"), token=tokens["member@acme.test"]).json())
+    assert body["error"]["code"] == "unknown_action"
+    assert body["version"] is None and body["meta"]["state"] is None
