@@ -15,8 +15,11 @@ payload, `X-Tenant` (or `?tenant=`) the tenant, `Idempotency-Key` the envelope i
 view class serves every route.
 """
 
+import asyncio
 import json
 import uuid
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from adrf.views import APIView
@@ -27,6 +30,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from actions.connections import tenant_connections
 from actions.contract.errors import ActionError, ErrorCode, http_status_for
 from actions.contract.index import asyncapi_document, index_document, openapi_document
 from actions.contract.registry import Channel, Scope, registry
@@ -141,8 +145,32 @@ class HealthView(EnvelopeView):
     """Database, broker, and each channel's workers and AMQP ingress."""
 
     async def get(self, request: Request) -> Response:
-        state = await in_thread(health.report)
+        state = await _health_report()
         return Response(state, status=200 if state["status"] == "ok" else 503)
+
+
+# /health is public and one report opens three broker connections: a flood of requests
+# must neither occupy the edge's threads (every action waits for one) nor make a report
+# each. Reports are made on a thread of their own, one at a time, and a request that comes
+# while one is being made is answered with it (a result at most one report old).
+_health_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+_health_running: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _report_ready() -> dict:
+    with tenant_connections.serving():  # a connection of the pool (checked), as the edge's
+        return health.report()
+
+
+async def _health_report() -> dict:
+    loop = asyncio.get_running_loop()
+    running = _health_running.get(loop)
+    if running is None or running.done():
+        running = _health_running[loop] = loop.run_in_executor(_health_pool, _report_ready)
+    # shield: a client that goes away cancels its own wait, not the report others await
+    return await asyncio.shield(running)
 
 
 class DocumentView(EnvelopeView):
