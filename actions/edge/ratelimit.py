@@ -1,7 +1,8 @@
 """Rate limits, step 8 of the pipeline (docs/security.md#rate-limits).
 
 Fixed-window counters in Redis: one INCR + EXPIRE per scope and message, in one round
-trip. Who is counted where:
+trip, all or nothing (a message refused by one limit counts against none, so an actor
+over its own limit does not spend its tenant's). Who is counted where:
 - a member (an authenticated actor): the tenant's bucket and the actor's bucket on that
   tenant, with the limits of the tenant's config (`rate_limits.per_tenant_per_minute`,
   `per_actor_per_minute`, read through `tenants.config.config_effective`, whose DEFAULTS
@@ -186,18 +187,26 @@ def _retry_after(limit: Limit, window: int, now: float) -> int:
 
 
 # KEYS: the refusal counters of the message's subjects, then its limits' counters.
-# ARGV: how many refusal counters, the refusal budget, then each limit counter's TTL.
-# -> {0, the index of the refusal counter over the budget} (nothing counted), or
+# ARGV: how many refusal counters, the refusal budget, then each limit counter's limit
+# and TTL, in pairs.
+# -> {0, the index of the refusal counter over the budget} (nothing counted),
+#    {2, the index of the first limit already reached} (nothing counted), or
 #    {1, each limit counter's count after this message}.
+# All or nothing: a message refused by one limit counts against none, so that one actor
+# over its own limit cannot spend its tenant's (or, on `platform`, everyone's) budget.
 _CHECK = """
 local refusals, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, refusals do
   if tonumber(redis.call('GET', KEYS[i]) or '0') >= budget then return {0, i} end
 end
+for i = refusals + 1, #KEYS do
+  local limit = tonumber(ARGV[2 * (i - refusals) + 1])
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= limit then return {2, i - refusals} end
+end
 local counts = {1}
 for i = refusals + 1, #KEYS do
   counts[#counts + 1] = redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], ARGV[i - refusals + 2])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 * (i - refusals) + 2])
 end
 return counts
 """
@@ -224,23 +233,26 @@ def check(
     refusals = _setting("refusals")
     refusal_window = int(now // refusals.window_s)
     refusal_keys = _refusal_keys(refusals, actor=actor, source=source, sender=sender, now=now)
-    keys, ttls, counted = list(refusal_keys), [], []
+    keys, limits_ttls, counted = list(refusal_keys), [], []
     for limit in limits_for(tenant, anonymous=anonymous or actor is None, address=address):
         subject = subjects[limit.scope]
         if subject is None:
             continue
         window = int(now // limit.window_s)
         keys.append(_key(limit.scope, str(subject), str(limit.window_s), str(window)))
-        ttls.append(limit.window_s + 1)
+        limits_ttls += [limit.limit, limit.window_s + 1]
         counted.append((limit, window))
     try:
-        replies = _run_script(keys, [len(refusal_keys), refusals.limit, *ttls])
+        replies = _run_script(keys, [len(refusal_keys), refusals.limit, *limits_ttls])
     except redis.RedisError as exc:
         _redis_down(now, exc)
         return
     if replies[0] == 0:  # over the refusal budget: refused before anything is counted
         _suspect(refusal_keys)
         raise RateLimited(refusals, _retry_after(refusals, refusal_window, now))
+    if replies[0] == 2:  # a limit already reached: refused before anything is counted
+        limit, window = counted[replies[1] - 1]
+        raise RateLimited(limit, _retry_after(limit, window, now))
     for (limit, window), count in zip(counted, replies[1:], strict=True):
         if count > limit.limit:
             raise RateLimited(limit, _retry_after(limit, window, now))

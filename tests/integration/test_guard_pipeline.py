@@ -137,6 +137,28 @@ def test_tenant_limit_comes_from_the_tenant_config(low_limits, acme_limits, toke
     assert body["error"]["details"]["retry_after_s"] >= 1
 
 
+def test_an_actor_over_its_limit_does_not_spend_its_tenants(low_limits, acme_limits, tokens):
+    """All or nothing: a message refused by one limit counts against none. Before, the
+    member's refused messages went on filling the tenant's bucket, and one member could
+    lock its tenant's owners out (on `platform`, every user's account actions)."""
+    acme_limits(per_tenant_per_minute=5, per_actor_per_minute=2)
+    while time.time() % 60 > 55:  # the whole test in one fixed window
+        time.sleep(0.5)
+    member = tokens["member@acme.test"]
+    codes = [send(lead(), token=member)[0] for _ in range(10)]
+    assert codes == [202, 202] + [429] * 8
+    client = ratelimit._client()
+    tenant_counter = ratelimit._key("tenant", "acme", "60", str(int(time.time() // 60)))
+    assert int(client.get(tenant_counter)) == 2  # the two accepted ones only
+    # Another member of the tenant is not locked out by the first one's flood (before, the
+    # tenant's counter stood at 10 of 5 by now and refused everyone).
+    owner = tokens["owner@acme.test"]
+    assert [send(lead("Bo"), token=owner)[0] for _ in range(2)] == [202, 202]
+    status, body = send(lead("Bo"), token=owner)
+    assert status == 429 and body["error"]["details"]["scope"] == "actor"
+    assert int(client.get(tenant_counter)) == 4
+
+
 def login(source, *, transport="rest"):
     payload = {"email": "nobody@acme.test", "password": "wrong-password"}
     outcome = pipeline.submit(
