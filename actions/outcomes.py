@@ -23,6 +23,11 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
     """The response envelope a record stands for now."""
     spec = registry.get(record.action, record.version)
     request = {**request, "id": str(record.id), "action": record.action, "version": record.version}
+    own = (record.meta or {}).get("correlation_id")
+    if own and not (request.get("meta") or {}).get("correlation_id"):
+        # The request envelope's own correlation id, echoed to whoever reads the record
+        # (a poll, a reread, a worker's reply) as the first answer echoed it.
+        request["meta"] = {**(request.get("meta") or {}), "correlation_id": own}
     state = spec.state.value
     if record.finished:
         env = envelope.response(

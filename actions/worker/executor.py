@@ -510,9 +510,10 @@ def _log_error(record, schema, code, message, *, exc_info) -> None:
 def _reply_all(record: ActionRecord, schema: str) -> None:
     if not record.reply_to:
         return
+    own = (record.meta or {}).get("correlation_id")  # the envelope's: outcome_for echoes it
     for reply_to, correlation_id in record.reply_to:
         request: dict[str, Any] = {"tenant": _tenant_slug(schema)}
-        if correlation_id:
+        if correlation_id and not own:  # else the message's AMQP property, as before
             request["meta"] = {"correlation_id": correlation_id}
         reply(
             reply_to=reply_to,

@@ -97,6 +97,25 @@ def test_the_same_id_twice_over_amqp_runs_once(amqp, tokens):
     assert first["error"] == second["error"]
 
 
+def test_the_envelopes_own_correlation_id_is_echoed_in_every_answer(amqp, tokens, client):
+    """The envelope's `meta.correlation_id` comes back in the envelope (the AMQP property,
+    which the client matched the reply by, is the property's): in the worker's reply as
+    in a refusal at the edge, and in a poll of the record."""
+    token = tokens["member@acme.test"]
+    payload = {"surface": "home", "cta_id": "signup"}
+    env = {**envelope("analytics.cta.record", payload), "meta": {"correlation_id": "web-42"}}
+    done = amqp.call(env, token=token)
+    assert done["status"] == "ok", done
+    assert done["meta"]["correlation_id"] == "web-42"
+    refused = amqp.call({**envelope("analytics.cta.record", {}), "meta": env["meta"]}, token=token)
+    assert refused["error"]["code"] == "validation_error"
+    assert refused["meta"]["correlation_id"] == "web-42"
+    poll = client.get(
+        f"/api/v1/actions/{env['id']}?tenant=acme", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert poll.json()["meta"]["correlation_id"] == "web-42"
+
+
 def test_admin_ingress_runs_admin_actions(tokens):
     client = AmqpClient(settings.BROKER_URL_OPERATOR)
     try:
