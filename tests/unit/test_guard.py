@@ -82,6 +82,10 @@ def test_free_text_refuses_attacks(text, category):
         ("../secret", "path_traversal"),
         ("Ann\nSmith", "control_characters"),
         ("Ann\u2066x\u2069", "control_characters"),
+        ("Ann\u061cSmith", "control_characters"),  # Arabic letter mark: a bidi control
+        ("Ann\u2028Smith", "control_characters"),  # line separator
+        ("Ann\u2029Smith", "control_characters"),  # paragraph separator
+        ("Ann\U000e0041\U000e007f", "control_characters"),  # invisible tag characters
         ("a; whoami", "command_injection"),
     ],
 )

@@ -56,8 +56,14 @@ _I = re.IGNORECASE
 
 # --- control characters --------------------------------------------------------------
 # C0 (but tab, LF, CR), DEL, C1, zero-width joiners used for spoofing, bidi controls.
+# Strict fields also refuse the Arabic letter mark (U+061C, a bidi mark like U+200F), the
+# line and paragraph separators (U+2028, U+2029: line breaks) and the invisible tag
+# characters (U+E0000-U+E007F).
 _CONTROL_ALWAYS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e\ufeff]")
-_CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL_STRICT = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+    r"\U000e0000-\U000e007f]"
+)
 
 
 def has_control(text: str, *, prose: bool) -> bool:
