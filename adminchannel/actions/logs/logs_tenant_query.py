@@ -24,7 +24,8 @@ class LogEntry(Result):
     the response's shape (keys and sizes, secrets redacted), never their values."""
 
     at: datetime
-    request_id: UUID | None  # the envelope id; None when a refused message had none
+    request_id: UUID | None  # the envelope id; None for an anonymous action, or a refused
+    # message that had none
     action: ActionName | None  # None: refused before the action could be read
     version: int | None = Field(ge=1)
     channel: ChannelName
@@ -71,7 +72,9 @@ def logs_tenant_query(ctx, payload: LogQuery) -> LogList:
             LogEntry,
             {
                 **{k: v for k, v in line.items() if k in fields},
-                "request_id": _uuid_or_none(line.get("message_id")),
+                # An anonymous action's id is the only key to its record (a poll answers
+                # it to whoever holds the id): not shown to the tenant's owners.
+                "request_id": _uuid_or_none(line.get("message_id")) if line.get("actor") else None,
             },
         )
         for line in lines

@@ -27,3 +27,19 @@ def test_an_owner_reads_the_own_tenant_log_newest_first_a_page_at_a_time(api, to
     )
     assert first["result"]["items"][0]["request_id"] != second["result"]["items"][0]["request_id"]
     assert first["result"]["items"][0]["at"] >= second["result"]["items"][0]["at"]
+
+
+def test_an_anonymous_actions_id_is_not_shown_to_the_owners(api, tokens):
+    """The id is the key to an anonymous record (GET /api/v1/actions/<id> answers it, its
+    result included: an auth.login's names the user's other tenants): owners see the line
+    without it."""
+    from tests.conftest import DEMO_PASSWORD
+
+    env = envelope("auth.login", {"email": "member@acme.test", "password": DEMO_PASSWORD})
+    assert api(env).json()["status"] == "ok"
+    body = query(api, tokens, "owner@acme.test", "logs.tenant.query", {"action": "auth.login"})
+    assert body["status"] == "ok", body["error"]
+    items = body["result"]["items"]
+    assert items and items[0]["actor"] is None
+    assert all(item["request_id"] is None for item in items if item["actor"] is None)
+    assert env["id"] not in str(body)
