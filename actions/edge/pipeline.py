@@ -149,15 +149,20 @@ def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, s
         message_id=request.get("id"),
         details=err.details,
     )
-    audit.action_log_refusal(  # the tenant's action log and, for admin, the audit log
-        request=request,
-        code=err.code,
-        message=err.message,
-        trace_id=trace_id,
-        channel=str(ingress.channel),
-        transport=ingress.transport,
-        actor=actor.email if actor else None,
-    )
+    # The tenant's action log and, for admin, the audit log: not for a signed-in caller
+    # found to have no place on the tenant, whose messages would otherwise let anyone fill
+    # another tenant's log and the platform's append-only audit chain (it is in the
+    # central error log above).
+    if actor is None or seen.get("member") is not False:
+        audit.action_log_refusal(
+            request=request,
+            code=err.code,
+            message=err.message,
+            trace_id=trace_id,
+            channel=str(ingress.channel),
+            transport=ingress.transport,
+            actor=actor.email if actor else None,
+        )
     state = spec.state.value if spec is not None else None
     return Outcome(
         envelope.error_response(request, err, trace_id=trace_id, state=state), err.status
@@ -289,6 +294,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     if slug is not None:
         tenant = access.tenant
         if tenant is None:
+            seen["member"] = False
             # Same answer as for a tenant one is not a member of: no probing for tenant names.
             raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {slug!r}.")
         schema = tenant.schema_name
@@ -301,6 +307,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
             raise ActionError(ErrorCode.FORBIDDEN, "Admin actions need an owner's token.")
         raise ActionError(ErrorCode.UNAUTHENTICATED, "This action needs a bearer token.")
     admitted = roles & ((TENANT_ROLES | set(spec.roles)) - {"anonymous"})
+    seen["member"] = bool(admitted)
     # A credential is good only on the tenants its holder belongs to, public actions
     # included: a member of B gets nothing from A, whatever the action.
     if not admitted and (not public or (actor is not None and tenant is not None)):

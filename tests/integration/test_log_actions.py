@@ -39,6 +39,25 @@ def test_a_finished_action_and_an_edge_refusal_are_lines_of_the_tenant_log(api, 
     )
 
 
+def test_an_outsiders_refusals_stay_out_of_the_tenants_logs(api, tokens, audited):
+    """A signed-in user of beta naming acme is refused; the refusal is in the central error
+    log, not in acme's action log nor the admin audit log: else anyone signed in anywhere
+    could fill them (one entry a message, the audit chain under one lock)."""
+    for action, admin in (("tenants.config.get", True), ("leads.list", False)):
+        env = envelope(action, {"probe": "x" * 50})
+        body = api(env, token=tokens["owner@beta.test"], admin=admin).json()
+        assert body["error"]["code"] == "forbidden", body
+        assert env["id"] not in tenant_lines("acme")
+    assert audited == []
+    # A member's own refusal is still the tenant's business.
+    env = envelope("tenants.config.get", {})
+    assert api(env, token=tokens["member@acme.test"], admin=True).json()["error"]["code"] == (
+        "forbidden"
+    )
+    assert tenant_lines("acme")[env["id"]]["code"] == "forbidden"
+    assert [entry["outcome"] for entry in audited] == ["refused"]
+
+
 @pytest.mark.parametrize(
     ("who", "action", "tenant"),
     [
