@@ -1,6 +1,8 @@
 """`dashboard.summary`: a tenant's activity over a window, from its action records, its
 memberships and the admin audit log's chain."""
 
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,14 +34,29 @@ def subscriptions_count(*, tenant: Tenant) -> int:
     return 0
 
 
+# Every owner's dashboard shows the whole chain's state, and checking it reads every entry
+# of every tenant: a verdict serves this process's calls for AUDIT_STATE_TTL_S, made by one
+# call at a time (`audit.admin.verify` and `manage.py audit_verify` check it afresh).
+AUDIT_STATE_TTL_S = 60.0
+_audit_state_lock = threading.Lock()
+_audit_state: tuple[float, dict[str, Any]] | None = None
+_clock = time.monotonic
+
+
 def audit_chain_state() -> dict[str, Any]:
-    verdict = audit_verify()
-    return {
-        "ok": verdict.ok,
-        "checked": verdict.checked,
-        "first_bad_seq": verdict.first_bad_seq,
-        "problem": verdict.problem or None,
-    }
+    global _audit_state
+    with _audit_state_lock:
+        if _audit_state is not None and _clock() - _audit_state[0] < AUDIT_STATE_TTL_S:
+            return dict(_audit_state[1])
+        verdict = audit_verify()
+        state = {
+            "ok": verdict.ok,
+            "checked": verdict.checked,
+            "first_bad_seq": verdict.first_bad_seq,
+            "problem": verdict.problem or None,
+        }
+        _audit_state = (_clock(), state)
+        return dict(state)
 
 
 def tenant_summary(

@@ -32,8 +32,9 @@ class _Rollback(Exception):
     pass
 
 
-def _tampered(tamper):
-    """Write three entries, tamper as `tamper(a, b, c)` says, verify, roll it all back."""
+def _tampered(tamper, batch=5000):
+    """Write three entries, tamper as `tamper(a, b, c)` says, verify (`batch` entries a
+    page), roll it all back."""
     verdict = None
     try:
         with transaction.atomic():
@@ -41,7 +42,7 @@ def _tampered(tamper):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")  # triggers off
                 tamper(cursor, *entries)
-            verdict = audit.audit_verify()
+            verdict = audit.audit_verify(batch=batch)
             raise _Rollback
     except _Rollback:
         pass
@@ -86,33 +87,36 @@ def test_the_database_refuses_update_delete_and_truncate(statement):
     assert AdminAuditEntry.objects.filter(pk=entry.pk, outcome="ok").exists()
 
 
-def test_verify_names_an_edited_entry():
+@pytest.mark.parametrize("batch", [5000, 1])  # one page, and a page an entry
+def test_verify_names_an_edited_entry(batch):
     def edit(cursor, a, b, c):
         cursor.execute(
             "UPDATE audit_adminauditentry SET reason = 'nothing happened' WHERE id = %s", [b.pk]
         )
 
-    verdict, (a, b, c) = _tampered(edit)
+    verdict, (a, b, c) = _tampered(edit, batch)
     assert not verdict.ok and verdict.first_bad_seq == b.seq
     assert "changed" in verdict.problem
 
 
-def test_verify_names_the_entry_after_a_deleted_one():
+@pytest.mark.parametrize("batch", [5000, 1])  # one page, and a page an entry
+def test_verify_names_the_entry_after_a_deleted_one(batch):
     def delete(cursor, a, b, c):
         cursor.execute("DELETE FROM audit_adminauditentry WHERE id = %s", [b.pk])
 
-    verdict, (a, b, c) = _tampered(delete)
+    verdict, (a, b, c) = _tampered(delete, batch)
     assert not verdict.ok and verdict.first_bad_seq == c.seq
     assert "missing" in verdict.problem
 
 
-def test_verify_names_a_reordered_entry():
+@pytest.mark.parametrize("batch", [5000, 1])  # one page, and a page an entry
+def test_verify_names_a_reordered_entry(batch):
     def swap(cursor, a, b, c):  # a and b trade places
         cursor.execute("UPDATE audit_adminauditentry SET seq = -1 WHERE id = %s", [a.pk])
         cursor.execute("UPDATE audit_adminauditentry SET seq = %s WHERE id = %s", [a.seq, b.pk])
         cursor.execute("UPDATE audit_adminauditentry SET seq = %s WHERE id = %s", [b.seq, a.pk])
 
-    verdict, (a, b, c) = _tampered(swap)
+    verdict, (a, b, c) = _tampered(swap, batch)
     assert not verdict.ok and verdict.first_bad_seq == a.seq
 
 
