@@ -120,11 +120,22 @@ def _submit(ingress: Ingress) -> Outcome:
         return _refused(ingress, request or envelope.peek(ingress.body), err, trace_id, seen)
 
 
+# Anonymous AMQP messages without a reply address cannot be told apart: they share one
+# sender, so one refusal budget (without it, a flood of small hostile ones was never
+# throttled; an anonymous sender that wants its own budget, and an answer, names a
+# reply-to).
+NO_REPLY_SENDER = "no-reply"
+
+
 def sender_of(ingress: Ingress) -> str | None:
     """An AMQP message's sender as far as the ingress can tell: its reply address (direct
-    reply-to: one per channel); None over REST (the client address is the source there)."""
-    if ingress.transport != "amqp" or not ingress.reply_to:
+    reply-to: one per channel), or NO_REPLY_SENDER for an anonymous one with none; None
+    over REST (the client address is the source there) and for a signed-in AMQP sender
+    without a reply address (its actor is counted)."""
+    if ingress.transport != "amqp":
         return None
+    if not ingress.reply_to:
+        return None if ingress.authorization else NO_REPLY_SENDER
     return hashlib.sha256(ingress.reply_to.encode()).hexdigest()[:32]
 
 

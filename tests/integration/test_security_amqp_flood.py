@@ -128,3 +128,29 @@ def test_an_anonymous_amqp_sender_has_a_refusal_budget_of_its_own(limits_on):
     assert throttled["code"] == "rate_limited"
     assert throttled["details"]["scope"] == "refusals"
     assert send("Bbbb")["code"] == "rejected_input"  # another channel: its own budget
+
+
+def test_anonymous_amqp_senders_without_a_reply_address_share_one_refusal_budget(limits_on):
+    """No reply-to, no token: nothing tells one sender from another, so they share one
+    budget; before, such a flood of small hostile messages was never throttled."""
+    from actions.contract.registry import Channel
+    from actions.edge.pipeline import Ingress, submit
+
+    limits_on.SWITCHBOARD["RATE_LIMITS"]["refusals"] = {"limit": 3, "window_s": 60}
+    small = {"workspace": "main", "path": "orders", "body": {"x": "<script>1</script>"}}
+
+    def send() -> dict:
+        outcome = submit(
+            Ingress(
+                channel=Channel.USER,
+                body=json.dumps(envelope("webhooks.ingest", small)).encode(),
+                transport="amqp",
+                source="amqp",
+                reply_to=None,
+            )
+        )
+        return outcome.envelope["error"]
+
+    assert [send()["code"] for _ in range(3)] == ["rejected_input"] * 3
+    throttled = send()
+    assert (throttled["code"], throttled["details"]["scope"]) == ("rate_limited", "refusals")
