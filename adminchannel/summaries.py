@@ -34,27 +34,34 @@ def subscriptions_count(*, tenant: Tenant) -> int:
     return 0
 
 
+def audit_chain_state() -> dict[str, Any]:
+    """The whole chain checked now (`audit.admin.verify`)."""
+    verdict = audit_verify()
+    return {
+        "ok": verdict.ok,
+        "checked": verdict.checked,
+        "first_bad_seq": verdict.first_bad_seq,
+        "problem": verdict.problem or None,
+    }
+
+
 # Every owner's dashboard shows the whole chain's state, and checking it reads every entry
-# of every tenant: a verdict serves this process's calls for AUDIT_STATE_TTL_S, made by one
-# call at a time (`audit.admin.verify` and `manage.py audit_verify` check it afresh).
+# of every tenant: for the dashboard, a verdict serves this process's calls for
+# AUDIT_STATE_TTL_S, made by one call at a time (`audit.admin.verify` and
+# `manage.py audit_verify` check afresh).
 AUDIT_STATE_TTL_S = 60.0
 _audit_state_lock = threading.Lock()
 _audit_state: tuple[float, dict[str, Any]] | None = None
 _clock = time.monotonic
 
 
-def audit_chain_state() -> dict[str, Any]:
+def audit_chain_state_recent() -> dict[str, Any]:
+    """`audit_chain_state()`, at most AUDIT_STATE_TTL_S old (`dashboard.summary`)."""
     global _audit_state
     with _audit_state_lock:
         if _audit_state is not None and _clock() - _audit_state[0] < AUDIT_STATE_TTL_S:
             return dict(_audit_state[1])
-        verdict = audit_verify()
-        state = {
-            "ok": verdict.ok,
-            "checked": verdict.checked,
-            "first_bad_seq": verdict.first_bad_seq,
-            "problem": verdict.problem or None,
-        }
+        state = audit_chain_state()
         _audit_state = (_clock(), state)
         return dict(state)
 
@@ -104,5 +111,5 @@ def tenant_summary(
         "members": memberships.count(),
         "owners": memberships.filter(role__in=OWNER_ROLES).count(),
         "subscriptions": subscriptions_count(tenant=tenant),
-        "audit_chain": audit_chain_state(),
+        "audit_chain": audit_chain_state_recent(),
     }

@@ -34,6 +34,7 @@ from actions.records import record_store
 from release import runtime
 from tenants import services as tenants
 from tenants.config import user_message
+from tenants.models import TENANT_SLUG_PATTERN
 from tenants.platform import PLATFORM, schema_for_slug
 from tenants.roles import TENANT_ROLES
 from tenants.tokens import (
@@ -102,7 +103,7 @@ def _submit(ingress: Ingress) -> Outcome:
     trace_id = envelope.new_trace_id()
     request: dict = {}
     seen: dict = {}  # what _accept learnt before refusing (the actor), for the security event
-    if ingress.transport == "amqp" and not ingress.authorization:
+    if ingress.transport == "amqp" and not signed_in(ingress):
         try:  # before anything is parsed: a flood of big anonymous bodies is refused cheaply
             size = len(ingress.body) if isinstance(ingress.body, (bytes, str)) else 0
             ratelimit.anonymous_amqp_admit(sender=sender_of(ingress), size=size)
@@ -135,13 +136,27 @@ def sender_of(ingress: Ingress) -> str | None:
     if ingress.transport != "amqp":
         return None
     if not ingress.reply_to:
-        return None if ingress.authorization else NO_REPLY_SENDER
+        return None if signed_in(ingress) else NO_REPLY_SENDER
     return hashlib.sha256(ingress.reply_to.encode()).hexdigest()[:32]
+
+
+def signed_in(ingress: Ingress) -> bool:
+    """Whether the message carries a token that verifies (signature, expiry; no database):
+    a header alone does not make a sender known, or any junk in it would escape the
+    anonymous senders' budgets. Verified tokens are cached (tenants.tokens)."""
+    if not ingress.authorization:
+        return False
+    try:
+        return claims_from_authorization(ingress.authorization) is not None
+    except InvalidToken:
+        return False
 
 
 def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, seen) -> Outcome:
     """The answer to a message refused at the edge, with its log lines and events."""
     spec = seen.get("spec")
+    if err.code == ErrorCode.UNKNOWN_ACTION:  # e.g. the other channel's: none to name
+        spec = None
     if spec is not None:  # the action was found: its version (the client may have left it out)
         request = {**request, "version": spec.version}
     actor = seen["actor"] if "actor" in seen else _actor_or_none(ingress)
@@ -161,10 +176,13 @@ def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, s
         details=err.details,
     )
     # The tenant's action log and, for admin, the audit log: not for a signed-in caller
-    # found to have no place on the tenant, whose messages would otherwise let anyone fill
-    # another tenant's log and the platform's append-only audit chain (it is in the
-    # central error log above).
-    if actor is None or seen.get("member") is not False:
+    # with no place on the tenant it named, whose messages would otherwise let anyone
+    # signed in anywhere fill another tenant's log and the platform's append-only audit
+    # chain (it is in the central error log above). Refused before its access was read
+    # (an unknown action, a bad envelope), the caller's place is looked up here.
+    if actor is not None and "member" not in seen:
+        seen["member"] = _place_of(actor, request.get("tenant"))
+    if actor is None or seen["member"]:
         audit.action_log_refusal(
             request=request,
             code=err.code,
@@ -178,6 +196,26 @@ def _refused(ingress: Ingress, request: dict, err: ActionError, trace_id: str, s
     return Outcome(
         envelope.error_response(request, err, trace_id=trace_id, state=state), err.status
     )
+
+
+def _has_place(roles, slug: str | None) -> bool:
+    """Whether a signed-in caller has a place on the tenant it named: a role there (a
+    membership, a developer's, a super admin's grant), or the platform (every account)."""
+    return slug is None or bool(set(roles) - {"anonymous", "authenticated"})
+
+
+def _place_of(actor, tenant) -> bool:
+    """`_has_place` for a caller refused before its access was read."""
+    if tenant == PLATFORM:
+        return True
+    if not isinstance(tenant, str) or not re.fullmatch(TENANT_SLUG_PATTERN, tenant):
+        return False  # no tenant's log to write to anyway
+    try:
+        access = tenants.access_resolve(user_id=actor.id, slug=tenant, token_id=actor.token_id)
+    except Exception:  # the refusal must reach its client; the central log has it
+        log.warning("could not read the access of a refused message", exc_info=True)
+        return False
+    return _has_place(access.roles, tenant)
 
 
 def _not_released(name: str, version: int) -> ActionError:
@@ -292,6 +330,7 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
             raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
         actor = access.actor(claims["jti"])
     seen["actor"] = actor
+    seen["member"] = _has_place(access.roles, slug)
 
     if spec.channel != ingress.channel:
         raise ActionError(
@@ -305,7 +344,6 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
     if slug is not None:
         tenant = access.tenant
         if tenant is None:
-            seen["member"] = False
             # Same answer as for a tenant one is not a member of: no probing for tenant names.
             raise ActionError(ErrorCode.FORBIDDEN, f"No access to tenant {slug!r}.")
         schema = tenant.schema_name
@@ -318,7 +356,6 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
             raise ActionError(ErrorCode.FORBIDDEN, "Admin actions need an owner's token.")
         raise ActionError(ErrorCode.UNAUTHENTICATED, "This action needs a bearer token.")
     admitted = roles & ((TENANT_ROLES | set(spec.roles)) - {"anonymous"})
-    seen["member"] = bool(admitted)
     # A credential is good only on the tenants its holder belongs to, public actions
     # included: a member of B gets nothing from A, whatever the action.
     if not admitted and (not public or (actor is not None and tenant is not None)):

@@ -16,13 +16,15 @@ view class serves every route.
 """
 
 import asyncio
+import concurrent.futures
 import json
+import threading
 import uuid
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from adrf.views import APIView
+from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
@@ -152,11 +154,14 @@ class HealthView(EnvelopeView):
 # /health is public and one report opens three broker connections: a flood of requests
 # must neither occupy the edge's threads (every action waits for one) nor make a report
 # each. Reports are made on a thread of their own, one at a time, and a request that comes
-# while one is being made is answered with it (a result at most one report old).
+# while one is being made is answered with it (a result at most one report old). The
+# report in progress is a concurrent future, so that it belongs to no event loop.
 _health_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
-_health_running: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future]" = (
-    weakref.WeakKeyDictionary()
-)
+_health_lock = threading.Lock()
+_health_running: "concurrent.futures.Future[dict] | None" = None
+# A report that hangs (a broker or database that takes connections and never answers)
+# answers `degraded` after this long, rather than holding every request that shares it.
+HEALTH_TIMEOUT_S = 15.0
 
 
 def _report_ready() -> dict:
@@ -164,13 +169,33 @@ def _report_ready() -> dict:
         return health.report()
 
 
+def _shared_report() -> "concurrent.futures.Future[dict]":
+    global _health_running
+    with _health_lock:
+        if _health_running is None or _health_running.done():
+            _health_running = _health_pool.submit(_report_ready)
+        return _health_running
+
+
 async def _health_report() -> dict:
-    loop = asyncio.get_running_loop()
-    running = _health_running.get(loop)
-    if running is None or running.done():
-        running = _health_running[loop] = loop.run_in_executor(_health_pool, _report_ready)
-    # shield: a client that goes away cancels its own wait, not the report others await
-    return await asyncio.shield(running)
+    waiting = asyncio.wrap_future(_shared_report())
+    waiting.add_done_callback(_retrieved)
+    try:
+        # shield: a client that goes away cancels its own wait, not the report others await
+        return await asyncio.wait_for(asyncio.shield(waiting), HEALTH_TIMEOUT_S)
+    except TimeoutError:
+        return {
+            "status": "degraded",
+            "failing": ["health"],
+            "environment": settings.SWITCHBOARD_ENV,
+            "parts": {"health": {"ok": False, "error": f"no report within {HEALTH_TIMEOUT_S} s"}},
+        }
+
+
+def _retrieved(waiting: asyncio.Future) -> None:
+    """A report's error is not left unretrieved when every request gave up waiting."""
+    if not waiting.cancelled():
+        waiting.exception()
 
 
 class DocumentView(EnvelopeView):

@@ -43,10 +43,15 @@ def test_an_outsiders_refusals_stay_out_of_the_tenants_logs(api, tokens, audited
     """A signed-in user of beta naming acme is refused; the refusal is in the central error
     log, not in acme's action log nor the admin audit log: else anyone signed in anywhere
     could fill them (one entry a message, the audit chain under one lock)."""
-    for action, admin in (("tenants.config.get", True), ("leads.list", False)):
+    for action, admin, code in (
+        ("tenants.config.get", True, "forbidden"),
+        ("leads.list", False, "forbidden"),
+        ("no.such.action", True, "unknown_action"),  # refused before its access is read
+        ("leads.list", True, "unknown_action"),  # the other channel's
+    ):
         env = envelope(action, {"probe": "x" * 50})
         body = api(env, token=tokens["owner@beta.test"], admin=admin).json()
-        assert body["error"]["code"] == "forbidden", body
+        assert body["error"]["code"] == code, body
         assert env["id"] not in tenant_lines("acme")
     assert audited == []
     # A member's own refusal is still the tenant's business.
@@ -71,3 +76,12 @@ def test_an_outsiders_refusals_stay_out_of_the_tenants_logs(api, tokens, audited
 def test_who_may_not_read_which_log(api, tokens, who, action, tenant):
     body = query(api, tokens, who, action, tenant=tenant)
     assert body["error"]["code"] == "forbidden", body
+
+
+def test_a_signed_in_callers_refusal_on_the_platform_is_the_platforms_business(api, tokens):
+    """Every account has a place on the platform: a user's refused account action (here a
+    public one, sent with a token) is a line of the platform's log."""
+    env = envelope("auth.login", {"email": 42, "password": "x"}, tenant="platform")
+    body = api(env, token=tokens["owner@beta.test"]).json()
+    assert body["error"]["code"] == "validation_error", body
+    assert tenant_lines("platform")[env["id"]]["actor"] == "owner@beta.test"

@@ -154,3 +154,28 @@ def test_anonymous_amqp_senders_without_a_reply_address_share_one_refusal_budget
     assert [send()["code"] for _ in range(3)] == ["rejected_input"] * 3
     throttled = send()
     assert (throttled["code"], throttled["details"]["scope"]) == ("rate_limited", "refusals")
+
+
+def test_a_junk_authorization_header_does_not_escape_the_anonymous_budgets(limits_on):
+    """A header that is not a token that verifies makes nobody known: the message is still
+    an anonymous one, refused before it is parsed once the anonymous budget is spent."""
+    from actions.contract.registry import Channel
+    from actions.edge.pipeline import NO_REPLY_SENDER, Ingress, submit
+
+    limits_on.SWITCHBOARD["RATE_LIMITS"]["refusals"] = {"limit": 3, "window_s": 60}
+    window = int(time.time() // 60)
+    ratelimit._client().set(
+        ratelimit._key("refusals", f"sender:{NO_REPLY_SENDER}", "60", str(window)), 3, ex=61
+    )
+    outcome = submit(
+        Ingress(
+            channel=Channel.USER,
+            body=b"{not even json",  # never parsed: refused first
+            authorization="Bearer junk",
+            transport="amqp",
+            source="amqp",
+            reply_to=None,
+        )
+    )
+    error = outcome.envelope["error"]
+    assert (error["code"], error["details"]["scope"]) == ("rate_limited", "refusals")

@@ -46,3 +46,23 @@ def test_a_client_that_goes_away_does_not_cancel_the_report_others_wait_for(monk
         return await staying
 
     assert asyncio.run(one_leaves()) == {"status": "ok"}
+
+
+def test_a_report_that_hangs_answers_degraded_in_time(monkeypatch):
+    release = threading.Event()
+
+    def hanging():
+        release.wait(10)  # a broker that takes the connection and never answers
+        return {"status": "ok"}
+
+    monkeypatch.setattr(health, "report", hanging)
+    monkeypatch.setattr(rest, "HEALTH_TIMEOUT_S", 0.2)
+    try:
+        started = time.monotonic()
+        state = asyncio.run(rest._health_report())
+        assert time.monotonic() - started < 2
+        assert state["status"] == "degraded" and state["failing"] == ["health"]
+    finally:
+        release.set()  # the report's thread is the health pool's only one
+    monkeypatch.setattr(health, "report", lambda: {"status": "ok"})
+    assert asyncio.run(rest._health_report()) == {"status": "ok"}  # a new report, once done
