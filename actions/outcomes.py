@@ -17,6 +17,9 @@ class Outcome:
     record: ActionRecord | None = None
     schema: str | None = None
     finished: bool = True
+    # Not finished, and its worker will not reply to this request: a repeat of a message
+    # whose action was running (its record locked), so no reply target could be added.
+    unanswered: bool = False
 
 
 def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:

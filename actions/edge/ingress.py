@@ -131,6 +131,8 @@ def _handle(channel: str, body: bytes, properties, routing_key: str | None) -> N
                 envelope=outcome.envelope,
                 channel=channel,
             )
+        elif outcome.unanswered and reply_to:  # a repeat of a running action's message
+            late_replies.add(outcome, reply_to=reply_to, correlation_id=correlation_id)
     except Exception:
         log.exception("AMQP ingress failed on a message; replying an error envelope")
         try:  # nothing a message holds may stop this consumer, not even its error reply
@@ -143,6 +145,108 @@ def _handle(channel: str, body: bytes, properties, routing_key: str | None) -> N
                 )
         except Exception:
             log.exception("AMQP ingress could not answer a failed message")
+
+
+class LateReplies:
+    """The answer to a repeat of a message whose action was running when the repeat came
+    (its worker held the record, so no reply target could be added: actions.edge.pipeline)
+    is sent from here once the record is finished: the records waited for are read every
+    POLL_S, a query per tenant, by one thread that runs only while some wait. A repeat
+    waits at most its action's timeout plus the lease's grace (a record still running then
+    lost its worker; the sweep runs it again, and the client may send the message again).
+    At most MAX_WAITING wait per process; past that the oldest are given up (logged)."""
+
+    POLL_S = 0.1
+    MAX_WAITING = 1000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._waiting: list[dict] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, outcome, *, reply_to: str, correlation_id: str | None) -> None:
+        from actions.contract.registry import registry
+        from actions.records import LEASE_GRACE_S
+
+        record = outcome.record
+        timeout_s = registry.get(record.action, record.version).timeout_s
+        waiting = {
+            "schema": outcome.schema,
+            "record_id": str(record.id),
+            "channel": record.channel,
+            "request": {"tenant": outcome.envelope.get("tenant")},
+            "reply_to": reply_to,
+            "correlation_id": correlation_id,
+            "until": time.monotonic() + timeout_s + LEASE_GRACE_S,
+        }
+        with self._lock:
+            self._waiting.append(waiting)
+            if len(self._waiting) > self.MAX_WAITING:
+                dropped = self._waiting.pop(0)
+                log.warning("gave up the late reply for record %s", dropped["record_id"])
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="late-replies", daemon=True)
+                self._thread.start()
+
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.POLL_S)
+            with self._lock:
+                waiting = list(self._waiting)
+                if not waiting:
+                    self._thread = None
+                    return
+            try:
+                with tenant_connections.serving():
+                    done = self._answer(waiting)
+            except Exception:  # the database is away: the next poll tries again
+                log.warning("late replies: could not read the records", exc_info=True)
+                done = set()
+            now = time.monotonic()
+            with self._lock:
+                self._waiting = [w for w in self._waiting if id(w) not in done and w["until"] > now]
+
+    def _answer(self, waiting: list[dict]) -> set[int]:
+        """Reply to those whose record is finished; the ids (id()) of those answered."""
+        from django_tenants.utils import schema_context
+
+        from actions.models import ActionRecord, RecordStatus
+        from actions.outcomes import outcome_for
+
+        done: set[int] = set()
+        by_schema: dict[str, list[dict]] = {}
+        for w in waiting:
+            by_schema.setdefault(w["schema"], []).append(w)
+        for schema, ones in by_schema.items():
+            with schema_context(schema):
+                finished = {
+                    str(r.id): r
+                    for r in ActionRecord.objects.filter(
+                        id__in={w["record_id"] for w in ones}
+                    ).exclude(status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING])
+                }
+            for w in ones:
+                record = finished.get(w["record_id"])
+                if record is None:
+                    continue
+                request = dict(w["request"])
+                if w["correlation_id"] and not (record.meta or {}).get("correlation_id"):
+                    # as the worker's reply: the envelope's own, if any, else the property's
+                    request["meta"] = {"correlation_id": w["correlation_id"]}
+                reply(
+                    reply_to=w["reply_to"],
+                    correlation_id=w["correlation_id"],
+                    envelope=outcome_for(record, request, schema=schema).envelope,
+                    channel=w["channel"],
+                )
+                done.add(id(w))
+        return done
+
+
+late_replies = LateReplies()
 
 
 class IngressProcess:

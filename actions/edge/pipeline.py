@@ -391,10 +391,12 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
         anonymous=actor is None,
         sender=sender_of(ingress),
     )
-    record, created = _store(ingress, request, spec, schema, actor, payload, trace_id)  # 9
+    record, created, targeted = _store(ingress, request, spec, schema, actor, payload, trace_id)
     if created:
         outbox.publish(schema=schema, record=record)
-    return outcome_for(record, request, schema=schema)
+    outcome = outcome_for(record, request, schema=schema)
+    outcome.unanswered = not outcome.finished and not targeted
+    return outcome
 
 
 def _tenant_slug(spec, slug: str) -> str | None:
@@ -441,7 +443,9 @@ def payload_hash(action: str, version: int, actor_id, payload: dict) -> str:
 
 
 def _store(ingress, request, spec, schema, actor, payload, trace_id):
-    """Persist the record (the outbox) or find the one this id already made."""
+    """Persist the record (the outbox) or find the one this id already made: (the record,
+    whether this request made it, whether its worker will reply to this request if it
+    wants a reply)."""
     digest = payload_hash(spec.name, spec.version, actor and actor.id, request["payload"])
     reply = [[ingress.reply_to, ingress.correlation_id]] if ingress.reply_to else []
     record = record_store(
@@ -460,7 +464,7 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
         reply_to=reply,
     )
     if record is not None:
-        return record, True
+        return record, True, True
     with schema_context(schema):  # the id was used before: the same message, or a conflict
         try:
             with transaction.atomic():
@@ -472,15 +476,16 @@ def _store(ingress, request, spec, schema, actor, payload, trace_id):
                     # Answer this request too when the action completes.
                     record.reply_to = [*record.reply_to, *reply]
                     record.save(update_fields=["reply_to"])
-                return record, False
+                return record, False, True
         except OperationalError as exc:
             if not isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
                 raise
-        # Running now: read without the lock. No reply target is added; a waiting client
-        # reads the record when its wait ends (actions.edge.gateway).
+        # Running now: read without the lock. No reply target is added (`unanswered`): a
+        # waiting REST client reads the record when its wait ends (actions.edge.gateway),
+        # the AMQP ingress answers once the record is finished (actions.edge.ingress).
         record = ActionRecord.objects.get(id=request["id"])
         _same_message(record, spec, digest, request["id"])
-        return record, False
+        return record, False, not reply
 
 
 def _same_message(record, spec, digest: str, message_id) -> None:

@@ -37,6 +37,23 @@ class AmqpClient:
         body: bytes | None = None,
         routing_key: str | None = None,
     ) -> dict:
+        correlation_id = self.publish(
+            env, exchange=exchange, token=token, body=body, routing_key=routing_key
+        )
+        answer = self.reply_for(correlation_id, timeout=timeout)
+        if answer is None:
+            raise AssertionError("no reply within the timeout")
+        return answer
+
+    def publish(
+        self,
+        env: dict,
+        *,
+        exchange: str = "switchboard.ingress.user",
+        token: str | None = None,
+        body: bytes | None = None,
+        routing_key: str | None = None,
+    ) -> str:
         correlation_id = uuid.uuid4().hex
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self.channel.basic_publish(
@@ -51,14 +68,17 @@ class AmqpClient:
                 delivery_mode=2,
             ),
         )
+        return correlation_id
+
+    def reply_for(self, correlation_id: str, *, timeout: float) -> dict | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            while self.replies:
-                props, reply = self.replies.pop(0)
+            for props, reply in list(self.replies):
                 if props.correlation_id == correlation_id:
+                    self.replies.remove((props, reply))
                     return assert_envelope(json.loads(reply))
             self.connection.process_data_events(time_limit=0.02)
-        raise AssertionError("no reply within the timeout")
+        return None
 
     def close(self):
         self.connection.close()
@@ -114,6 +134,67 @@ def test_the_envelopes_own_correlation_id_is_echoed_in_every_answer(amqp, tokens
         f"/api/v1/actions/{env['id']}?tenant=acme", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert poll.json()["meta"]["correlation_id"] == "web-42"
+
+
+def test_a_repeat_sent_while_its_action_runs_gets_the_answer_once_it_is_done(amqp, tokens):
+    """The worker holds a running record's row until its outcome commits, so a repeat
+    arriving then cannot add its reply target (the edge never waits for that lock): the
+    ingress answers it once the record is finished. Here the test holds the row, as a
+    worker running the action would, and then finishes the record itself."""
+    import psycopg
+    from django.db import connection
+
+    from actions.edge.pipeline import payload_hash
+    from actions.records import record_store
+    from tenants.models import User
+
+    member = User.objects.get(email="member@acme.test")
+    payload = {"surface": "home", "cta_id": "signup", "event": "click"}
+    env = envelope("analytics.cta.record", payload)
+    # The first delivery's record, as the edge stores it (with the payload as validated).
+    from actions.contract.registry import registry
+
+    spec = registry.get("analytics.cta.record")
+    validated = spec.input.model_validate(payload).model_dump(mode="json")
+    record_store(
+        schema="acme",
+        id=env["id"],
+        action=spec.name,
+        version=spec.version,
+        channel="user",
+        transport="amqp",
+        actor_id=member.id,
+        actor_email=member.email,
+        payload=validated,
+        payload_hash=payload_hash(spec.name, spec.version, member.id, payload),
+        meta={},
+        trace_id="t" * 32,
+        reply_to=[],
+    )
+    worker = psycopg.connect(**{**connection.get_connection_params(), "autocommit": False})
+    try:
+        worker.execute(
+            "UPDATE acme.actions_actionrecord SET status = 'running' WHERE id = %s", [env["id"]]
+        )
+        worker.execute(
+            "SELECT 1 FROM acme.actions_actionrecord WHERE id = %s FOR UPDATE", [env["id"]]
+        )
+        # The repeat: answered later, not at once (the row is locked, the record running).
+        correlation_id = amqp.publish(env, token=tokens["member@acme.test"])
+        time.sleep(0.5)
+        assert amqp.reply_for(correlation_id, timeout=0.2) is None
+        result = {"id": "42", "recorded_at": "2026-11-27T00:00:00Z"}
+        worker.execute(
+            "UPDATE acme.actions_actionrecord SET status = 'ok', result = %s, "
+            "finished_at = now() WHERE id = %s",
+            [json.dumps(result), env["id"]],
+        )
+        worker.commit()
+    finally:
+        worker.close()
+    answer = amqp.reply_for(correlation_id, timeout=10)
+    assert answer is not None, "the repeat got no answer"
+    assert answer["status"] == "ok" and answer["result"] == result, answer
 
 
 def test_admin_ingress_runs_admin_actions(tokens):
