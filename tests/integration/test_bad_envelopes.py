@@ -186,3 +186,10 @@ def test_an_unknown_action_has_no_version_or_state_to_name(api, tokens):
     body = assert_envelope(api(envelope("nosuch.action"), token=tokens["member@acme.test"]).json())
     assert body["error"]["code"] == "unknown_action"
     assert body["version"] is None and body["meta"]["state"] is None
+
+
+def test_the_other_channels_action_is_unknown_here_and_names_no_version(api, tokens):
+    body = api(envelope("leads.list"), token=tokens["owner@acme.test"], admin=True).json()
+    body = assert_envelope(body)
+    assert body["error"]["code"] == "unknown_action"
+    assert body["version"] is None and body["meta"]["state"] is None
