@@ -35,14 +35,18 @@ def subscriptions_count(*, tenant: Tenant) -> int:
 
 
 def audit_chain_state() -> dict[str, Any]:
-    """The whole chain checked now (`audit.admin.verify`)."""
+    """The whole chain checked now (`audit.admin.verify`); the dashboard's verdict is this
+    one from then on."""
+    global _audit_state
     verdict = audit_verify()
-    return {
+    state = {
         "ok": verdict.ok,
         "checked": verdict.checked,
         "first_bad_seq": verdict.first_bad_seq,
         "problem": verdict.problem or None,
     }
+    _audit_state = (_clock(), state)
+    return dict(state)
 
 
 # Every owner's dashboard shows the whole chain's state, and checking it reads every entry
@@ -57,13 +61,10 @@ _clock = time.monotonic
 
 def audit_chain_state_recent() -> dict[str, Any]:
     """`audit_chain_state()`, at most AUDIT_STATE_TTL_S old (`dashboard.summary`)."""
-    global _audit_state
     with _audit_state_lock:
         if _audit_state is not None and _clock() - _audit_state[0] < AUDIT_STATE_TTL_S:
             return dict(_audit_state[1])
-        state = audit_chain_state()
-        _audit_state = (_clock(), state)
-        return dict(state)
+        return audit_chain_state()
 
 
 def tenant_summary(

@@ -138,6 +138,9 @@ async def post_action(
         outcome = await _submit_in_turn(ingress)
         if outcome.finished:
             return outcome.envelope, outcome.http_status
+        if outcome.unanswered:  # a repeat of a running action: no reply will come here
+            outcome = await _reread_until_finished(outcome, wait)
+            return outcome.envelope, outcome.http_status
         try:
             env = await asyncio.wait_for(answer, timeout=wait)
         except TimeoutError:
@@ -154,6 +157,21 @@ async def post_action(
     if outcome.envelope["meta"].get("correlation_id"):
         env["meta"]["correlation_id"] = outcome.envelope["meta"]["correlation_id"]
     return env, http_status_of(env)
+
+
+REREAD_EVERY_S = 0.1
+
+
+async def _reread_until_finished(outcome, wait: float):
+    """The record read every REREAD_EVERY_S until it is finished or `wait` runs out: for a
+    repeat sent while its action ran (the worker held the record: no reply target could
+    join it), which would otherwise wait out its whole `wait`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not outcome.finished and loop.time() < deadline:
+        await asyncio.sleep(min(REREAD_EVERY_S, max(0.0, deadline - loop.time())))
+        outcome = await in_thread(_reread, outcome)
+    return outcome
 
 
 _gates: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairGate]" = (

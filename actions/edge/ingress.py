@@ -51,6 +51,7 @@ from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.ratelimit import SMALL_ANONYMOUS_BYTES
 from config.queues import INGRESS_LANES, ingress_lane_queue, ingress_lanes_exchange, ingress_name
 from tenants import access_cache
+from tenants.tokens import InvalidToken, claims_from_authorization
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,14 @@ class LateReplies:
 
     POLL_S = 0.1
     MAX_WAITING = 1000
+    IDLE_S = 60.0  # the thread ends after this long with nothing to wait for
+    WARN_EVERY_S = 10.0  # at most one warning this often while the database is away
 
     def __init__(self):
         self._lock = threading.Lock()
         self._waiting: list[dict] = []
         self._thread: threading.Thread | None = None
+        self._warned_at = 0.0
 
     def add(self, outcome, *, reply_to: str, correlation_id: str | None) -> None:
         from actions.contract.registry import registry
@@ -192,42 +196,65 @@ class LateReplies:
         return len(self._waiting)
 
     def _run(self) -> None:
+        idle_since = None
         while True:
             time.sleep(self.POLL_S)
             with self._lock:
                 waiting = list(self._waiting)
                 if not waiting:
-                    self._thread = None
-                    return
+                    # Kept a while (its broker and database connections with it): repeats
+                    # come in bursts. Then it ends, under the lock `add` starts one with.
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since > self.IDLE_S:
+                        self._thread = None
+                        return
+                    continue
+            idle_since = None
+            done: set[int] = set()  # filled as replies go, kept if a later schema fails
             try:
                 with tenant_connections.serving():
-                    done = self._answer(waiting)
+                    self._answer(waiting, done)
             except Exception:  # the database is away: the next poll tries again
-                log.warning("late replies: could not read the records", exc_info=True)
-                done = set()
+                now = time.monotonic()
+                if now - self._warned_at > self.WARN_EVERY_S:
+                    self._warned_at = now
+                    log.warning("late replies: could not read the records", exc_info=True)
             now = time.monotonic()
             with self._lock:
+                expired = [w for w in self._waiting if id(w) not in done and w["until"] <= now]
                 self._waiting = [w for w in self._waiting if id(w) not in done and w["until"] > now]
+            for w in expired:
+                log.warning(
+                    "gave up the late reply for record %s (still unfinished)", w["record_id"]
+                )
 
-    def _answer(self, waiting: list[dict]) -> set[int]:
-        """Reply to those whose record is finished; the ids (id()) of those answered."""
+    def _answer(self, waiting: list[dict], done: set[int]) -> None:
+        """Reply to those whose record is finished, adding each one answered (its id()) to
+        `done` as it goes. A schema that cannot be read (gone) costs only its own."""
         from django_tenants.utils import schema_context
 
+        from actions.connections import dependency_lost
         from actions.models import ActionRecord, RecordStatus
         from actions.outcomes import outcome_for
 
-        done: set[int] = set()
         by_schema: dict[str, list[dict]] = {}
         for w in waiting:
             by_schema.setdefault(w["schema"], []).append(w)
         for schema, ones in by_schema.items():
-            with schema_context(schema):
-                finished = {
-                    str(r.id): r
-                    for r in ActionRecord.objects.filter(
-                        id__in={w["record_id"] for w in ones}
-                    ).exclude(status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING])
-                }
+            try:
+                with schema_context(schema):
+                    finished = {
+                        str(r.id): r
+                        for r in ActionRecord.objects.filter(
+                            id__in={w["record_id"] for w in ones}
+                        ).exclude(status__in=[RecordStatus.ACCEPTED, RecordStatus.RUNNING])
+                    }
+            except Exception as exc:
+                if dependency_lost(exc):
+                    raise  # the database is away: every schema would fail alike
+                log.warning("late replies: cannot read %s; giving its repeats up", schema)
+                done.update(id(w) for w in ones)
+                continue
             for w in ones:
                 record = finished.get(w["record_id"])
                 if record is None:
@@ -236,14 +263,13 @@ class LateReplies:
                 if w["correlation_id"] and not (record.meta or {}).get("correlation_id"):
                     # as the worker's reply: the envelope's own, if any, else the property's
                     request["meta"] = {"correlation_id": w["correlation_id"]}
+                done.add(id(w))  # before the reply: a failed one is not sent twice either
                 reply(
                     reply_to=w["reply_to"],
                     correlation_id=w["correlation_id"],
                     envelope=outcome_for(record, request, schema=schema).envelope,
                     channel=w["channel"],
                 )
-                done.add(id(w))
-        return done
 
 
 late_replies = LateReplies()
@@ -548,7 +574,17 @@ class _Lanes:
 
 
 def _signed(properties) -> bool:
-    return bool((properties.headers or {}).get("authorization"))
+    """The message carries a token that verifies (cached; no database): a bare header does
+    not buy a bigger parse while sorting."""
+    header = (properties.headers or {}).get("authorization")
+    if isinstance(header, bytes):
+        header = header.decode("utf-8", "replace")
+    if not isinstance(header, str) or not header:
+        return False
+    try:
+        return claims_from_authorization(header) is not None
+    except InvalidToken:
+        return False
 
 
 def _lane_message(method, properties, body: bytes, *, plain: bool = False) -> pyamqp.Message:

@@ -330,7 +330,10 @@ def _accept(ingress: Ingress, request: dict, trace_id: str, seen: dict) -> Outco
             raise ActionError(ErrorCode.UNAUTHENTICATED, str(exc)) from None
         actor = access.actor(claims["jti"])
     seen["actor"] = actor
-    seen["member"] = _has_place(access.roles, slug)
+    if misaddressed is None:
+        seen["member"] = _has_place(access.roles, slug)
+    elif actor is not None:  # a platform action sent to a tenant (or the reverse)
+        seen["member"] = _place_of(actor, request.get("tenant"))
 
     if spec.channel != ingress.channel:
         raise ActionError(

@@ -48,6 +48,7 @@ def test_an_outsiders_refusals_stay_out_of_the_tenants_logs(api, tokens, audited
         ("leads.list", False, "forbidden"),
         ("no.such.action", True, "unknown_action"),  # refused before its access is read
         ("leads.list", True, "unknown_action"),  # the other channel's
+        ("tenants.list", True, "validation_error"),  # a platform action sent to acme
     ):
         env = envelope(action, {"probe": "x" * 50})
         body = api(env, token=tokens["owner@beta.test"], admin=admin).json()
