@@ -141,58 +141,20 @@ def test_a_repeat_sent_while_its_action_runs_gets_the_answer_once_it_is_done(amq
     arriving then cannot add its reply target (the edge never waits for that lock): the
     ingress answers it once the record is finished. Here the test holds the row, as a
     worker running the action would, and then finishes the record itself."""
-    import psycopg
-    from django.db import connection
+    from tests.records import RunningAsAWorker
 
-    from actions.edge.pipeline import payload_hash
-    from actions.records import record_store
-    from tenants.models import User
-
-    member = User.objects.get(email="member@acme.test")
-    payload = {"surface": "home", "cta_id": "signup", "event": "click"}
-    env = envelope("analytics.cta.record", payload)
-    # The first delivery's record, as the edge stores it (with the payload as validated).
-    from actions.contract.registry import registry
-
-    spec = registry.get("analytics.cta.record")
-    validated = spec.input.model_validate(payload).model_dump(mode="json")
-    record_store(
-        schema="acme",
-        id=env["id"],
-        action=spec.name,
-        version=spec.version,
-        channel="user",
-        transport="amqp",
-        actor_id=member.id,
-        actor_email=member.email,
-        payload=validated,
-        payload_hash=payload_hash(spec.name, spec.version, member.id, payload),
-        meta={},
-        trace_id="t" * 32,
-        reply_to=[],
-    )
-    worker = psycopg.connect(**{**connection.get_connection_params(), "autocommit": False})
+    running = RunningAsAWorker(transport="amqp")
     try:
-        worker.execute(
-            "UPDATE acme.actions_actionrecord SET status = 'running' WHERE id = %s", [env["id"]]
-        )
-        worker.execute(
-            "SELECT 1 FROM acme.actions_actionrecord WHERE id = %s FOR UPDATE", [env["id"]]
-        )
         # The repeat: answered later, not at once (the row is locked, the record running).
-        correlation_id = amqp.publish(env, token=tokens["member@acme.test"])
+        correlation_id = amqp.publish(running.envelope, token=tokens["member@acme.test"])
         # Long enough for the ingress to take the repeat while the row is held (else it
         # would find the record finished and answer at once, proving nothing).
         assert amqp.reply_for(correlation_id, timeout=1.5) is None
-        result = {"id": "42", "recorded_at": "2026-11-27T00:00:00Z"}
-        worker.execute(
-            "UPDATE acme.actions_actionrecord SET status = 'ok', result = %s, "
-            "finished_at = now() WHERE id = %s",
-            [json.dumps(result), env["id"]],
-        )
-        worker.commit()
-    finally:
-        worker.close()
+    except BaseException:
+        running.close()
+        raise
+    result = {"id": "42", "recorded_at": "2026-11-27T00:00:00Z"}
+    running.finish(result)
     answer = amqp.reply_for(correlation_id, timeout=10)
     assert answer is not None, "the repeat got no answer"
     assert answer["status"] == "ok" and answer["result"] == result, answer

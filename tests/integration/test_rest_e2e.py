@@ -190,54 +190,19 @@ def test_a_rest_repeat_sent_while_its_action_runs_is_answered_when_it_is_done(ap
     out its whole `wait`. Here the test holds the row, as a worker running it would."""
     import threading
 
-    import psycopg
-    from django.db import connection
+    from tests.records import RunningAsAWorker
 
-    from actions.contract.registry import registry
-    from actions.edge.pipeline import payload_hash
-    from actions.records import record_store
-    from tenants.models import User
-
-    member = User.objects.get(email="member@acme.test")
-    payload = {"surface": "home", "cta_id": "signup", "event": "click"}
-    env = envelope("analytics.cta.record", payload)
-    spec = registry.get("analytics.cta.record")
-    record_store(
-        schema="acme",
-        id=env["id"],
-        action=spec.name,
-        version=spec.version,
-        channel="user",
-        transport="rest",
-        actor_id=member.id,
-        actor_email=member.email,
-        payload=spec.input.model_validate(payload).model_dump(mode="json"),
-        payload_hash=payload_hash(spec.name, spec.version, member.id, payload),
-        meta={},
-        trace_id="t" * 32,
-        reply_to=[],
-    )
-    worker = psycopg.connect(**{**connection.get_connection_params(), "autocommit": False})
-    worker.execute(
-        "UPDATE acme.actions_actionrecord SET status = 'running' WHERE id = %s", [env["id"]]
-    )
-    worker.execute("SELECT 1 FROM acme.actions_actionrecord WHERE id = %s FOR UPDATE", [env["id"]])
+    running = RunningAsAWorker()
     result = {"id": "7", "recorded_at": "2026-11-27T00:00:00Z"}
 
     def finish():
         time.sleep(1.0)
-        worker.execute(
-            "UPDATE acme.actions_actionrecord SET status = 'ok', result = %s, "
-            "finished_at = now() WHERE id = %s",
-            [json.dumps(result), env["id"]],
-        )
-        worker.commit()
-        worker.close()
+        running.finish(result)
 
     finisher = threading.Thread(target=finish)
     finisher.start()
     started = time.monotonic()
-    body = api(env, token=tokens["member@acme.test"], wait=20).json()
+    body = api(running.envelope, token=tokens["member@acme.test"], wait=20).json()
     took = time.monotonic() - started
     finisher.join()
     assert body["status"] == "ok" and body["result"] == result, body
