@@ -54,6 +54,20 @@ def outcome_for(record: ActionRecord, request: dict, *, schema: str) -> Outcome:
     return Outcome(env, 202, record, schema, finished=False)
 
 
+def reply_envelope(
+    record: ActionRecord, *, tenant: str, correlation_id: str | None, schema: str
+) -> dict:
+    """The envelope a finished record's reply carries to one of its targets (the worker's
+    replies, the AMQP ingress's late ones). Its `meta.correlation_id` is the request
+    envelope's own, if it had one, else the message's AMQP property, which also travels
+    as the reply's property."""
+    request: dict = {"tenant": tenant}
+    echoed = (record.meta or {}).get("correlation_id") or correlation_id
+    if echoed:
+        request["meta"] = {"correlation_id": echoed}
+    return outcome_for(record, request, schema=schema).envelope
+
+
 def http_status_of(env: dict) -> int:
     """The HTTP status a finished response envelope is answered with."""
     if env["status"] == "ok":

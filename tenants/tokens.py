@@ -114,6 +114,16 @@ def claims_from_authorization(header: str | None) -> dict | None:
     return token_decode(token.strip())
 
 
+def verifies(header: str | None) -> bool:
+    """Whether `header` is `Bearer <an access token that verifies>` (signature, expiry; no
+    database, verified tokens are cached): a header alone makes nobody known, or any junk
+    in it would escape what anonymous senders are held to."""
+    try:
+        return claims_from_authorization(header) is not None
+    except InvalidToken:
+        return False
+
+
 def check_live(claims: dict, user: dict | None) -> None:
     """Refuse a token whose user is gone or inactive (`user` None), or that was revoked.
     `user` holds `tokens_valid_after` and `revoked` (this token's jti is revoked)."""

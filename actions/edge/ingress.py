@@ -51,7 +51,7 @@ from actions.edge.pipeline import Ingress, submit, unhandled
 from actions.edge.ratelimit import SMALL_ANONYMOUS_BYTES
 from config.queues import INGRESS_LANES, ingress_lane_queue, ingress_lanes_exchange, ingress_name
 from tenants import access_cache
-from tenants.tokens import InvalidToken, claims_from_authorization
+from tenants.tokens import verifies
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class LateReplies:
             "schema": outcome.schema,
             "record_id": str(record.id),
             "channel": record.channel,
-            "request": {"tenant": outcome.envelope.get("tenant")},
+            "tenant": outcome.envelope.get("tenant"),
             "reply_to": reply_to,
             "correlation_id": correlation_id,
             "until": time.monotonic() + timeout_s + LEASE_GRACE_S,
@@ -191,9 +191,6 @@ class LateReplies:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="late-replies", daemon=True)
                 self._thread.start()
-
-    def waiting(self) -> int:
-        return len(self._waiting)
 
     def _run(self) -> None:
         idle_since = None
@@ -235,7 +232,7 @@ class LateReplies:
 
         from actions.connections import dependency_lost
         from actions.models import ActionRecord, RecordStatus
-        from actions.outcomes import outcome_for
+        from actions.outcomes import reply_envelope
 
         by_schema: dict[str, list[dict]] = {}
         for w in waiting:
@@ -259,15 +256,16 @@ class LateReplies:
                 record = finished.get(w["record_id"])
                 if record is None:
                     continue
-                request = dict(w["request"])
-                if w["correlation_id"] and not (record.meta or {}).get("correlation_id"):
-                    # as the worker's reply: the envelope's own, if any, else the property's
-                    request["meta"] = {"correlation_id": w["correlation_id"]}
                 done.add(id(w))  # before the reply: a failed one is not sent twice either
                 reply(
                     reply_to=w["reply_to"],
                     correlation_id=w["correlation_id"],
-                    envelope=outcome_for(record, request, schema=schema).envelope,
+                    envelope=reply_envelope(
+                        record,
+                        tenant=w["tenant"],
+                        correlation_id=w["correlation_id"],
+                        schema=schema,
+                    ),
                     channel=w["channel"],
                 )
 
@@ -579,12 +577,7 @@ def _signed(properties) -> bool:
     header = (properties.headers or {}).get("authorization")
     if isinstance(header, bytes):
         header = header.decode("utf-8", "replace")
-    if not isinstance(header, str) or not header:
-        return False
-    try:
-        return claims_from_authorization(header) is not None
-    except InvalidToken:
-        return False
+    return isinstance(header, str) and verifies(header)
 
 
 def _lane_message(method, properties, body: bytes, *, plain: bool = False) -> pyamqp.Message:

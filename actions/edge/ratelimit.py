@@ -191,7 +191,7 @@ def _retry_after(limit: Limit, window: int, now: float) -> int:
 # and TTL, in pairs.
 # -> {0, the index of the refusal counter over the budget} (nothing counted),
 #    {2, the index of the first limit already reached} (nothing counted), or
-#    {1, each limit counter's count after this message}.
+#    {1} (counted against every limit).
 # All or nothing: a message refused by one limit counts against none, so that one actor
 # over its own limit cannot spend its tenant's (or, on `platform`, everyone's) budget.
 _CHECK = """
@@ -203,12 +203,11 @@ for i = refusals + 1, #KEYS do
   local limit = tonumber(ARGV[2 * (i - refusals) + 1])
   if tonumber(redis.call('GET', KEYS[i]) or '0') >= limit then return {2, i - refusals} end
 end
-local counts = {1}
 for i = refusals + 1, #KEYS do
-  counts[#counts + 1] = redis.call('INCR', KEYS[i])
+  redis.call('INCR', KEYS[i])
   redis.call('EXPIRE', KEYS[i], ARGV[2 * (i - refusals) + 2])
 end
-return counts
+return {1}
 """
 
 
@@ -253,9 +252,7 @@ def check(
     if replies[0] == 2:  # a limit already reached: refused before anything is counted
         limit, window = counted[replies[1] - 1]
         raise RateLimited(limit, _retry_after(limit, window, now))
-    for (limit, window), count in zip(counted, replies[1:], strict=True):
-        if count > limit.limit:
-            raise RateLimited(limit, _retry_after(limit, window, now))
+    # Otherwise counted: the script checked every limit first, atomically.
 
 
 def _run_script(keys: list[str], args: list) -> list[int]:

@@ -57,7 +57,7 @@ from actions.contract.registry import registry
 from actions.delivery import deadletter, fairness
 from actions.delivery.replies import reply
 from actions.models import ActionRecord, RecordStatus
-from actions.outcomes import outcome_for
+from actions.outcomes import reply_envelope
 from actions.records import (
     LeaseLost,
     claim_statement,
@@ -510,14 +510,13 @@ def _log_error(record, schema, code, message, *, exc_info) -> None:
 def _reply_all(record: ActionRecord, schema: str) -> None:
     if not record.reply_to:
         return
-    own = (record.meta or {}).get("correlation_id")  # the envelope's: outcome_for echoes it
+    tenant = _tenant_slug(schema)
     for reply_to, correlation_id in record.reply_to:
-        request: dict[str, Any] = {"tenant": _tenant_slug(schema)}
-        if correlation_id and not own:  # else the message's AMQP property, as before
-            request["meta"] = {"correlation_id": correlation_id}
         reply(
             reply_to=reply_to,
             correlation_id=correlation_id,
             channel=record.channel,
-            envelope=outcome_for(record, request, schema=schema).envelope,
+            envelope=reply_envelope(
+                record, tenant=tenant, correlation_id=correlation_id, schema=schema
+            ),
         )

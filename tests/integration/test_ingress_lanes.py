@@ -228,6 +228,19 @@ def test_the_lane_of_a_message_is_its_tenants():
     assert ingress.lane_of(big.encode(), signed=True) == _lane("acme")
 
 
+def test_only_a_token_that_verifies_buys_the_bigger_parse(tokens):
+    """A bare `authorization` header is not a signed message: junk in it would have every
+    big anonymous body parsed while sorting."""
+    from types import SimpleNamespace
+
+    def signed(header) -> bool:
+        return ingress._signed(SimpleNamespace(headers={"authorization": header}))
+
+    token = tokens["member@acme.test"]
+    assert signed(f"Bearer {token}") and signed(f"Bearer {token}".encode())
+    assert not signed("Bearer junk") and not signed("x") and not signed(None)
+
+
 def test_a_message_moved_into_a_lane_keeps_its_headers_and_properties(private_queue):
     """What the pipeline reads travels with it: the authorization header, reply_to and
     correlation_id, the routing key the client used (in a header); never the client's

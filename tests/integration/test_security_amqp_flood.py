@@ -104,24 +104,29 @@ def test_a_flood_of_big_hostile_anonymous_messages_does_not_hold_up_a_member(
     assert under_flood < 3 * one_hostile + 10 * baseline
 
 
-def test_an_anonymous_amqp_sender_has_a_refusal_budget_of_its_own(limits_on):
+def _small_hostile(reply_to: str | None) -> dict:
+    """A small hostile anonymous webhook message through the pipeline: its error."""
     from actions.contract.registry import Channel
     from actions.edge.pipeline import Ingress, submit
 
-    limits_on.SWITCHBOARD["RATE_LIMITS"]["refusals"] = {"limit": 3, "window_s": 60}
     small = {"workspace": "main", "path": "orders", "body": {"x": "<script>1</script>"}}
+    outcome = submit(
+        Ingress(
+            channel=Channel.USER,
+            body=json.dumps(envelope("webhooks.ingest", small)).encode(),
+            transport="amqp",
+            source="amqp",
+            reply_to=reply_to,
+        )
+    )
+    return outcome.envelope["error"]
+
+
+def test_an_anonymous_amqp_sender_has_a_refusal_budget_of_its_own(limits_on):
+    limits_on.SWITCHBOARD["RATE_LIMITS"]["refusals"] = {"limit": 3, "window_s": 60}
 
     def send(address: str) -> dict:
-        outcome = submit(
-            Ingress(
-                channel=Channel.USER,
-                body=json.dumps(envelope("webhooks.ingest", small)).encode(),
-                transport="amqp",
-                source="amqp",
-                reply_to=f"amq.rabbitmq.reply-to.g1h2AA5yZXBseUAy.{address}",
-            )
-        )
-        return outcome.envelope["error"]
+        return _small_hostile(f"amq.rabbitmq.reply-to.g1h2AA5yZXBseUAy.{address}")
 
     assert [send("Aaaa")["code"] for _ in range(3)] == ["rejected_input"] * 3
     throttled = send("Aaaa")
@@ -133,23 +138,10 @@ def test_an_anonymous_amqp_sender_has_a_refusal_budget_of_its_own(limits_on):
 def test_anonymous_amqp_senders_without_a_reply_address_share_one_refusal_budget(limits_on):
     """No reply-to, no token: nothing tells one sender from another, so they share one
     budget; before, such a flood of small hostile messages was never throttled."""
-    from actions.contract.registry import Channel
-    from actions.edge.pipeline import Ingress, submit
-
     limits_on.SWITCHBOARD["RATE_LIMITS"]["refusals"] = {"limit": 3, "window_s": 60}
-    small = {"workspace": "main", "path": "orders", "body": {"x": "<script>1</script>"}}
 
     def send() -> dict:
-        outcome = submit(
-            Ingress(
-                channel=Channel.USER,
-                body=json.dumps(envelope("webhooks.ingest", small)).encode(),
-                transport="amqp",
-                source="amqp",
-                reply_to=None,
-            )
-        )
-        return outcome.envelope["error"]
+        return _small_hostile(None)
 
     assert [send()["code"] for _ in range(3)] == ["rejected_input"] * 3
     throttled = send()
