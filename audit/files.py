@@ -8,6 +8,7 @@ Writing a log line never breaks the request that caused it: a failure to write g
 the process's own logging instead.
 """
 
+import functools
 import logging
 import re
 from datetime import date, datetime
@@ -40,9 +41,17 @@ def security_log_path() -> Path:
 
 def tenant_log_path(slug: str) -> Path:
     """The live action log of tenant `slug` (`platform` for platform-scoped actions)."""
-    if not TENANT_SLUG.match(slug or ""):  # the slug becomes a path: never trust it
+    configured = getattr(settings, "SWITCHBOARD_LOGS_DIR", None)
+    return _tenant_log_path(configured and str(configured), str(settings.VAR_DIR), slug)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant_log_path(configured: str | None, var_dir: str, slug: str) -> Path:
+    """Kept per settings and slug: the worker asks for every action it runs."""
+    if not isinstance(slug, str) or not TENANT_SLUG.fullmatch(slug):  # it becomes a path
         raise ValueError(f"not a tenant slug: {slug!r}")
-    return logs_dir() / "tenants" / slug / "actions.jsonl"
+    root = Path(configured) if configured else Path(var_dir) / "logs"
+    return root / "tenants" / slug / "actions.jsonl"
 
 
 def now_iso(at: datetime | None = None) -> str:

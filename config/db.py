@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.transaction import TransactionManagementError
 from psycopg._queries import PostgresQuery  # psycopg is pinned (requirements.lock)
 from psycopg.adapt import Transformer
@@ -85,6 +85,9 @@ def execute_prepared_batch(
     its prepared statements (the first try rolled back whole): only statements whose
     effects are all transactional belong here (no advisory session locks, no sequences
     read for their value outside a table)."""
+    # The wrapper itself, once: each `django.db.connection.<name>` looks it up again
+    # (through asgiref's thread-local), about 3 us a time on this path.
+    connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
     pg = connection.connection
     started = time.monotonic()
@@ -93,7 +96,7 @@ def execute_prepared_batch(
     with connection.wrap_database_errors:
         begin = not pg.autocommit and pg.pgconn.transaction_status == IDLE
         if commit:
-            _check_outermost()
+            _check_outermost(connection)
         with pg.lock:
             results = _round_trip(pg, statements, begin=begin, commit=commit)
     if connection.queries_logged:
@@ -210,7 +213,8 @@ def _send_and_read(pg: psycopg.Connection, statements, *, begin: bool, commit: b
             pgconn.exit_pipeline_mode()
         except psycopg.Error:  # results left unread: the connection cannot be used again
             pg.close()
-            connection.errors_occurred = True  # dropped before the next unit of work
+            # Dropped before the next unit of work.
+            connections[DEFAULT_DB_ALIAS].errors_occurred = True
         raise
 
     del closes[:closing]
@@ -339,7 +343,7 @@ def _read_until_sync(pgconn, expected: int) -> list:
             last = result
 
 
-def _check_outermost() -> None:
+def _check_outermost(connection) -> None:
     """A COMMIT sent with a batch ends the whole transaction: only from the outermost
     atomic block, with no savepoint open and nothing marked for rollback."""
     if len(connection.atomic_blocks) != 1 or connection.savepoint_ids or connection.needs_rollback:

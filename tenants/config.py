@@ -182,6 +182,17 @@ def config_effective(*, tenant) -> dict[str, Any]:
     return deep_merge(DEFAULTS, tenant.config or {})
 
 
+def config_section(*, tenant, name: str) -> Any:
+    """`config_effective(tenant=tenant)[name]`, merging (and copying) only that section:
+    for the hot path, which reads one section per message (the rate limits read theirs
+    for every action; the whole merge deep-copied every default, about 40 us a message).
+    The tenant's overrides are read as they are (the Tenant row the caller loaded)."""
+    overrides = tenant.config or {}
+    if name not in overrides:
+        return copy.deepcopy(DEFAULTS[name])
+    return deep_merge({name: DEFAULTS[name]}, {name: overrides[name]})[name]
+
+
 def user_message(*, tenant, code: str) -> str | None:
     """The tenant's whitelabel text for error `code` (`messages.<code>`), or None.
 

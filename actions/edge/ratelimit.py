@@ -5,7 +5,7 @@ trip, all or nothing (a message refused by one limit counts against none, so an 
 over its own limit does not spend its tenant's). Who is counted where:
 - a member (an authenticated actor): the tenant's bucket and the actor's bucket on that
   tenant, with the limits of the tenant's config (`rate_limits.per_tenant_per_minute`,
-  `per_actor_per_minute`, read through `tenants.config.config_effective`, whose DEFAULTS
+  `per_actor_per_minute`, read through `tenants.config.config_section`, whose DEFAULTS
   are the only defaults);
 - an anonymous caller over REST (login, forgot password, webhooks): its client address
   only, never the members' tenant bucket, so one anonymous client cannot lock a tenant's
@@ -53,7 +53,7 @@ from django.conf import settings
 
 from actions.connections import run_scripts, thread_redis
 from actions.contract.errors import ActionError, ErrorCode
-from tenants.config import DEFAULTS, config_effective
+from tenants.config import DEFAULTS, config_section
 
 log = logging.getLogger(__name__)
 _CIRCUIT_OPEN_S = 5.0
@@ -142,7 +142,7 @@ def limits_for(tenant, *, anonymous: bool, address: bool = True) -> list[Limit]:
     effective = defaults
     if tenant is not None:
         try:
-            effective = config_effective(tenant=tenant).get("rate_limits") or defaults
+            effective = config_section(tenant=tenant, name="rate_limits") or defaults
         except (TypeError, ValueError, AttributeError):  # not a dict: defaults
             effective = defaults
         if not isinstance(effective, dict):

@@ -242,3 +242,30 @@ def test_a_quote_tautology_inside_an_email_is_refused(value):
     with pytest.raises(ActionError) as refused:
         guard.inspect(registry.get("leads.create"), {"name": "a", "email": value})
     assert refused.value.details["category"] == "sql_injection"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        None,
+        {"rate_limits": {"per_actor_per_minute": 3}},
+        {"rate_limits": {"per_actor_per_minute": 3, "extra": {"a": 1}}},
+        {"rate_limits": None},
+        {"rate_limits": "lots"},
+        {"rate_limits": []},
+        {"branding": {"brand_name": "X"}, "rate_limits": {"per_tenant_per_minute": 9}},
+        {"locale": {"time_zone": "Europe/Paris"}},
+    ],
+)
+def test_one_config_section_is_that_section_of_the_whole_merge(config):
+    """config_section merges one section only (the rate limits read theirs per message):
+    it must answer what config_effective's section is, and share nothing with DEFAULTS."""
+    from tenants.config import config_effective, config_section
+
+    tenant = _Tenant(config)
+    for name in DEFAULTS:
+        section = config_section(tenant=tenant, name=name)
+        assert section == config_effective(tenant=tenant)[name]
+        if isinstance(section, dict) and section:
+            assert section is not DEFAULTS[name]
