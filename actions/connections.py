@@ -124,11 +124,12 @@ def connection_ready() -> None:
     its age is closed; one whose last query failed is pinged, and closed unless it
     answers (Django's `close_if_unusable_or_obsolete`: a failed query of a live
     connection, a handler's unique violation say, costs it nothing)."""
-    if connection.connection is None:
+    wrapper = connections[DEFAULT_DB_ALIAS]  # once: each `connection.<name>` looks it up
+    if wrapper.connection is None:
         return
-    aged = connection.close_at is not None and time.monotonic() >= connection.close_at
-    if connection.errors_occurred or aged or connection.needs_rollback:
-        connection.close_if_unusable_or_obsolete()
+    aged = wrapper.close_at is not None and time.monotonic() >= wrapper.close_at
+    if wrapper.errors_occurred or aged or wrapper.needs_rollback:
+        wrapper.close_if_unusable_or_obsolete()
 
 
 # Connections opened together (a process's pool, filled as it starts) would reach

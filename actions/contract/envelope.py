@@ -68,6 +68,17 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def _openers(body: bytes | str | dict) -> int:
+    """How many `{` and `[` the body holds (strings' included): no JSON value is nested
+    deeper than that, so a body with few of them needs no walk (a decoded one always
+    does: -> MAX_DEPTH + 1)."""
+    if isinstance(body, bytes):
+        return body.count(b"{") + body.count(b"[")
+    if isinstance(body, str):
+        return body.count("{") + body.count("[")
+    return MAX_DEPTH + 1
+
+
 def parse_request(body: bytes | str | dict) -> dict:
     """Bytes (or an already decoded object) -> a request envelope that fits its schema."""
     if isinstance(body, dict):
@@ -84,7 +95,7 @@ def parse_request(body: bytes | str | dict) -> dict:
             ) from None
     if not isinstance(envelope, dict):
         raise ActionError(ErrorCode.INVALID_ENVELOPE, "The envelope must be a JSON object.")
-    if _depth(envelope, MAX_DEPTH) > MAX_DEPTH:
+    if _openers(body) > MAX_DEPTH and _depth(envelope, MAX_DEPTH) > MAX_DEPTH:
         raise ActionError(
             ErrorCode.INVALID_ENVELOPE, f"The envelope is nested deeper than {MAX_DEPTH} levels."
         )

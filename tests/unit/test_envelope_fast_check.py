@@ -116,3 +116,27 @@ def test_generated_envelopes(over, meta, drop):
     for field in drop:
         value.pop(field, None)
     _agrees(value)
+
+
+def _nested(depth: int) -> dict:
+    """An envelope whose deepest value is at `depth` (the envelope itself is level 1)."""
+    value: dict = {}
+    for _ in range(depth - 2):
+        value = {"a": value}
+    return {**BASE, "payload": value}
+
+
+def test_the_nesting_limit_whatever_the_count_of_brackets():
+    """The walk is skipped only for a body with no more `{` and `[` than the limit."""
+    deepest = _nested(envelope.MAX_DEPTH)
+    assert envelope.parse_request(json.dumps(deepest)) == deepest
+    try:
+        envelope.parse_request(json.dumps(_nested(envelope.MAX_DEPTH + 1)))
+    except ActionError as err:
+        assert "nested deeper" in err.message
+    else:
+        raise AssertionError("accepted")
+    # Brackets in strings make the body count more than its depth: walked, and accepted.
+    shallow = {**BASE, "payload": {"text": "{[" * 40}}
+    assert envelope.parse_request(json.dumps(shallow)) == shallow
+    assert envelope.parse_request(json.dumps(shallow).encode()) == shallow
