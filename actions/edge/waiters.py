@@ -19,10 +19,11 @@ import threading
 import time
 import uuid
 
-import pika
 from django.conf import settings
+from kombu import Connection
 
 log = logging.getLogger(__name__)
+HEARTBEAT_S = 30
 
 
 class ReplyWaiters:
@@ -90,29 +91,41 @@ class ReplyWaiters:
             pause = min(pause * 2, 5.0)
 
     def _consume(self) -> None:
-        params = pika.URLParameters(self._url)
-        params.heartbeat = 30
-        params.blocked_connection_timeout = 10
-        connection = pika.BlockingConnection(params)
-        try:
-            channel = connection.channel()
-            declared = channel.queue_declare(queue="", exclusive=True, auto_delete=True)
-            channel.basic_consume(declared.method.queue, self._on_reply, auto_ack=True)
-            self._queue = declared.method.queue
-            self._ready.set()
-            channel.start_consuming()
-        finally:
-            if connection.is_open:
-                connection.close()
+        """Consume the queue until the connection fails (then `_run` makes a new one).
 
-    def _on_reply(self, channel, method, properties, body: bytes) -> None:
+        py-amqp (through kombu's connection, as the publisher and the worker's replies),
+        not pika's BlockingConnection: each reply crossed about twice as much Python in
+        pika's layers (docs/performance.md). Heartbeats are this loop's to send: the
+        queue is consumed with no acks, so without them the broker would hear nothing
+        from an idle consumer and close it."""
+        connection = Connection(self._url, heartbeat=HEARTBEAT_S, connect_timeout=5)
+        try:
+            connection.ensure_connection(max_retries=1)
+            channel = connection.default_channel
+            queue, _, _ = channel.queue_declare(queue="", exclusive=True, auto_delete=True)
+            channel.basic_consume(queue, consumer_tag="", callback=self._on_reply, no_ack=True)
+            self._queue = queue
+            self._ready.set()
+            while True:
+                try:
+                    connection.drain_events(timeout=HEARTBEAT_S / 4)
+                except TimeoutError:
+                    pass
+                connection.heartbeat_check(rate=4)
+        finally:
+            try:
+                connection.release()
+            except Exception:  # the connection is gone already
+                pass
+
+    def _on_reply(self, message) -> None:
         with self._lock:
-            waiter = self._futures.pop(properties.correlation_id or "", None)
+            waiter = self._futures.pop(message.properties.get("correlation_id") or "", None)
         if waiter is None:
             return  # its client gave up (timeout) or went away
         loop, future = waiter
         try:
-            envelope = json.loads(body)
+            envelope = json.loads(message.body)
         except ValueError:
             log.error("unreadable reply on the waiters' queue")
             return

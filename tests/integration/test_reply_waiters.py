@@ -1,0 +1,52 @@
+"""The web's reply consumer (actions.edge.waiters) on the real broker: a reply reaches its
+waiter, an idle consumer keeps its connection (it sends the heartbeats itself), and a
+lost connection is replaced by a new queue."""
+
+import asyncio
+import time
+
+from django.conf import settings
+
+from actions.delivery.replies import reply
+from actions.edge import waiters
+
+
+def _await_reply(replies: waiters.ReplyWaiters, timeout: float = 5.0) -> dict:
+    async def run():
+        correlation_id, future = replies.register()
+        reply(
+            reply_to=replies.ready_queue,
+            correlation_id=correlation_id,
+            channel="user",
+            envelope={"id": correlation_id, "status": "ok", "meta": {}},
+        )
+        return correlation_id, await asyncio.wait_for(future, timeout)
+
+    correlation_id, envelope = asyncio.run(run())
+    assert envelope["id"] == correlation_id
+    return envelope
+
+
+def test_an_idle_consumer_keeps_its_queue_past_its_heartbeats(monkeypatch):
+    """With a 2 s heartbeat the broker closes a connection it hears nothing from within
+    about 4 s: the consumer, which acks nothing, must send heartbeats of its own."""
+    monkeypatch.setattr(waiters, "HEARTBEAT_S", 2)
+    replies = waiters.ReplyWaiters(settings.BROKER_URL_USER)
+    queue = replies.queue(timeout=10)
+    assert queue and queue.startswith("amq.gen-")
+    _await_reply(replies)
+    time.sleep(7)
+    assert replies.ready_queue == queue  # never reconnected
+    _await_reply(replies)
+
+
+def test_a_reply_for_nobody_is_dropped_and_the_next_one_arrives():
+    replies = waiters.ReplyWaiters(settings.BROKER_URL_USER)
+    assert replies.queue(timeout=10)
+    reply(
+        reply_to=replies.ready_queue,
+        correlation_id="nobody-waits-for-this",
+        channel="user",
+        envelope={"id": "x", "status": "ok", "meta": {}},
+    )
+    _await_reply(replies)
