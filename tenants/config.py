@@ -3,7 +3,8 @@
 
 A tenant stores only its overrides (`Tenant.config`); every change is kept as a
 `TenantConfigVersion`. Readers (whitelabel, rate limits, user-facing messages) call
-`config_effective(tenant=...)` and never read `Tenant.config` directly.
+`config_effective(tenant=...)` (or `config_section` for one section of it) and never read
+`Tenant.config` directly; `user_message` reads the overrides alone, by design.
 """
 
 import copy

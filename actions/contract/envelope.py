@@ -69,14 +69,15 @@ def _depth(value: Any, limit: int) -> int:
 
 
 def _openers(body: bytes | str | dict) -> int:
-    """How many `{` and `[` the body holds (strings' included): no JSON value is nested
-    deeper than that, so a body with few of them needs no walk (a decoded one always
-    does: -> MAX_DEPTH + 1)."""
+    """How many `{` and `[` the body holds (strings' included). `_depth` counts a value
+    inside the innermost object or array as a level too, so no value of the body is
+    deeper than this count plus one: a body with fewer than MAX_DEPTH of them needs no
+    walk. A decoded body always needs one (-> MAX_DEPTH)."""
     if isinstance(body, bytes):
         return body.count(b"{") + body.count(b"[")
     if isinstance(body, str):
         return body.count("{") + body.count("[")
-    return MAX_DEPTH + 1
+    return MAX_DEPTH
 
 
 def parse_request(body: bytes | str | dict) -> dict:
@@ -95,7 +96,7 @@ def parse_request(body: bytes | str | dict) -> dict:
             ) from None
     if not isinstance(envelope, dict):
         raise ActionError(ErrorCode.INVALID_ENVELOPE, "The envelope must be a JSON object.")
-    if _openers(body) > MAX_DEPTH and _depth(envelope, MAX_DEPTH) > MAX_DEPTH:
+    if _openers(body) >= MAX_DEPTH and _depth(envelope, MAX_DEPTH) > MAX_DEPTH:
         raise ActionError(
             ErrorCode.INVALID_ENVELOPE, f"The envelope is nested deeper than {MAX_DEPTH} levels."
         )

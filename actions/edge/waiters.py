@@ -15,6 +15,7 @@ when its time is up (actions.edge.gateway), so an answer is never lost, only lat
 import asyncio
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -34,6 +35,9 @@ class ReplyWaiters:
         self._ready = threading.Event()
         self._queue: str | None = None
         self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None  # the consumer thread's, while it runs
+        self._stopping = False
+        self._was_up = False
 
     # --- the event loop's side -----------------------------------------------------------
     def queue(self, timeout: float = 2.0) -> str | None:
@@ -76,14 +80,31 @@ class ReplyWaiters:
                 return True
             return False
 
+    def drop_connection(self, *, stop: bool = False) -> None:
+        """End the consumer's connection from another thread, as a network failure would:
+        its socket is shut, the consumer reconnects with a new queue (tests), or, with
+        `stop`, ends."""
+        self._stopping = self._stopping or stop
+        connection = self._connection
+        transport = getattr(getattr(connection, "_connection", None), "transport", None)
+        sock = getattr(transport, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def _run(self) -> None:
         pause = 0.2
-        while True:
+        while not self._stopping:
+            self._was_up = False
             try:
                 self._consume()
             except Exception:
+                if self._stopping:
+                    return
                 log.warning("reply queue lost; reconnecting in %.1f s", pause, exc_info=True)
-            if self._ready.is_set():  # it was up: the next outage starts its back-off anew
+            if self._was_up:  # it was up: the next outage starts its back-off anew
                 pause = 0.2
             self._ready.clear()
             self._queue = None
@@ -98,7 +119,9 @@ class ReplyWaiters:
         pika's layers (docs/performance.md). Heartbeats are this loop's to send: the
         queue is consumed with no acks, so without them the broker would hear nothing
         from an idle consumer and close it."""
-        connection = Connection(self._url, heartbeat=HEARTBEAT_S, connect_timeout=5)
+        connection = self._connection = Connection(
+            self._url, heartbeat=HEARTBEAT_S, connect_timeout=5
+        )
         try:
             connection.ensure_connection(max_retries=1)
             channel = connection.default_channel
@@ -106,6 +129,7 @@ class ReplyWaiters:
             channel.basic_consume(queue, consumer_tag="", callback=self._on_reply, no_ack=True)
             self._queue = queue
             self._ready.set()
+            self._was_up = True
             while True:
                 try:
                     connection.drain_events(timeout=HEARTBEAT_S / 4)
@@ -113,8 +137,14 @@ class ReplyWaiters:
                     pass
                 connection.heartbeat_check(rate=4)
         finally:
+            # No more waiters on this queue; then the connection closed without the
+            # protocol's goodbye (kombu's collect): a broker that takes bytes but never
+            # answers would hold a graceful close, and the queue with it, for ever.
+            self._ready.clear()
+            self._queue = None
+            self._connection = None
             try:
-                connection.release()
+                connection.collect()
             except Exception:  # the connection is gone already
                 pass
 

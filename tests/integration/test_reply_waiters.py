@@ -5,6 +5,7 @@ lost connection is replaced by a new queue."""
 import asyncio
 import time
 
+import pytest
 from django.conf import settings
 
 from actions.delivery.replies import reply
@@ -27,21 +28,43 @@ def _await_reply(replies: waiters.ReplyWaiters, timeout: float = 5.0) -> dict:
     return envelope
 
 
-def test_an_idle_consumer_keeps_its_queue_past_its_heartbeats(monkeypatch):
+@pytest.fixture
+def replies():
+    consumer = waiters.ReplyWaiters(settings.BROKER_URL_USER)
+    yield consumer
+    consumer.drop_connection(stop=True)
+
+
+def _until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_an_idle_consumer_keeps_its_queue_past_its_heartbeats(monkeypatch, replies):
     """With a 2 s heartbeat the broker closes a connection it hears nothing from within
-    about 4 s: the consumer, which acks nothing, must send heartbeats of its own."""
+    about 4-6 s: the consumer, which acks nothing, must send heartbeats of its own."""
     monkeypatch.setattr(waiters, "HEARTBEAT_S", 2)
-    replies = waiters.ReplyWaiters(settings.BROKER_URL_USER)
     queue = replies.queue(timeout=10)
     assert queue and queue.startswith("amq.gen-")
     _await_reply(replies)
-    time.sleep(7)
+    time.sleep(9)
     assert replies.ready_queue == queue  # never reconnected
     _await_reply(replies)
 
 
-def test_a_reply_for_nobody_is_dropped_and_the_next_one_arrives():
-    replies = waiters.ReplyWaiters(settings.BROKER_URL_USER)
+def test_a_lost_connection_comes_back_with_a_new_queue(replies):
+    """The socket fails under the consumer: no waiter is left on the dead queue (it is no
+    longer advertised), and a new queue serves within moments."""
+    first = replies.queue(timeout=10)
+    assert first
+    replies.drop_connection()
+    _until(lambda: replies.ready_queue not in (None, first))
+    _await_reply(replies)
+
+
+def test_a_reply_for_nobody_is_dropped_and_the_next_one_arrives(replies):
     assert replies.queue(timeout=10)
     reply(
         reply_to=replies.ready_queue,

@@ -118,24 +118,37 @@ def test_generated_envelopes(over, meta, drop):
     _agrees(value)
 
 
-def _nested(depth: int) -> dict:
-    """An envelope whose deepest value is at `depth` (the envelope itself is level 1)."""
-    value: dict = {}
-    for _ in range(depth - 2):
+def _nested(depth: int, leaf=None) -> dict:
+    """An envelope whose deepest value is at `depth` (the envelope itself is level 1): an
+    empty object, or the scalar `leaf` inside the innermost object (a leaf is a level of
+    its own, so that body has one bracket fewer than its depth)."""
+    value: dict = {} if leaf is None else {"a": leaf}
+    for _ in range(depth - (2 if leaf is None else 3)):
         value = {"a": value}
     return {**BASE, "payload": value}
 
 
-def test_the_nesting_limit_whatever_the_count_of_brackets():
-    """The walk is skipped only for a body with no more `{` and `[` than the limit."""
-    deepest = _nested(envelope.MAX_DEPTH)
-    assert envelope.parse_request(json.dumps(deepest)) == deepest
+def _refused(body: str) -> bool:
     try:
-        envelope.parse_request(json.dumps(_nested(envelope.MAX_DEPTH + 1)))
+        envelope.parse_request(body)
     except ActionError as err:
         assert "nested deeper" in err.message
-    else:
-        raise AssertionError("accepted")
+        return True
+    return False
+
+
+def test_the_nesting_limit_whatever_the_count_of_brackets():
+    """The walk is skipped only for a body with no more `{` and `[` than the limit."""
+    limit = envelope.MAX_DEPTH
+    for leaf in (None, 1):
+        deepest = _nested(limit, leaf)
+        assert envelope._depth(deepest, 99) == limit
+        assert envelope.parse_request(json.dumps(deepest)) == deepest
+        too_deep = json.dumps(_nested(limit + 1, leaf))
+        assert envelope._depth(json.loads(too_deep), 99) == limit + 1
+        assert _refused(too_deep) and _refused(too_deep.encode())
+    # The scalar leaf one level too deep has exactly MAX_DEPTH brackets.
+    assert envelope._openers(json.dumps(_nested(limit + 1, 1))) == limit
     # Brackets in strings make the body count more than its depth: walked, and accepted.
     shallow = {**BASE, "payload": {"text": "{[" * 40}}
     assert envelope.parse_request(json.dumps(shallow)) == shallow
