@@ -13,6 +13,8 @@ full speed, alike in every run.
     DJANGO_SETTINGS_MODULE=config.settings.local_test \\
         .venv/bin/python -m tests.bench.count_instructions --kind web --n 200
 
+`--kind bare` counts the spine benchmark's bare Celery worker per task alike.
+
 Rate limits on (acme's raised), fair scheduling off (no worker's slot to wait for), as
 one client sees the path. Compare two versions of the code by running this in each
 checkout (git worktree), one after the other.
@@ -23,6 +25,7 @@ import contextlib
 import glob
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +51,7 @@ def _totals(pattern: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kind", choices=["web", "worker"], default="web")
+    parser.add_argument("--kind", choices=["web", "worker", "bare"], default="web")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--port", type=int, default=8793)
     args = parser.parse_args()
@@ -70,6 +73,13 @@ def main() -> None:
     acme.save(update_fields=["config"])
     token = token_issue_pair(user=User.objects.get(email="member@acme.test"))["access_token"]
     out = Path(tempfile.mkdtemp(prefix="callgrind-"))
+    if args.kind == "bare":
+        try:
+            _count_bare(out, args.n)
+        finally:
+            acme.config = saved
+            acme.save(update_fields=["config"])
+        return
     commands = {
         "web": [
             sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
@@ -118,6 +128,48 @@ def main() -> None:
                 os.killpg(proc.pid, signal.SIGKILL)
         acme.config = saved
         acme.save(update_fields=["config"])
+
+
+def _count_bare(out: Path, n: int) -> None:
+    """The bare Celery worker's instructions per task (the spine benchmark's baseline:
+    tests/bench/bare_app.py), its calls one at a time as the REST ones above."""
+    from tests.bench.bare_app import app
+    from tests.bench.bare_celery import _call, delete_bare_rows
+
+    hostname = f"count-bare-{uuid.uuid4().hex[:6]}@%h"
+    command = [
+        "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/bare.%p",
+        f"--log-file={out}/bare.log", sys.executable, "-m", "celery", "-A",
+        "tests.bench.bare_app", "worker", "--pool", "threads", "--concurrency", "8", "-n",
+        hostname, "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    log = open(out / "bare.out", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 600
+        node = hostname.replace("%h", socket.gethostname())
+        while not app.control.ping(destination=[node], timeout=2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the bare worker did not start")
+        for i in range(20):  # warm
+            _call(i)
+        subprocess.run(["callgrind_control", "--dump", str(proc.pid)], capture_output=True)
+        for i in range(n):
+            _call(i)
+        subprocess.run(["callgrind_control", "--dump", str(proc.pid)], capture_output=True)
+        totals = _totals(f"{out}/bare.{proc.pid}.*")
+        print(
+            f"bare worker: {totals[-1] / n / 1e6:.3f} M instructions per task ({n} one at a time)"
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        delete_bare_rows()
 
 
 def _wait_healthy(port: int, procs: dict) -> None:
