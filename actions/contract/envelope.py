@@ -40,8 +40,8 @@ def fits(kind: str, envelope: Any) -> bool:
     1 us against jsonschema's 40 us. False means "ask jsonschema", which decides and
     names the errors: the compiled check is never more lenient than jsonschema here (its
     `$` ends the string, where Python's also allows a final newline; a value it cannot
-    take, such as a lone surrogate, raises), and tests/unit/test_envelope_fast_check.py
-    holds it to that on every corpus."""
+    take in a field it checks, such as a lone surrogate in `tenant`, raises), and
+    tests/unit/test_envelope_fast_check.py holds it to that on every corpus."""
     try:
         return bool(_compiled(kind).is_valid(envelope))
     except (ValueError, TypeError, OverflowError, UnicodeError):
