@@ -84,15 +84,8 @@ class ReplyWaiters:
         """End the consumer's connection from another thread, as a network failure would:
         its socket is shut, the consumer reconnects with a new queue (tests), or, with
         `stop`, ends."""
-        self._stopping = self._stopping or stop
-        connection = self._connection
-        transport = getattr(getattr(connection, "_connection", None), "transport", None)
-        sock = getattr(transport, "sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._stopping = self._stopping or stop  # before reading the connection: see _consume
+        _shut(self._connection)
 
     def _run(self) -> None:
         pause = 0.2
@@ -124,13 +117,15 @@ class ReplyWaiters:
         )
         try:
             connection.ensure_connection(max_retries=1)
+            if self._stopping:  # stopped while connecting (drop_connection found no socket)
+                return
             channel = connection.default_channel
             queue, _, _ = channel.queue_declare(queue="", exclusive=True, auto_delete=True)
             channel.basic_consume(queue, consumer_tag="", callback=self._on_reply, no_ack=True)
             self._queue = queue
             self._ready.set()
             self._was_up = True
-            while True:
+            while not self._stopping:
                 try:
                     connection.drain_events(timeout=HEARTBEAT_S / 4)
                 except TimeoutError:
@@ -143,6 +138,7 @@ class ReplyWaiters:
             self._ready.clear()
             self._queue = None
             self._connection = None
+            _shut(connection)  # first: a TLS connection's collect would say goodbye on it
             try:
                 connection.collect()
             except Exception:  # the connection is gone already
@@ -160,6 +156,19 @@ class ReplyWaiters:
             log.error("unreadable reply on the waiters' queue")
             return
         loop.call_soon_threadsafe(_settle, future, envelope)
+
+
+def _shut(connection: Connection | None) -> None:
+    """Shut the socket under a kombu connection (py-amqp's), from any thread: a blocked
+    read returns at once. Reads py-amqp's `_transport`, never its `transport` property,
+    which connects again when there is none."""
+    transport = getattr(getattr(connection, "_connection", None), "_transport", None)
+    sock = getattr(transport, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _settle(future: asyncio.Future, envelope: dict) -> None:

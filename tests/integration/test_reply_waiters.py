@@ -33,6 +33,9 @@ def replies():
     consumer = waiters.ReplyWaiters(settings.BROKER_URL_USER)
     yield consumer
     consumer.drop_connection(stop=True)
+    if consumer._thread is not None:
+        consumer._thread.join(15)
+        assert not consumer._thread.is_alive(), "the consumer outlived its stop"
 
 
 def _until(condition, timeout: float = 10.0) -> None:
@@ -60,6 +63,7 @@ def test_a_lost_connection_comes_back_with_a_new_queue(replies):
     first = replies.queue(timeout=10)
     assert first
     replies.drop_connection()
+    _until(lambda: replies.ready_queue != first)  # the dead queue is no longer advertised
     _until(lambda: replies.ready_queue not in (None, first))
     _await_reply(replies)
 
@@ -73,3 +77,21 @@ def test_a_reply_for_nobody_is_dropped_and_the_next_one_arrives(replies):
         envelope={"id": "x", "status": "ok", "meta": {}},
     )
     _await_reply(replies)
+
+
+def test_a_stop_while_connecting_is_not_lost(monkeypatch):
+    """A stop asked while the consumer connects (drop_connection finds no socket to shut
+    yet) still ends the consumer once it has connected, before it declares a queue."""
+    consumer = waiters.ReplyWaiters(settings.BROKER_URL_USER)
+    real = waiters.Connection.ensure_connection
+
+    def connect_then_stop(self, *args, **kwargs):
+        assert consumer._connection is self and self._connection is None  # nothing to shut
+        consumer.drop_connection(stop=True)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(waiters.Connection, "ensure_connection", connect_then_stop)
+    consumer._start()
+    consumer._thread.join(15)
+    assert not consumer._thread.is_alive()
+    assert consumer.ready_queue is None and not consumer._was_up

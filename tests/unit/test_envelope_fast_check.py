@@ -128,6 +128,15 @@ def _nested(depth: int, leaf=None) -> dict:
     return {**BASE, "payload": value}
 
 
+def _refused_decoded(value: dict) -> bool:
+    try:
+        envelope.parse_request(value)
+    except ActionError as err:
+        assert "nested deeper" in err.message
+        return True
+    return False
+
+
 def _refused(body: str) -> bool:
     try:
         envelope.parse_request(body)
@@ -138,7 +147,7 @@ def _refused(body: str) -> bool:
 
 
 def test_the_nesting_limit_whatever_the_count_of_brackets():
-    """The walk is skipped only for a body with no more `{` and `[` than the limit."""
+    """The walk is skipped only for a body with fewer `{` and `[` than the limit."""
     limit = envelope.MAX_DEPTH
     for leaf in (None, 1):
         deepest = _nested(limit, leaf)
@@ -147,6 +156,8 @@ def test_the_nesting_limit_whatever_the_count_of_brackets():
         too_deep = json.dumps(_nested(limit + 1, leaf))
         assert envelope._depth(json.loads(too_deep), 99) == limit + 1
         assert _refused(too_deep) and _refused(too_deep.encode())
+    # A decoded body (the AMQP ingress may hand one) is always walked.
+    assert _refused_decoded(_nested(limit + 1, 1)) and _refused_decoded(_nested(limit + 1))
     # The scalar leaf one level too deep has exactly MAX_DEPTH brackets.
     assert envelope._openers(json.dumps(_nested(limit + 1, 1))) == limit
     # Brackets in strings make the body count more than its depth: walked, and accepted.
